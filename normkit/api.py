@@ -1,0 +1,64 @@
+"""The one-call library API: ``normkit.clean(text_or_bytes, **options) -> Document``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from normkit.config import Config
+from normkit.document import Document, Origin, Reject, stable_id
+from normkit.errors import NormkitError
+from normkit.pipeline import Pipeline
+
+__all__ = ["DocumentRejected", "clean"]
+
+# Building a pipeline loads plugins and compiles patterns; one per distinct configuration is kept, so
+# calling clean() in a loop costs the stages' work only.
+_PIPELINES: dict[str, Pipeline] = {}
+
+
+class DocumentRejected(NormkitError):  # noqa: N818 - reads as what happened: "document rejected"
+    """``clean`` could not produce a document; ``reject`` says why and which stage or plugin refused it."""
+
+    exit_code = 1
+
+    def __init__(self, reject: Reject) -> None:
+        super().__init__(reject.message())
+        self.reject = reject
+
+
+def clean(
+    data: str | bytes,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    source: str | None = None,
+    id: str | None = None,  # noqa: A002 - the document field's name
+    config: Config | Mapping[str, Any] | None = None,
+    pipeline: Sequence[str] | None = None,
+    **stage_options: Mapping[str, Any],
+) -> Document:
+    """Clean one document with the configured pipeline and return it; raise :class:`DocumentRejected`.
+
+    ``config`` is a :class:`Config` or a mapping in the shape of ``normkit.toml``; ``pipeline`` replaces its
+    stage list; any other keyword is a stage name with that stage's options, e.g.
+    ``clean(text, fix_text={"preset": "ftfy"})``.
+    """
+    cfg = config if isinstance(config, Config) else Config.from_mapping(config or {})
+    if pipeline is not None or stage_options:
+        cfg = cfg.with_overrides(
+            pipeline=list(pipeline) if pipeline is not None else None,
+            stages={**cfg.stages, **{k: dict(v) for k, v in stage_options.items()}},
+        )
+    runner = _PIPELINES.get(cfg.digest())
+    if runner is None:
+        runner = _PIPELINES[cfg.digest()] = Pipeline(cfg)
+    doc = Document(id=id or stable_id(data[:4096]), title=title, url=url, source=source, origin=Origin("<clean>"))
+    if isinstance(data, bytes):
+        doc.raw = data
+    else:
+        doc.text = data
+    result = runner.process(doc)
+    if isinstance(result, Reject):
+        raise DocumentRejected(result)
+    return result

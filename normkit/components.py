@@ -1,0 +1,203 @@
+"""The base classes a plugin subclasses to add a loader, a stage or an exporter.
+
+A component is registered through a ``normkit_register_*`` hook as a *class* (or any factory with the same
+call signature); the pipeline instantiates it once per process with its options, so heavy state such as
+compiled patterns is built once, not per document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from normkit.config import Config
+    from normkit.document import Document, Reject
+    from normkit.registry import Registry
+
+__all__ = ["Context", "Exporter", "Loader", "Profile", "RecordWriter", "Register", "Stage"]
+
+#: The type of the ``register`` argument of the ``normkit_register_*`` hooks.
+Register = Callable[[Any], None]
+
+#: An options schema that accepts no options at all.
+NO_OPTIONS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+
+
+@dataclass
+class Context:
+    """What a component may need beyond its own options: the plugin manager (to call hooks such as
+    ``normkit_detect_encoding``), the registry, the whole configuration, and state shared by a batch
+    (``shared``, e.g. boilerplate lines learned in a first pass)."""
+
+    pm: pluggy.PluginManager
+    registry: Registry
+    config: Config
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def profiles_for(self, source: str | None) -> list[Profile]:
+        """Profiles that apply to ``source``: registered by plugins, then those in the configuration."""
+        return [p for p in self.profiles() if p.matches(source)]
+
+    def profiles(self) -> list[Profile]:
+        if "_profiles" not in self.shared:
+            configured = [
+                Profile(name, tuple(table.get("sources", ())), table.get("stages", {}), plugin="config")
+                for name, table in self.config.profiles.items()
+            ]
+            self.shared["_profiles"] = [*self.registry.all("profile"), *configured]
+        return list(self.shared["_profiles"])
+
+
+class Stage:
+    """One step of the pipeline: ``Document -> Document``.
+
+    Subclasses set ``name`` and, when they take options, ``options_schema`` (a JSON Schema for the
+    ``[stages.<name>]`` table, checked before anything runs). ``process`` must not mutate its input; it
+    returns ``doc.evolve(...)`` with an :class:`~normkit.document.Edit` for every change, or raises
+    :class:`~normkit.errors.RejectDocument` to reject the document with a reason.
+    """
+
+    name: ClassVar[str] = ""
+    options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
+    #: the plugin that registered this stage; set by the registry.
+    plugin: ClassVar[str | None] = None
+
+    def __init__(self, options: Mapping[str, Any], context: Context) -> None:
+        self.options = dict(options)
+        self.context = context
+
+    def process(self, doc: Document) -> Document:
+        raise NotImplementedError
+
+    def options_for(self, doc: Document) -> dict[str, Any]:
+        """This stage's options for ``doc``: the configured ones with its source's profiles merged over."""
+        return self._options_for_source(doc.source)
+
+    @lru_cache(maxsize=256)  # noqa: B019 - stages live as long as the process; sources are few
+    def _options_for_source(self, source: str | None) -> dict[str, Any]:
+        options = dict(self.options)
+        for profile in self.context.profiles_for(source):
+            options.update(profile.options.get(self.name, {}))
+        return options
+
+    # -- learning from the batch (optional) ------------------------------------------------------
+    # A stage that sets ``learns = True`` gets a first pass over the whole batch: the executor feeds every
+    # document (as it stands when it reaches this stage) to ``observe`` in each worker (map), combines the
+    # workers' ``learned()`` states with ``merge_learned`` (reduce), and hands the result to every
+    # instance through ``apply_learned`` before the cleaning pass. States must be small and picklable
+    # (counts of hashes, not texts), so memory is bounded by what is counted, not by the corpus.
+
+    learns: ClassVar[bool] = False
+
+    def observe(self, doc: Document) -> None:
+        """First pass: take note of ``doc``."""
+
+    def learned(self) -> Any:
+        """This instance's state after ``observe`` calls."""
+        return None
+
+    @classmethod
+    def merge_learned(cls, states: list[Any]) -> Any:
+        """Combine the states of several instances (workers or shards) into one."""
+        return None
+
+    def apply_learned(self, state: Any) -> None:
+        """Use the combined state for the cleaning pass."""
+
+    def save_learned(self, state: Any, folder: Path) -> None:
+        """Write the combined state as a reviewable file in the run's output ``folder`` (optional)."""
+
+
+class Loader:
+    """Turns one input stream into documents (or rejects, for records that cannot be read).
+
+    The engine opens files, undoes ``.gz``/``.zst`` compression and picks the loader whose ``suffixes``
+    match the file name (after the compression suffix); the loader only parses.
+    """
+
+    name: ClassVar[str] = ""
+    #: file suffixes this loader claims, lower case with the dot; ``()`` means "the fallback for anything".
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
+    plugin: ClassVar[str | None] = None
+
+    def __init__(self, options: Mapping[str, Any], context: Context) -> None:
+        self.options = dict(options)
+        self.context = context
+
+    def load(self, stream: IO[bytes], path: str) -> Iterator[Document | Reject]:
+        """Yield documents read from ``stream``; ``path`` is the display name (``-`` for stdin)."""
+        raise NotImplementedError
+
+
+class RecordWriter:
+    """Writes validated records to one open binary stream; returned by :meth:`Exporter.open`."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Write any trailer (e.g. a closing bracket); the engine closes and commits the file."""
+
+
+class Exporter:
+    """Turns documents into records of one JSON Schema and writes them.
+
+    ``schema`` names a file in ``schemas/`` (``document`` -> ``document.schema.json``); every record is
+    validated against it before ``RecordWriter.write`` sees it, so an exporter cannot emit invalid output.
+    """
+
+    name: ClassVar[str] = ""
+    schema: ClassVar[str] = "document"
+    suffix: ClassVar[str] = ".jsonl"
+    #: True for exporters that write one file per document (text, markdown): the engine calls
+    #: ``open_folder`` with a folder instead of ``open`` with a stream.
+    per_document: ClassVar[bool] = False
+    options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
+    plugin: ClassVar[str | None] = None
+
+    def __init__(self, options: Mapping[str, Any], context: Context) -> None:
+        self.options = dict(options)
+        self.context = context
+
+    def to_record(self, doc: Document) -> dict[str, Any]:
+        """The record for ``doc``; by default the document's own JSON form."""
+        return doc.to_dict()
+
+    def open(self, stream: IO[bytes]) -> RecordWriter:
+        """A writer for a stream exporter; records go to ``stream`` in order."""
+        raise NotImplementedError
+
+    def open_folder(self, folder: Path) -> RecordWriter:
+        """A writer for a ``per_document`` exporter; each record becomes a file inside ``folder``."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What normkit knows about one source (a site, a feed): options merged over the configuration for its
+    documents, per stage, e.g. ``{"boilerplate": {"rules": [...]}}``.
+
+    ``sources`` are source keys or URL hosts; ``example.com`` also matches ``www.example.com`` and
+    ``news.example.com``, so a profile follows a site across its subdomains.
+    """
+
+    name: str
+    sources: tuple[str, ...]
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    plugin: str | None = None
+
+    def matches(self, source: str | None) -> bool:
+        if not source:
+            return False
+        source = source.lower()
+        return any(source == s or source.endswith("." + s) for s in self.sources)

@@ -1,0 +1,129 @@
+"""Finding, reading and validating the configuration (``normkit.toml`` or ``[tool.normkit]``).
+
+The configuration is validated against ``schemas/config.schema.json`` before anything runs, and each stage
+checks its own table against the stage's ``options_schema`` when the pipeline is built, so a misspelt key
+fails at start-up with a one-line error naming it, not halfway through a batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from normkit.errors import ConfigError
+from normkit.validate import iter_violations
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["DEFAULT_PIPELINE", "Config", "find_config_file", "load_config"]
+
+DEFAULT_PIPELINE: tuple[str, ...] = ("decode", "fix_text", "whitespace", "headline", "boilerplate")
+
+
+@dataclass
+class Config:
+    """The validated configuration; sections are plain dicts so they pickle and hash simply."""
+
+    pipeline: list[str] = field(default_factory=lambda: list(DEFAULT_PIPELINE))
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    input: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any] = field(default_factory=dict)
+    run: dict[str, Any] = field(default_factory=dict)
+    plugins: dict[str, Any] = field(default_factory=dict)
+    profiles: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], path: str | None = None) -> Config:
+        where = path or "config"
+        violations = list(iter_violations(dict(data), "config"))
+        if violations:
+            first = violations[0]
+            key = first.pointer.strip("/").replace("/", ".") or "(top level)"
+            raise ConfigError(f"{where}: {key}: {first.message}")
+        data = copy.deepcopy(dict(data))
+        return cls(
+            pipeline=list(data.get("pipeline", DEFAULT_PIPELINE)),
+            stages=data.get("stages", {}),
+            input=data.get("input", {}),
+            output=data.get("output", {}),
+            run=data.get("run", {}),
+            plugins=data.get("plugins", {}),
+            profiles=data.get("profiles", {}),
+            path=path,
+        )
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline,
+            "stages": self.stages,
+            "input": self.input,
+            "output": self.output,
+            "run": self.run,
+            "plugins": self.plugins,
+            "profiles": self.profiles,
+        }
+
+    def stage_options(self, name: str) -> dict[str, Any]:
+        return dict(self.stages.get(name, {}))
+
+    def with_overrides(self, **sections: Mapping[str, Any] | list[str] | None) -> Config:
+        """A copy with command-line values merged over the file's (None values are ignored)."""
+        data = self.to_mapping()
+        for section, values in sections.items():
+            if values is None:
+                continue
+            if isinstance(values, list):
+                data[section] = values
+            else:
+                data[section] = {**data.get(section, {}), **{k: v for k, v in values.items() if v is not None}}
+        return Config.from_mapping(data, self.path)
+
+    def digest(self) -> str:
+        """A hash of everything that can change the output, to tell whether a finished shard is still valid."""
+        return hashlib.sha256(json.dumps(self.to_mapping(), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    """The nearest ``normkit.toml``, or ``pyproject.toml`` with a ``[tool.normkit]`` table, from ``start`` up."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "normkit.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "normkit" in _read_toml(pyproject).get("tool", {}):
+            return pyproject
+    return None
+
+
+def load_config(path: str | Path | None = None, *, search: bool = True) -> Config:
+    """Load ``path``, or the file found from the working directory up, or the defaults."""
+    if path is None and search:
+        path = find_config_file()
+    if path is None:
+        return Config()
+    path = Path(path)
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("normkit", {})
+    return Config.from_mapping(data, str(path))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc

@@ -1,0 +1,203 @@
+"""One document at a time: load -> stages in the configured order -> exporter record, or a Reject.
+
+A :class:`Pipeline` is built once per process (plugins, registry, stage instances, compiled validators) and
+then applied to any number of documents. A failure in a loader, a stage or an exporter becomes a
+:class:`~normkit.document.Reject` naming the plugin and the stage or hook; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import jsonschema
+import pluggy
+
+from normkit.components import Context, Exporter, Loader, Stage
+from normkit.config import Config
+from normkit.document import Document, Reject
+from normkit.errors import ConfigError, RejectDocument
+from normkit.inputs import Shard, assign_source, open_binary, strip_compression
+from normkit.plugins import PluginSpec
+from normkit.registry import Registry
+from normkit.report import RunStats
+from normkit.validate import iter_violations
+
+__all__ = ["DEFAULT_SOURCE_FROM", "Pipeline"]
+
+DEFAULT_SOURCE_FROM = ("record", "url", "folder")
+
+
+class Pipeline:
+    """The configured stages and exporter, ready to process documents in this process."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        plugins: PluginSpec | None = None,
+        pm: pluggy.PluginManager | None = None,
+    ) -> None:
+        self.config = config or Config()
+        self.plugin_spec = plugins or PluginSpec(
+            plugins_dirs=tuple(self.config.plugins.get("dirs", ())),
+            disabled=tuple(self.config.plugins.get("disable", ())),
+        )
+        self.pm = pm or self.plugin_spec.build()
+        self.registry = Registry.from_plugin_manager(self.pm)
+        self.context = Context(self.pm, self.registry, self.config)
+        self.stages: list[Stage] = [self._build("stage", name) for name in self.config.pipeline]
+        self.exporter: Exporter = self._build("exporter", self.config.output.get("format", "jsonl"))
+        self._loaders: dict[str, Loader] = {}
+        self.stats = RunStats()
+
+    def _build(self, kind: str, name: str, options: Mapping[str, Any] | None = None) -> Any:
+        """Instantiate a registered component after checking its options against its ``options_schema``."""
+        cls = self.registry.get(kind, name)
+        if options is None:
+            options = self._options_for(kind, name)
+        _check_options(cls, kind, name, options)
+        try:
+            return cls(options, self.context)
+        except (ConfigError, ValueError) as exc:
+            raise ConfigError(f"{kind} {name!r}: {exc}") from exc
+
+    def _options_for(self, kind: str, name: str) -> dict[str, Any]:
+        if kind == "stage":
+            return self.config.stage_options(name)
+        if kind == "exporter":
+            return dict(self.config.output.get("options", {}))
+        return dict(self.config.input.get("loaders", {}).get(name, {}))
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def loader_for(self, path: str) -> Loader:
+        """The loader named in the configuration, else the one claiming the file's suffix, else the fallback."""
+        name = self.config.input.get("loader") or self._loader_name_for(path)
+        if name not in self._loaders:
+            self._loaders[name] = self._build("loader", name)
+        return self._loaders[name]
+
+    def _loader_name_for(self, path: str) -> str:
+        plain = strip_compression(path)[0].lower()
+        fallback = None
+        for loader in self.registry.all("loader"):
+            if not loader.suffixes:
+                fallback = fallback or loader.name
+            elif plain.endswith(loader.suffixes):
+                return str(loader.name)
+        if fallback is None:
+            raise ConfigError(f"no loader reads {path!r} and no fallback loader is registered")
+        return fallback
+
+    def load(self, shard: Shard) -> Iterator[Document | Reject]:
+        """Documents (and rejects) from one shard; an unreadable file is one reject, not an exception."""
+        if shard.missing:
+            yield Reject(shard.origin, "no such file or directory", hook="load")
+            return
+        loader = self.loader_for(shard.path)
+        source_from = self.config.input.get("source_from", DEFAULT_SOURCE_FROM)
+        try:
+            with open_binary(shard.path) as stream:
+                for item in loader.load(stream, shard.path):
+                    yield item if isinstance(item, Reject) else assign_source(item, source_from)
+        except (OSError, EOFError, ValueError) as exc:
+            # gzip/zstd raise these for truncated or corrupt data; what was read before the fault stays.
+            yield Reject(shard.origin, f"cannot read input: {exc}", plugin=loader.plugin, hook="load")
+
+    # -- processing ------------------------------------------------------------------------------
+
+    def process(self, doc: Document) -> Document | Reject:
+        """Run every configured stage over ``doc``; a stage that raises rejects the document."""
+        for stage in self.stages:
+            started = time.perf_counter()
+            try:
+                result = stage.process(doc)
+            except RejectDocument as exc:
+                return self._reject(doc, exc.reason, stage)
+            except Exception as exc:  # noqa: BLE001 - a plugin bug must cost one document, not the batch
+                return self._reject(doc, f"stage raised {exc!r}", stage)
+            new_edits = result.edits[len(doc.edits) :]
+            self.stats.stage(stage.name).record(doc, result, new_edits, time.perf_counter() - started)
+            doc = result
+        return doc
+
+    def _reject(self, doc: Document, reason: str, stage: Stage) -> Reject:
+        return Reject(doc.origin, reason, doc_id=doc.id, stage=stage.name, plugin=stage.plugin)
+
+    def export(self, doc: Document) -> dict[str, Any] | Reject:
+        """The exporter's record for ``doc``, validated against its schema; an invalid one is a reject."""
+        try:
+            record = self.exporter.to_record(doc)
+        except Exception as exc:  # noqa: BLE001 - as for stages: one document lost, with the reason
+            return Reject(doc.origin, f"exporter raised {exc!r}", doc.id, plugin=self.exporter.plugin, hook="to_record")
+        violations = list(iter_violations(record, self.exporter.schema))
+        if violations:
+            reason = "; ".join(f"schema {self.exporter.schema}: {v}" for v in violations[:3])
+            return Reject(doc.origin, reason, doc.id, plugin=self.exporter.plugin, hook="to_record")
+        return record
+
+    # -- learning from the batch -----------------------------------------------------------------
+
+    def learning_stages(self) -> list[Stage]:
+        return [stage for stage in self.stages if stage.learns]
+
+    def observe_shard(self, shard: Shard) -> dict[str, Any]:
+        """First pass over one shard: each learning stage observes documents as they reach it."""
+        for item in self.load(shard):
+            if isinstance(item, Reject):
+                continue
+            for stage in self.stages:
+                if stage.learns:
+                    stage.observe(item)
+                    continue
+                try:
+                    item = stage.process(item)
+                except Exception:  # noqa: BLE001 - the cleaning pass reports it; here it only stops counting
+                    break
+        return {stage.name: stage.learned() for stage in self.learning_stages()}
+
+    def merge_learned(self, states: list[dict[str, Any]]) -> dict[str, Any]:
+        """Reduce the per-shard states of every learning stage into one state each."""
+        return {
+            stage.name: type(stage).merge_learned([s[stage.name] for s in states if stage.name in s])
+            for stage in self.learning_stages()
+        }
+
+    def apply_learned(self, learned: dict[str, Any]) -> None:
+        for stage in self.learning_stages():
+            if stage.name in learned:
+                stage.apply_learned(learned[stage.name])
+
+    def run_shard(self, shard: Shard) -> Iterator[dict[str, Any] | Reject]:
+        """Load, process and export one shard, counting each input exactly once in ``stats``."""
+        if not shard.missing and shard.path != "-":
+            self.stats.bytes_in += os.path.getsize(shard.path)
+        for item in self.load(shard):
+            self.stats.read += 1
+            if isinstance(item, Document):
+                item = self.process(item)
+            if isinstance(item, Document):
+                self.stats.sources[item.source or ""] += 1
+                self.stats.flagged += bool(item.flags)
+                item = self.export(item)
+            if isinstance(item, Reject):
+                self.stats.rejected += 1
+                self.stats.reject_reasons[item.hook or item.stage or "other"] += 1
+            else:
+                self.stats.written += 1
+            yield item
+
+
+def _check_options(cls: type, kind: str, name: str, options: Mapping[str, Any]) -> None:
+    schema = getattr(cls, "options_schema", None)
+    if not schema:
+        return
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(dict(options)))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path)
+        section = {"stage": "stages", "exporter": "output.options", "loader": "input.loaders"}[kind]
+        key = f"{section}.{name}" if kind != "exporter" else section
+        raise ConfigError(f"{key}{'.' + where if where else ''}: {error.message}")

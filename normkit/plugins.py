@@ -1,0 +1,188 @@
+"""Building the plugin manager: builtins, entry points, ``--plugins-dir``, blocking and tracing.
+
+Nothing is loaded at import time: :func:`get_plugin_manager` is a factory, and :class:`PluginSpec` is the
+picklable recipe that lets a worker process (or a Dask worker) rebuild the same manager by plugin names
+instead of pickling it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from normkit import hookspecs
+from normkit.errors import PluginError
+
+__all__ = ["DEFAULT_PLUGINS", "ENTRYPOINT_GROUP", "PluginSpec", "get_plugin_manager", "list_plugins"]
+
+ENTRYPOINT_GROUP = "normkit"
+
+#: normkit's own plugins, registered through the same manager as everyone else's (pytest does the same).
+#: The plugin's name is the module's last component, which is what --disable-plugin takes.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "normkit_plugins.loader_text",
+    "normkit_plugins.loader_jsonl",
+    "normkit_plugins.stage_decode",
+    "normkit_plugins.stage_fix_text",
+    "normkit_plugins.stage_whitespace",
+    "normkit_plugins.stage_headline",
+    "normkit_plugins.stage_boilerplate",
+    "normkit_plugins.profile_newarab",
+    "normkit_plugins.exporter_jsonl",
+)
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    """How to build a plugin manager; small and picklable so every worker builds the same one."""
+
+    load_entrypoints: bool = True
+    plugins_dirs: tuple[str, ...] = ()
+    disabled: tuple[str, ...] = ()
+    extra: tuple[str, ...] = field(default=())  # importable module names, registered after the rest
+
+    def build(self) -> pluggy.PluginManager:
+        return get_plugin_manager(
+            load_entrypoints=self.load_entrypoints,
+            plugins_dirs=self.plugins_dirs,
+            disabled=self.disabled,
+            extra=self.extra,
+        )
+
+
+def get_plugin_manager(
+    *,
+    load_entrypoints: bool = True,
+    plugins_dirs: tuple[str, ...] | list[str] = (),
+    disabled: tuple[str, ...] | list[str] = (),
+    extra: tuple[str, ...] | list[str] = (),
+) -> pluggy.PluginManager:
+    """A manager with the hookspecs, the builtins, then entry-point and ``--plugins-dir`` plugins.
+
+    ``disabled`` names are blocked before anything registers, so a disabled plugin's hooks are never seen.
+    ``NORMKIT_LOAD_PLUGINS`` (a comma list of entry-point names; ``""`` for none) narrows which entry
+    points load; ``NORMKIT_TRACE_PLUGINS=1`` prints every hook call to stderr.
+    """
+    pm = pluggy.PluginManager("normkit")
+    pm.add_hookspecs(hookspecs)
+    for name in disabled:
+        pm.set_blocked(name)
+    for module_name in DEFAULT_PLUGINS:
+        _register(pm, importlib.import_module(module_name), module_name.rsplit(".", 1)[-1])
+    if load_entrypoints:
+        _load_entrypoints(pm)
+    for directory in plugins_dirs:
+        _load_plugins_dir(pm, Path(directory))
+    for module_name in extra:
+        _register(pm, importlib.import_module(module_name), module_name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(str(exc), plugin=exc.plugin_name if hasattr(exc, "plugin_name") else None) from exc
+    if os.environ.get("NORMKIT_TRACE_PLUGINS"):
+        _trace(pm)
+    return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    if pm.is_blocked(name):
+        return
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(str(exc), plugin=name) from exc
+
+
+def _wanted_entrypoints() -> set[str] | None:
+    value = os.environ.get("NORMKIT_LOAD_PLUGINS")
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def _load_entrypoints(pm: pluggy.PluginManager) -> None:
+    wanted = _wanted_entrypoints()
+    for ep in importlib.metadata.entry_points(group=ENTRYPOINT_GROUP):
+        dist = ep.dist.name if ep.dist else None
+        if wanted is not None and ep.name not in wanted and dist not in wanted:
+            continue
+        if pm.is_blocked(ep.name) or pm.get_plugin(ep.name) is not None:
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginError(
+                f"error importing entry point {ep.value!r} (distribution {dist!r}): {exc!r}", plugin=ep.name
+            ) from exc
+        _register(pm, plugin, ep.name)
+
+
+def _load_plugins_dir(pm: pluggy.PluginManager, directory: Path) -> None:
+    if not directory.is_dir():
+        raise PluginError(f"--plugins-dir {directory}: not a directory")
+    for path in sorted(directory.glob("*.py")):
+        if pm.is_blocked(path.stem):
+            continue
+        module = _import_file(path)
+        _register(pm, module, path.stem)
+
+
+def _import_file(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"normkit_plugins_dir.{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    # Registered in sys.modules so classes defined there can be pickled by reference in a worker that
+    # loaded the same --plugins-dir.
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[spec.name]
+        raise PluginError(f"error importing {path}: {exc!r}", plugin=path.stem) from exc
+    return module
+
+
+def _trace(pm: pluggy.PluginManager) -> None:
+    def before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+        names = ", ".join(impl.plugin_name for impl in impls)
+        print(f"normkit: hook {hook_name} -> {names}", file=sys.stderr)
+
+    def after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+        pass
+
+    pm.add_hookcall_monitoring(before, after)
+
+
+def list_plugins(pm: pluggy.PluginManager, *, include_builtins: bool = False) -> list[dict[str, Any]]:
+    """One entry per plugin: name, version, whether it is a builtin, and the hooks it implements."""
+    builtin_names = {m.rsplit(".", 1)[-1] for m in DEFAULT_PLUGINS}
+    versions = {
+        ep.name: ep.dist.version
+        for ep in importlib.metadata.entry_points(group=ENTRYPOINT_GROUP)
+        if ep.dist is not None
+    }
+    rows = []
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
+        builtin = name in builtin_names
+        if plugin is None or (builtin and not include_builtins):  # None: a blocked name
+            continue
+        version = _own_version() if builtin else versions.get(name)
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        rows.append({"name": name, "version": version, "builtin": builtin, "hooks": hooks})
+    return rows
+
+
+def _own_version() -> str | None:
+    try:
+        return importlib.metadata.version("normkit")
+    except importlib.metadata.PackageNotFoundError:
+        return None

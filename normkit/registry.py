@@ -1,0 +1,89 @@
+"""Which components exist, under which names, and which plugin owns each.
+
+The registry calls every ``normkit_register_*`` implementation one plugin at a time with a ``register``
+callable bound to that plugin, so each component is stamped with its owner and a name clash can name both
+plugins instead of silently letting the last one win.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from normkit.errors import ConfigError, DuplicateComponentError, PluginError
+
+if TYPE_CHECKING:
+    import pluggy
+
+__all__ = ["KINDS", "Registry"]
+
+#: component kind -> the hook that registers it.
+KINDS: dict[str, str] = {
+    "loader": "normkit_register_loaders",
+    "stage": "normkit_register_stages",
+    "exporter": "normkit_register_exporters",
+    "profile": "normkit_register_profiles",
+    "executor": "normkit_register_executors",
+}
+
+
+class Registry:
+    """Components by kind and name, with the plugin that registered each."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
+        self._owners: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+
+    @classmethod
+    def from_plugin_manager(cls, pm: pluggy.PluginManager) -> Registry:
+        registry = cls()
+        for kind, hook_name in KINDS.items():
+            # get_hookimpls() is in registration order (pluggy *calls* them in reverse): builtins come first,
+            # so a clash names the builtin as the first owner.
+            for impl in getattr(pm.hook, hook_name).get_hookimpls():
+                register = registry.registrar(kind, impl.plugin_name)
+                try:
+                    impl.function(register)
+                except (DuplicateComponentError, ConfigError):
+                    raise
+                except Exception as exc:
+                    raise PluginError(f"failed: {exc!r}", plugin=impl.plugin_name, hook=hook_name) from exc
+        return registry
+
+    def registrar(self, kind: str, plugin: str) -> Callable[[Any], None]:
+        """The ``register`` callable handed to one plugin's ``normkit_register_<kind>s`` implementation."""
+
+        def register(component: Any) -> None:
+            self.add(kind, component, plugin)
+
+        return register
+
+    def add(self, kind: str, component: Any, plugin: str) -> None:
+        name = getattr(component, "name", "")
+        if not name:
+            raise PluginError(f"registered a {kind} without a name: {component!r}", plugin=plugin)
+        if name in self._items[kind]:
+            raise DuplicateComponentError(kind, name, self._owners[kind][name], plugin)
+        if dataclasses.is_dataclass(component) and not isinstance(component, type):
+            component = dataclasses.replace(component, plugin=plugin)
+        else:
+            component.plugin = plugin
+        self._items[kind][name] = component
+        self._owners[kind][name] = plugin
+
+    def get(self, kind: str, name: str) -> Any:
+        try:
+            return self._items[kind][name]
+        except KeyError:
+            known = ", ".join(sorted(self._items[kind])) or "none"
+            raise ConfigError(f"unknown {kind} {name!r} (known: {known})") from None
+
+    def names(self, kind: str) -> list[str]:
+        return list(self._items[kind])
+
+    def all(self, kind: str) -> list[Any]:
+        return list(self._items[kind].values())
+
+    def owner(self, kind: str, name: str) -> str:
+        return self._owners[kind][name]

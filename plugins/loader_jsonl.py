@@ -1,0 +1,76 @@
+"""Loads JSON Lines: one document per line, with a configurable field mapping.
+
+Fields named in the mapping become document fields; every other field goes to ``metadata``. A text field
+may hold a string, or (with an ``encoding`` field) raw text that the ``decode`` stage decodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import IO, Any
+
+import orjson
+
+from normkit import Document, Loader, Origin, Register, Reject, hookimpl
+from normkit.document import stable_id
+
+DEFAULT_FIELDS = {"id": "id", "text": "text", "title": "title", "url": "url", "source": "source"}
+
+
+class JsonlLoader(Loader):
+    name = "jsonl"
+    suffixes = (".jsonl", ".ndjson", ".jsonlines")
+
+    def __init__(self, options: Mapping[str, Any], context: Any) -> None:
+        super().__init__(options, context)
+        self.fields = {**DEFAULT_FIELDS, **context.config.input.get("fields", {})}
+
+    def load(self, stream: IO[bytes], path: str) -> Iterator[Document | Reject]:
+        for number, line in enumerate(stream, start=1):
+            if line.strip():
+                yield self.parse(line, Origin(path, number))
+
+    def parse(self, line: bytes, origin: Origin) -> Document | Reject:
+        """One line -> a document, or a reject naming the file, line and what is wrong."""
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            return self._reject(origin, f"malformed JSON: {exc}")
+        if not isinstance(record, dict):
+            return self._reject(origin, f"a JSON object is expected, got {type(record).__name__}")
+        f = self.fields
+        doc_id = _str_or_none(record.get(f["id"])) or stable_id(origin.path, origin.line)
+        text = record.get(f["text"])
+        if not isinstance(text, str):
+            what = "missing" if text is None else f"not a string ({type(text).__name__})"
+            return self._reject(origin, f"text field {f['text']!r} is {what}", doc_id)
+        doc = Document(
+            id=doc_id,
+            title=_str_or_none(record.get(f["title"])),
+            url=_str_or_none(record.get(f["url"])),
+            source=_str_or_none(record.get(f["source"])),
+            metadata={k: v for k, v in record.items() if k not in f.values()},
+            origin=origin,
+        )
+        declared = f.get("encoding") and record.get(f["encoding"])
+        if declared:
+            # Raw text smuggled through JSON as latin-1 code points: restore the bytes for the decoder.
+            doc.raw = text.encode("latin-1", "replace")
+            doc.metadata["declared_encoding"] = declared
+        else:
+            doc.text = text
+        return doc
+
+    def _reject(self, origin: Origin, reason: str, doc_id: str | None = None) -> Reject:
+        return Reject(origin, reason, doc_id=doc_id, plugin=self.plugin, hook="load")
+
+
+def _str_or_none(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+@hookimpl
+def normkit_register_loaders(register: Register) -> None:
+    register(JsonlLoader)

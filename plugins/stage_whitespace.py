@@ -1,0 +1,34 @@
+"""The ``whitespace`` stage: one kind of line ending, no trailing spaces, at most one blank line in a row."""
+
+from __future__ import annotations
+
+import re
+
+from normkit import Document, Edit, Register, Stage, hookimpl
+
+_LINE_ENDINGS = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
+_TRAILING = re.compile(r"[ \t\u00a0\u3000]+$", re.MULTILINE)
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+class WhitespaceStage(Stage):
+    """Layout only, never words: the edit says how many of each change were made, not every space."""
+
+    name = "whitespace"
+
+    def process(self, doc: Document) -> Document:
+        text, endings = _LINE_ENDINGS.subn("\n", doc.text)
+        text, trailing = _TRAILING.subn("", text)
+        text, blanks = _BLANK_RUNS.subn("\n\n", text)
+        stripped = text.strip("\n")
+        if stripped == doc.text:
+            return doc
+        counts = {"line_endings": endings, "trailing_space": trailing, "blank_runs": blanks}
+        detail = ", ".join(f"{k}={v}" for k, v in counts.items() if v)
+        edit = Edit(self.name, "replaced", "whitespace", detail=detail or "leading/trailing blank lines")
+        return doc.evolve(text=stripped, edits=[*doc.edits, edit])
+
+
+@hookimpl
+def normkit_register_stages(register: Register) -> None:
+    register(WhitespaceStage)

@@ -1,0 +1,107 @@
+"""Loaders and inputs: text files, folders, JSON Lines, stdin, compression, and every bad input."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import pytest
+import zstandard
+
+from normkit import Config, Document, Pipeline, Reject
+from normkit.inputs import discover
+
+
+@pytest.fixture
+def pipeline(normkit_pm) -> Pipeline:
+    return Pipeline(Config.from_mapping({"pipeline": ["decode", "whitespace"]}), pm=normkit_pm)
+
+
+def load_all(pipeline: Pipeline, *paths: str | Path, **input_config: object) -> list[Document | Reject]:
+    pipeline.config.input.update(input_config)
+    shards = discover([str(p) for p in paths], input_config.get("include", ()), input_config.get("exclude", ()))
+    return [item for shard in shards for item in pipeline.load(shard)]
+
+
+def test_folder_is_walked_recursively_with_include_and_exclude(tmp_path: Path, pipeline: Pipeline) -> None:
+    for rel in ["a/x.txt", "a/b/y.txt", "a/b/z.md", "a/.hidden.txt", "a/skip/w.txt"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("hello")
+    items = load_all(pipeline, tmp_path / "a", include=["*.txt"], exclude=["skip/*"])
+    assert [Path(d.origin.path).name for d in items] == ["x.txt", "y.txt"]
+
+
+def test_text_file_id_is_stable_and_source_is_the_folder(tmp_path: Path, pipeline: Pipeline) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "doc.txt").write_bytes(b"caf\xc3\xa9")
+    (first,) = load_all(pipeline, tmp_path / "site" / "doc.txt")
+    (second,) = load_all(pipeline, tmp_path / "site" / "doc.txt")
+    assert first.id == second.id and first.raw == b"caf\xc3\xa9" and first.source == "site"
+
+
+def test_jsonl_field_mapping_metadata_and_url_source(tmp_path: Path, pipeline: Pipeline) -> None:
+    path = tmp_path / "in.jsonl"
+    record = {"doc_id": 7, "body": "Text.", "headline": "T", "link": "https://www.example.com/a", "lang": "en"}
+    path.write_bytes(orjson.dumps(record) + b"\n")
+    fields = {"id": "doc_id", "text": "body", "title": "headline", "url": "link"}
+    (doc,) = load_all(pipeline, path, fields=fields)
+    assert (doc.id, doc.text, doc.title, doc.source) == ("7", "Text.", "T", "example.com")
+    assert doc.metadata == {"lang": "en"} and doc.origin.line == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b'{"text": "ok"', "malformed JSON"),
+        (b"[1, 2]", "a JSON object is expected, got list"),
+        (b'{"id": "x"}', "text field 'text' is missing"),
+        (b'{"id": "x", "text": 5}', "text field 'text' is not a string (int)"),
+    ],
+)
+def test_bad_jsonl_lines_are_rejected_with_file_and_line(
+    tmp_path: Path, pipeline: Pipeline, line: bytes, reason: str
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "good"}\n' + line + b"\n\n" + b'{"text": "good too"}\n')
+    items = load_all(pipeline, path)
+    assert [type(i).__name__ for i in items] == ["Document", "Reject", "Document"]
+    reject = items[1]
+    assert reject.origin.line == 2 and reason in reject.reason
+    assert reject.message().startswith(f"{path}:2")
+
+
+def test_missing_and_empty_files_are_rejects(tmp_path: Path, pipeline: Pipeline) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    missing, empty = load_all(pipeline, tmp_path / "nope.txt", tmp_path / "empty.txt")
+    assert "no such file" in missing.reason and "empty file" in empty.reason
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_compressed_jsonl_and_text(tmp_path: Path, pipeline: Pipeline, suffix: str) -> None:
+    compress = gzip.compress if suffix == ".gz" else zstandard.ZstdCompressor().compress
+    (tmp_path / f"a.jsonl{suffix}").write_bytes(compress(b'{"text": "one"}\n{"text": "two"}\n'))
+    (tmp_path / f"b.txt{suffix}").write_bytes(compress(b"three"))
+    items = load_all(pipeline, tmp_path / f"a.jsonl{suffix}", tmp_path / f"b.txt{suffix}")
+    assert [i.text or i.raw for i in items] == ["one", "two", b"three"]
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_unreadable_compressed_file_is_a_reject_naming_it(tmp_path: Path, pipeline: Pipeline, suffix: str) -> None:
+    compress = gzip.compress if suffix == ".gz" else zstandard.ZstdCompressor().compress
+    data = compress(b'{"text": "one"}\n' * 1000)
+    path = tmp_path / f"bad.jsonl{suffix}"
+    path.write_bytes(data[: len(data) // 2])
+    items = load_all(pipeline, path)
+    assert isinstance(items[-1], Reject) and "cannot read input" in items[-1].reason
+    assert items[-1].origin.path == str(path)
+    assert all(isinstance(i, Document) for i in items[:-1])
+
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"from stdin")))
+    (doc,) = load_all(pipeline, "-")
+    assert doc.raw == b"from stdin" and doc.origin.path == "-"

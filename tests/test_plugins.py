@@ -1,0 +1,112 @@
+"""Plugin discovery, blocking, name clashes, and errors that name the plugin and hook."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from normkit import Config, Document, Pipeline, PluginError, Register, Stage, hookimpl
+from normkit.errors import DuplicateComponentError
+from normkit.plugins import DEFAULT_PLUGINS, get_plugin_manager, list_plugins
+from normkit.registry import Registry
+from normkit.testing import registered, run_pipeline
+
+SAMPLES = Path(__file__).parent / "sample_plugins"
+BROKEN = Path(__file__).parent / "sample_plugins_broken"
+
+
+def test_builtins_are_registered_through_the_plugin_manager(normkit_pm) -> None:
+    names = {name for name, _ in normkit_pm.list_name_plugin()}
+    assert {m.rsplit(".", 1)[-1] for m in DEFAULT_PLUGINS} <= names
+    registry = Registry.from_plugin_manager(normkit_pm)
+    assert {"decode", "fix_text", "whitespace", "headline", "boilerplate"} <= set(registry.names("stage"))
+    assert registry.owner("stage", "decode") == "stage_decode"
+
+
+def test_plugins_dir_adds_components() -> None:
+    pm = get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(SAMPLES)], disabled=["dup_jsonl"])
+    registry = Registry.from_plugin_manager(pm)
+    assert registry.owner("stage", "explode") == "shout"
+
+
+def test_disabled_plugin_is_not_registered() -> None:
+    pm = get_plugin_manager(load_entrypoints=False, disabled=["stage_boilerplate"])
+    assert "boilerplate" not in Registry.from_plugin_manager(pm).names("stage")
+
+
+def test_two_components_with_one_name_is_an_error_naming_both_plugins() -> None:
+    pm = get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(SAMPLES)])
+    with pytest.raises(DuplicateComponentError, match="'exporter_jsonl' and plugin 'dup_jsonl'"):
+        Registry.from_plugin_manager(pm)
+
+
+def test_plugin_import_failure_names_the_file(tmp_path: Path) -> None:
+    shutil.copy(BROKEN / "broken_import.py", tmp_path)
+    with pytest.raises(PluginError, match=r"\[broken_import\].*a_module_that_does_not_exist"):
+        get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(tmp_path)])
+
+
+def test_misspelt_hook_fails_at_start_up(tmp_path: Path) -> None:
+    shutil.copy(BROKEN / "misspelt_hook.py", tmp_path)
+    with pytest.raises(PluginError, match="normkit_register_stage"):
+        get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(tmp_path)])
+
+
+def test_missing_plugins_dir_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PluginError, match="not a directory"):
+        get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(tmp_path / "nope")])
+
+
+class Explode(Stage):
+    name = "explode"
+
+    def process(self, doc: Document) -> Document:
+        if "BOOM" in doc.text:
+            raise RuntimeError("kaboom")
+        return doc
+
+
+class ExplodePlugin:
+    @hookimpl
+    def normkit_register_stages(self, register: Register) -> None:
+        register(Explode)
+
+
+def test_a_stage_that_raises_rejects_only_that_document_naming_plugin_stage_and_id(normkit_pm) -> None:
+    config = {"pipeline": ["whitespace", "explode"]}
+    with registered(normkit_pm, ExplodePlugin(), name="exploder"):
+        result = run_pipeline(["fine", "BOOM here", "fine too"], pm=normkit_pm, config=config)
+    result.assert_no_loss()
+    assert len(result.documents) == 2
+    (reject,) = result.rejects
+    assert (reject.plugin, reject.stage, reject.origin.line) == ("exploder", "explode", 2)
+    assert "kaboom" in reject.message() and reject.doc_id in reject.message()
+
+
+def test_unknown_stage_in_pipeline_is_a_config_error_listing_known(normkit_pm) -> None:
+    with pytest.raises(Exception, match=r"unknown stage 'nope'.*boilerplate"):
+        Pipeline(Config.from_mapping({"pipeline": ["nope"]}), pm=normkit_pm)
+
+
+def test_list_plugins_reports_hooks_and_versions(normkit_pm) -> None:
+    assert list_plugins(normkit_pm) == []  # builtins only shown with --all
+    rows = {row["name"]: row for row in list_plugins(normkit_pm, include_builtins=True)}
+    assert rows["stage_decode"]["builtin"] is True
+    assert "normkit_detect_encoding" in rows["stage_decode"]["hooks"]
+
+
+def test_load_plugins_env_empty_means_no_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NORMKIT_LOAD_PLUGINS", "")
+    pm = get_plugin_manager()
+    builtin = {m.rsplit(".", 1)[-1] for m in DEFAULT_PLUGINS}
+    assert {name for name, _ in pm.list_name_plugin()} == builtin
+
+
+def test_trace_plugins_prints_hook_calls(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("NORMKIT_TRACE_PLUGINS", "1")
+    Registry.from_plugin_manager(get_plugin_manager(load_entrypoints=False))
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.hook.normkit_detect_encoding(data=b"abc", declared=None, context=None)
+    assert "normkit: hook normkit_detect_encoding -> stage_decode" in capsys.readouterr().err
