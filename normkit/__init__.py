@@ -21,7 +21,7 @@ from normkit.document import Document, Edit, Flag, Origin, Reject  # noqa: E402
 from normkit.errors import ConfigError, NormkitError, PluginError, RejectDocument  # noqa: E402
 from normkit.pipeline import Pipeline  # noqa: E402
 from normkit.plugins import PluginSpec, get_plugin_manager  # noqa: E402
-from normkit.repair import RepairOptions, repair  # noqa: E402
+from normkit.repairing import RepairOptions, repair  # noqa: E402
 
 __all__ = [
     "BatchResult",

@@ -1,39 +1,59 @@
-"""Running a pipeline over many inputs: shards, worker processes, the learning pass, and the run report.
+"""Running a pipeline over many inputs: parts, the learning pass, executors, retries, resume, and the report.
 
-Workers never receive a pipeline or a plugin manager: they get the picklable configuration and
-:class:`~normkit.plugins.PluginSpec` and build their own, once per process.
+Inputs are cut into parts (:func:`~normkit.inputs.plan_parts`); an executor plugin runs one task per part.
+Tasks carry only picklable data (the configuration, the :class:`~normkit.plugins.PluginSpec`, the learned
+state); each worker builds its own pipeline once, writes its part's files itself and sends back counts.
+The parent retries failed parts, rejects the inputs of a part that keeps failing, skips parts a previous
+run finished, and assembles the final files in part order, so every executor gives the same bytes.
 """
 
 from __future__ import annotations
 
-import os
+import hashlib
+import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from normkit.config import Config
-from normkit.document import Reject
-from normkit.inputs import Shard, discover
-from normkit.output import Output, write_json, write_reject
+from normkit.document import Document, Reject
+from normkit.errors import ConfigError
+from normkit.executors import Executor, Task, resolve_workers
+from normkit.inputs import Part, discover, plan_parts
+from normkit.output import Output, PartFiles, atomic_file, open_part, write_json, write_record, write_reject
 from normkit.pipeline import Pipeline
-from normkit.plugins import PluginSpec
+from normkit.plugins import PluginSpec, _own_version
 from normkit.report import RunStats
+from normkit.resume import WorkFolder, mark_done, run_key
 
-__all__ = ["BatchResult", "ShardResult", "run_batch"]
+__all__ = ["BatchResult", "PartResult", "Progress", "run_batch"]
 
-#: called after each shard with (documents in it, bytes in it); drives the progress bar.
-Progress = Callable[[int, int], None]
+#: without ``run.shard_size``: about 64 shards, a power of two between these bounds (see :func:`auto_shard_size`).
+MIN_SHARD_SIZE, MAX_SHARD_SIZE = 1 << 20, 1 << 26
+DEFAULT_RETRIES = 2
+#: reject messages a part sends back for stderr; the rest are in rejects.jsonl.
+MAX_MESSAGES = 200
+
+
+class Progress(Protocol):
+    """What the command line's progress bar needs: the bytes ahead, then each finished part."""
+
+    def begin(self, phase: str, total_bytes: int) -> None: ...
+
+    def advance(self, documents: int, size: int) -> None: ...
 
 
 @dataclass
-class ShardResult:
-    """What one shard produced, in input order; small enough to send back from a worker."""
+class PartResult:
+    """What a worker sends back for one part: counts and a few reject messages, never the records."""
 
-    shard: Shard
-    items: list[dict[str, Any] | Reject] = field(default_factory=list)
-    stats: RunStats = field(default_factory=RunStats)
+    index: int
+    stats: RunStats
+    messages: list[str] = field(default_factory=list)
+    stopped: bool = False
 
 
 @dataclass
@@ -48,35 +68,75 @@ class BatchResult:
         return 1 if self.stats.rejected else 0
 
 
-# -- worker side -------------------------------------------------------------------------------------
-
-_WORKER_PIPELINE: Pipeline | None = None
+# -- worker side: tasks ---------------------------------------------------------------------------
 
 
-def _init_worker(config: Config, plugins: PluginSpec, learned: dict[str, Any]) -> None:
-    global _WORKER_PIPELINE
-    _WORKER_PIPELINE = Pipeline(config, plugins=plugins)
-    _WORKER_PIPELINE.apply_learned(learned)
+@dataclass(frozen=True)
+class Setup:
+    """How a worker builds the run's pipeline; ``key`` names it so each process builds it once."""
+
+    config: Config
+    plugins: PluginSpec
+    learned: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
 
 
-def _worker_process(shard: Shard) -> ShardResult:
-    assert _WORKER_PIPELINE is not None, "worker not initialised"
-    return process_shard(_WORKER_PIPELINE, shard)
+_PIPELINES: dict[str, Pipeline] = {}
 
 
-def _worker_observe(shard: Shard) -> dict[str, Any]:
-    assert _WORKER_PIPELINE is not None, "worker not initialised"
-    return _WORKER_PIPELINE.observe_shard(shard)
+def _pipeline(setup: Setup) -> Pipeline:
+    pipeline = _PIPELINES.get(setup.key)
+    if pipeline is None:
+        _PIPELINES.clear()  # one run at a time per process: do not keep old pipelines alive
+        pipeline = _PIPELINES[setup.key] = Pipeline(setup.config, plugins=setup.plugins)
+        pipeline.apply_learned(setup.learned)
+    return pipeline
 
 
-def process_shard(pipeline: Pipeline, shard: Shard) -> ShardResult:
-    """Run one shard through ``pipeline``; its counts are the shard's alone."""
-    pipeline.stats = RunStats()
-    items = list(pipeline.run_shard(shard))
-    return ShardResult(shard, items, pipeline.stats)
+@dataclass(frozen=True)
+class ObservePart:
+    """The map step of the learning pass: what the learning stages saw in one part."""
+
+    setup: Setup
+    part: Part
+
+    def __call__(self) -> dict[str, Any]:
+        # A fresh pipeline: observing changes the learning stages, the cleaning pipeline must not see that.
+        pipeline = Pipeline(self.setup.config, plugins=self.setup.plugins)
+        return pipeline.merge_learned([pipeline.observe_shard(shard) for shard in self.part.shards])
 
 
-# -- parent side -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CleanPart:
+    """Load, clean and export one part into its own files, then mark it done."""
+
+    setup: Setup
+    part: Part
+    files: PartFiles
+    key: str
+    fail_fast: bool = False
+
+    def __call__(self) -> PartResult:
+        pipeline = _pipeline(self.setup)
+        pipeline.stats = RunStats()
+        result = PartResult(self.part.index, pipeline.stats)
+        with open_part(self.files) as (records, rejects):
+            for item in (item for shard in self.part.shards for item in pipeline.run_shard(shard)):
+                if not isinstance(item, Reject):
+                    write_record(records, item)
+                    continue
+                write_reject(rejects, item)
+                if len(result.messages) < MAX_MESSAGES:
+                    result.messages.append(item.message())
+                if self.fail_fast:
+                    result.stopped = True
+                    break
+        if not result.stopped:
+            mark_done(self.files, self.part, self.key, pipeline.stats)
+        return result
+
+
+# -- parent side ----------------------------------------------------------------------------------
 
 
 def run_batch(
@@ -85,96 +145,252 @@ def run_batch(
     config: Config,
     plugins: PluginSpec | None = None,
     *,
-    workers: int = 1,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> BatchResult:
-    """Process ``inputs`` into ``output`` (a folder or ``-``); every input ends in the output or the rejects."""
-    started = time.perf_counter()
-    pipeline = Pipeline(config, plugins=plugins)
-    shards = discover(inputs, config.input.get("include", ()), config.input.get("exclude", ()))
-    workers = workers or os.cpu_count() or 1
-    target = Output(output, pipeline.exporter)
-    stats = RunStats()
-    stopped = False
-    executor = _executor(workers, min(workers, len(shards)), pipeline, shards)
-    with executor as results, target.open() as (writer, rejects):
-        for result in results:
-            stats.merge(result.stats)
-            stopped = _write(result, writer, rejects, config.run.get("fail_fast", False))
-            if progress:
-                progress(len(result.items), result.stats.bytes_in)
-            if stopped:
-                break
-    seconds = time.perf_counter() - started
-    report = build_report(inputs, output, config, stats, seconds, workers)
-    if target.report_path:
-        write_json(target.report_path, report, schema="report")
-    if not stopped:
-        assert stats.balanced, f"accounting broken: {stats.to_dict()['documents']}"
-    return BatchResult(stats, seconds, report, stopped)
+    """Process ``inputs`` into ``output`` (a folder or ``-``); every input ends in the output or the rejects.
+
+    ``workers`` (else ``run.workers``; 0 or None: one per core) and the other ``[run]`` keys choose the
+    executor, the shard size, the retries and whether finished parts of an earlier run are kept.
+    """
+    batch = _Batch(inputs, output, config, plugins, workers, progress)
+    try:
+        return batch.run()
+    finally:
+        batch.work.close()
 
 
-def _write(result: ShardResult, writer: Any, rejects: Any, fail_fast: bool) -> bool:
-    """Write a shard's records and rejects in order; True when fail-fast says to stop."""
-    for item in result.items:
-        if isinstance(item, Reject):
-            write_reject(rejects, item)
-            if fail_fast:
-                return True
-        else:
-            writer.write(item)
-    return False
+class _Batch:
+    """One run: the plan, the two passes, and what the report says."""
 
+    def __init__(
+        self,
+        inputs: Sequence[str],
+        output: str,
+        config: Config,
+        plugins: PluginSpec | None,
+        workers: int | None,
+        progress: Progress | None,
+    ) -> None:
+        self.started = time.perf_counter()
+        self.inputs, self.config, self.progress = list(inputs), config, progress
+        self.options = config.run
+        self.workers = resolve_workers(workers if workers is not None else self.options.get("workers"))
+        self.pipeline = Pipeline(config, plugins=plugins)
+        self.output = Output(output, self.pipeline.exporter)
+        self.work = WorkFolder.for_output(self.output.folder)
+        self.stats, self.fresh = RunStats(), RunStats()  # the whole output; what this run processed
+        self.shards: Counter[str] = Counter()
+        self.phases: dict[str, float] = {}
+        self.stopped: int | None = None  # the part at which fail-fast stopped the run
+        self.shard_size = 0
 
-class _executor:  # noqa: N801 - used as a context manager, reads like a function
-    """Shard results in input order: in this process for one worker, else from a process pool."""
+    def run(self) -> BatchResult:
+        parts = self._timed("plan", self._plan)
+        with self._executor(parts) as executor:
+            learned, key = self._timed("learn", lambda: self._learn(executor, parts))
+            done = self._timed("clean", lambda: self._clean(executor, parts, learned, key))
+        self._timed("assemble", lambda: self.output.assemble([self.work.files(p) for p in parts if p.index in done]))
+        seconds = time.perf_counter() - self.started
+        report = self._report(executor, len(parts), seconds)
+        if self.output.report_path:
+            write_json(self.output.report_path, report, schema="report")
+        if self.stopped is None:
+            assert self.stats.balanced, f"accounting broken: {self.stats.to_dict()['documents']}"
+        return BatchResult(self.stats, seconds, report, self.stopped is not None)
 
-    def __init__(self, workers: int, useful: int, pipeline: Pipeline, shards: list[Shard]) -> None:
-        self.workers, self.useful, self.pipeline, self.shards = workers, useful, pipeline, shards
-        self.pool: ProcessPoolExecutor | None = None
+    def _timed(self, phase: str, step: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return step()
+        finally:
+            self.phases[phase] = round(time.perf_counter() - started, 6)
 
-    def __enter__(self) -> Iterator[ShardResult]:
-        learned = self._learn()
-        if self.workers <= 1 or self.useful <= 1:
-            self.pipeline.apply_learned(learned)
-            return (process_shard(self.pipeline, shard) for shard in self.shards)
-        self.pool = self._pool(learned)
-        return self.pool.map(_worker_process, self.shards)
+    # -- planning ---------------------------------------------------------------------------------
 
-    def _pool(self, learned: dict[str, Any]) -> ProcessPoolExecutor:
-        args = (self.pipeline.config, self.pipeline.plugin_spec, learned)
-        return ProcessPoolExecutor(self.useful, initializer=_init_worker, initargs=args)
+    def _plan(self) -> list[Part]:
+        include, exclude = self.config.input.get("include", ()), self.config.input.get("exclude", ())
+        shards = discover(self.inputs, include, exclude)
+        configured = self.options.get("shard_size")
+        self.shard_size = int(configured or auto_shard_size(sum(shard.size for shard in shards)))
+        parts = plan_parts(shards, self.shard_size, self._splittable)
+        sharding = {
+            "inputs": self.inputs,
+            "include": list(include),
+            "exclude": list(exclude),
+            "shard_size": configured or "auto",
+        }
+        self.work.start(sharding, resume=bool(self.options.get("resume", True)))
+        self.work.prune(parts)
+        return parts
 
-    def _learn(self) -> dict[str, Any]:
-        """The batch's first pass (map: observe each shard; reduce: merge), when a stage learns."""
+    def _splittable(self, path: str) -> bool:
+        """Only loaders that read one record per line (and honour ``first_line``) may get byte ranges."""
+        return bool(getattr(self.pipeline.loader_for(path), "splits_on_lines", False))
+
+    def _executor(self, parts: Sequence[Part]) -> Executor:
+        name = self.options.get("executor")
+        workers = min(self.workers, max(1, len(parts)))
+        if any(shard.path == "-" for part in parts for shard in part.shards):
+            if name not in (None, "inprocess"):
+                raise ConfigError(f"executor {name!r} cannot read stdin: use files, or --executor inprocess")
+            name = "inprocess"
+        if name is None:  # the default: a process pool, unless one process would do
+            name = "pool" if workers > 1 else "inprocess"
+        return self.pipeline.registry.get("executor", name)(workers, self.options)  # type: ignore[no-any-return]
+
+    # -- map, reduce, map ---------------------------------------------------------------------------
+
+    def _learn(self, executor: Executor, parts: Sequence[Part]) -> tuple[dict[str, Any], str]:
+        """The learning pass (map: observe each part; reduce: merge), cached in the work folder."""
+        base = run_key(self.config, self.pipeline.plugin_spec)
         if not self.pipeline.learning_stages():
-            return {}
-        if self.workers <= 1 or self.useful <= 1:
-            states = [self.pipeline.observe_shard(shard) for shard in self.shards]
-        else:
-            with self._pool({}) as pool:
-                states = list(pool.map(_worker_observe, self.shards))
-        return self.pipeline.merge_learned(states)
+            return {}, base
+        inputs = "\n".join(f"{p.name} {p.digest}" for p in parts)
+        key = hashlib.blake2b(f"{base}\n{inputs}".encode(), digest_size=16).hexdigest()
+        found, learned = self.work.learned(key)
+        if not found:
+            setup = Setup(self.config, self.pipeline.plugin_spec)
+            states: list[Any] = [None] * len(parts)
+            tasks = {p.index: ObservePart(setup, p) for p in parts}
+            self._begin("learning", parts)
+            failed = self._rounds(executor, tasks, lambda i, state: self._observed(states, parts[i], i, state))
+            learned = self.pipeline.merge_learned([s for s in states if s is not None])
+            if not failed:  # a pass with holes is not worth keeping
+                self.work.save_learned(key, learned)
+        if self.output.folder is not None:
+            for stage in self.pipeline.learning_stages():
+                stage.save_learned(learned.get(stage.name), self.output.folder)
+        return learned, run_key(self.config, self.pipeline.plugin_spec, key)
 
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+    def _observed(self, states: list[Any], part: Part, index: int, state: Any) -> bool:
+        states[index] = state
+        self._advance(0, part.size)
+        return False
+
+    def _clean(self, executor: Executor, parts: Sequence[Part], learned: dict[str, Any], key: str) -> set[int]:
+        """The cleaning pass over the parts not finished before; returns the parts to assemble."""
+        resumable = not any(s.path == "-" for p in parts for s in p.shards)
+        setup = Setup(self.config, self.pipeline.plugin_spec, learned, key)
+        fail_fast = bool(self.options.get("fail_fast", False))
+        tasks: dict[int, Task] = {}
+        for part in parts:
+            previous = self.work.finished(part, key) if resumable else None
+            if previous is not None:
+                self.stats.merge(previous)
+                self.shards["skipped"] += 1
+            else:
+                self.work.forget(part)
+                tasks[part.index] = CleanPart(setup, part, self.work.files(part), key, fail_fast)
+        self._begin("cleaning", [parts[i] for i in tasks])
+        done = {p.index for p in parts if p.index not in tasks}
+        failed = self._rounds(executor, tasks, lambda i, result: self._cleaned(done, result))
+        for index, error in failed.items():
+            self._reject_part(parts[index], error)
+            done.add(index)
+        if self.stopped is not None:  # fail-fast: keep what precedes the stop, in input order
+            done = {i for i in done if i <= self.stopped}
+        return done
+
+    def _cleaned(self, done: set[int], result: PartResult) -> bool:
+        for message in result.messages:
+            _warn(message)
+        if len(result.messages) >= MAX_MESSAGES:
+            _warn(f"(more rejects of part {result.index} are in rejects.jsonl)")
+        self.stats.merge(result.stats)
+        self.fresh.merge(result.stats)
+        self.shards["done"] += 1
+        done.add(result.index)
+        self._advance(result.stats.read, result.stats.bytes_in)
+        if result.stopped:
+            self.stopped = result.index
+        return result.stopped
+
+    def _rounds(
+        self, executor: Executor, tasks: dict[int, Task], accept: Callable[[int, Any], bool]
+    ) -> dict[int, BaseException]:
+        """Run ``tasks`` (by part index), then the failed ones again, up to ``run.retries`` more times.
+
+        ``accept`` takes each result and returns True to stop everything (fail-fast). Returns the tasks
+        that failed every attempt, with their last error.
+        """
+        retries = int(self.options.get("retries", DEFAULT_RETRIES))
+        failed: dict[int, BaseException] = {}
+        todo = sorted(tasks)
+        for attempt in range(retries + 1):
+            if not todo:
+                break
+            self.shards["retried"] += len(todo) if attempt else 0
+            failed = {}
+            with closing(executor.run([tasks[i] for i in todo])) as outcomes:
+                for position, result, error in outcomes:
+                    if error is not None:
+                        failed[todo[position]] = error
+                        _warn(f"part {todo[position]} failed (attempt {attempt + 1}/{retries + 1}): {error!r}")
+                    elif accept(todo[position], result):
+                        return {}
+            todo = sorted(failed)
+        return failed
+
+    def _reject_part(self, part: Part, error: BaseException) -> None:
+        """A part that failed every attempt: each of its inputs becomes a reject naming the failure."""
+        files = self.work.files(part)
+        stats = RunStats(bytes_in=part.size)
+        reason = f"part {part.name} failed {int(self.options.get('retries', DEFAULT_RETRIES)) + 1} times: {error!r}"
+        with atomic_file(files.rejects) as stream:
+            for item in (item for shard in part.shards for item in self.pipeline.load(shard)):
+                if isinstance(item, Document):
+                    item = Reject(item.origin, reason, doc_id=item.id, hook="executor")
+                write_reject(stream, item)
+                stats.read += 1
+                stats.rejected += 1
+                stats.reject_reasons[item.hook or item.stage or "other"] += 1
+        files.records.unlink(missing_ok=True)
+        _warn(f"{stats.read} inputs of part {part.name} rejected: {reason}")
+        self.stats.merge(stats)
+        self.fresh.merge(stats)
+        self.shards["failed"] += 1
+
+    # -- progress and report ------------------------------------------------------------------------
+
+    def _begin(self, phase: str, parts: Sequence[Part]) -> None:
+        if self.progress:
+            self.progress.begin(phase, sum(p.size for p in parts))
+
+    def _advance(self, documents: int, size: int) -> None:
+        if self.progress:
+            self.progress.advance(documents, size)
+
+    def _report(self, executor: Executor, parts: int, seconds: float) -> dict[str, Any]:
+        clean = self.phases.get("clean", 0.0)
+        return {
+            "normkit_version": _own_version() or "unknown",
+            "inputs": self.inputs,
+            "output": self.output.target,
+            "format": self.config.output.get("format", "jsonl"),
+            "pipeline": self.config.pipeline,
+            "executor": executor.name,
+            "workers": executor.workers,
+            "seconds": round(seconds, 6),
+            "documents_per_second": round(self.fresh.read / seconds, 3) if seconds else 0.0,
+            "mb_per_second": round(self.fresh.bytes_in / 1e6 / seconds, 3) if seconds else 0.0,
+            "clean_mb_per_second": round(self.fresh.bytes_in / 1e6 / clean, 3) if clean else 0.0,
+            "shard_size": self.shard_size,
+            "phases": self.phases,
+            "shards": {"total": parts, **{k: self.shards[k] for k in ("done", "skipped", "retried", "failed")}},
+            **self.stats.to_dict(),
+        }
 
 
-def build_report(
-    inputs: Sequence[str], output: str, config: Config, stats: RunStats, seconds: float, workers: int
-) -> dict[str, Any]:
-    from normkit.plugins import _own_version
+def auto_shard_size(total: int) -> int:
+    """About 64 shards: enough for every core to stay busy and for resume to lose little, few enough that
+    per-shard costs (a marker, three fsyncs) stay small. A power of two, so that a slightly changed input
+    keeps the same boundaries."""
+    size = MIN_SHARD_SIZE
+    while size * 2 <= min(total // 64, MAX_SHARD_SIZE):
+        size *= 2
+    return size
 
-    return {
-        "normkit_version": _own_version() or "unknown",
-        "inputs": list(inputs),
-        "output": output,
-        "format": config.output.get("format", "jsonl"),
-        "pipeline": config.pipeline,
-        "workers": workers,
-        "seconds": round(seconds, 6),
-        "documents_per_second": round(stats.read / seconds, 3) if seconds else 0.0,
-        "mb_per_second": round(stats.bytes_in / 1e6 / seconds, 3) if seconds else 0.0,
-        **stats.to_dict(),
-    }
+
+def _warn(message: str) -> None:
+    print(f"normkit: {message}", file=sys.stderr)

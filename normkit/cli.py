@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from normkit.batch import BatchResult, run_batch
@@ -93,12 +93,35 @@ def cli() -> None:
     """Turn messy documents into clean, validated records."""
 
 
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+
+
+def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """``64MB``, ``1GiB`` or a number of bytes."""
+    if value is None:
+        return None
+    text = value.strip().upper().replace(" ", "")
+    digits = text.rstrip("KMGIB")
+    try:
+        size = int(float(digits) * _SIZE_UNITS[text[len(digits) :]])
+    except (KeyError, ValueError):
+        raise click.BadParameter(f"{value!r} is not a size such as 64MB, 1GiB or 1000000") from None
+    if size < 1:
+        raise click.BadParameter("must be at least one byte")
+    return size
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, help="Output folder, or - for stdout.")
 @click.option("--format", "fmt", help="Exporter to write with (default: jsonl).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file.")
-@click.option("--workers", type=click.IntRange(min=0), help="Worker processes (0: one per core).")
+@click.option("--workers", type=click.IntRange(min=0), help="Worker processes (default, or 0: one per core).")
+@click.option("--executor", help="How shards run: pool (default), inprocess, dask, or a plugin's executor.")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address; without it a LocalCluster starts.")
+@click.option("--shard-size", callback=_size, metavar="SIZE", help="Input bytes per shard, e.g. 64MB (default 32MiB).")
+@click.option("--retries", type=click.IntRange(min=0), help="Retries of a failed shard before rejecting it (2).")
+@click.option("--resume/--no-resume", default=None, help="Skip shards a previous run finished (default: resume).")
 @click.option("--fail-fast", is_flag=True, default=None, help="Stop at the first rejected document.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @plugin_options
@@ -108,50 +131,82 @@ def run(
     output: str,
     fmt: str | None,
     config_path: str | None,
-    workers: int | None,
-    fail_fast: bool | None,
     quiet: bool,
     plugins_dirs: tuple[str, ...],
     disabled: tuple[str, ...],
+    **run_options: Any,
 ) -> None:
     """Clean INPUTS (files, folders, - for stdin; .gz/.zst too) into OUTPUT.
 
-    Writes documents.<format>, rejects.jsonl and report.json in the OUTPUT folder.
+    Writes documents.<format>, rejects.jsonl and report.json in the OUTPUT folder; finished shards are kept
+    in OUTPUT/.normkit so that running the same command again resumes where it stopped.
     """
-    config = load_config(config_path).with_overrides(
-        output={"format": fmt}, run={"workers": workers, "fail_fast": fail_fast}
-    )
+    config = load_config(config_path).with_overrides(output={"format": fmt}, run=run_options)
     spec = plugin_spec(config, plugins_dirs, disabled)
-    with _progress(quiet) as advance:
-        result = run_batch(inputs, output, config, spec, workers=config.run.get("workers", 1), progress=advance)
+    with _progress(quiet) as bar:
+        result = run_batch(inputs, output, config, spec, progress=bar)
     if not quiet:
         _print_summary(result)
     sys.exit(result.exit_code)
 
 
 @contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A live bar of documents and MB/s on a terminal; nothing otherwise."""
+def _progress(quiet: bool) -> Iterator[_Bar | None]:
+    """A live bar on a terminal (documents, MB/s, ETA from the input bytes known up front); nothing otherwise."""
     if quiet or not stderr.is_terminal:
         yield None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[docs]} docs"))
-    with Progress(*columns, TextColumn("{task.fields[mb]:.1f} MB"), TimeElapsedColumn(), console=stderr) as bar:
-        task = bar.add_task("normkit run", total=None, docs=0, mb=0.0)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[docs]} docs {task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=stderr) as progress:
+        yield _Bar(progress)
 
-        def advance(documents: int, size: int) -> None:
-            fields = bar.tasks[task].fields
-            bar.update(task, docs=fields["docs"] + documents, mb=fields["mb"] + size / 1e6)
 
-        yield advance
+class _Bar:
+    """Feeds the batch's progress (each finished shard) to a rich bar, one bar per pass."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.docs = 0
+
+    def begin(self, phase: str, total_bytes: int) -> None:
+        if self.task is not None:
+            self.progress.stop_task(self.task)
+        self.docs = 0
+        self.task = self.progress.add_task(phase, total=total_bytes or None, docs=0, rate="")
+
+    def advance(self, documents: int, size: int) -> None:
+        if self.task is None:
+            return
+        self.docs += documents
+        self.progress.update(self.task, advance=size, docs=self.docs)
+        task = self.progress.tasks[self.task]
+        if task.elapsed:
+            rate = f"({self.docs / task.elapsed:.0f} docs/s, {task.completed / 1e6 / task.elapsed:.1f} MB/s)"
+            self.progress.update(self.task, rate=rate)
 
 
 def _print_summary(result: BatchResult) -> None:
     docs = result.report["documents"]
     stderr.print(
         f"read {docs['read']}, written {docs['written']}, rejected {docs['rejected']}, "
-        f"flagged {docs['flagged']} in {result.seconds:.2f}s"
+        f"flagged {docs['flagged']} in {result.seconds:.2f}s "
+        f"({result.report['mb_per_second']:.1f} MB/s, executor {result.report['executor']}, "
+        f"{result.report['workers']} workers)"
     )
+    shards = result.report["shards"]
+    if shards["skipped"] or shards["retried"] or shards["failed"]:
+        stderr.print(
+            f"shards: {shards['done']} done, {shards['skipped']} skipped (finished before), "
+            f"{shards['retried']} retried, {shards['failed']} failed"
+        )
     table = Table("stage", "documents changed", "characters removed", box=None)
     for name, stage in result.report["stages"].items():
         table.add_row(name, str(stage["documents_changed"]), str(stage["chars_removed"]))
@@ -174,6 +229,18 @@ def plugins(include_builtins: bool, as_json: bool, plugins_dirs: tuple[str, ...]
     for row in rows:
         table.add_row(row["name"], row["version"] or "", ", ".join(row["hooks"]))
     Console().print(table if rows else "no plugins installed (use --all to list normkit's own)")
+
+
+from normkit.explain import explain_command  # noqa: E402 - the command lives with its renderer
+
+cli.add_command(explain_command)
+
+
+# validate and schemas live in their own module to keep this one small.
+from normkit.validate_cli import schemas, validate  # noqa: E402 - imported after cli exists, to add to it
+
+cli.add_command(validate)
+cli.add_command(schemas)
 
 
 def main() -> None:

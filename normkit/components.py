@@ -93,7 +93,7 @@ class Stage:
     # instance through ``apply_learned`` before the cleaning pass. States must be small and picklable
     # (counts of hashes, not texts), so memory is bounded by what is counted, not by the corpus.
 
-    learns: ClassVar[bool] = False
+    learns: bool = False  # may be set per instance (e.g. only when an option asks for learning)
 
     def observe(self, doc: Document) -> None:
         """First pass: take note of ``doc``."""
@@ -157,11 +157,12 @@ class Exporter:
     """
 
     name: ClassVar[str] = ""
-    schema: ClassVar[str] = "document"
-    suffix: ClassVar[str] = ".jsonl"
+    # schema, suffix and per_document may be set per instance from options (a record shape, one file or many).
+    schema: str = "document"
+    suffix: str = ".jsonl"
     #: True for exporters that write one file per document (text, markdown): the engine calls
     #: ``open_folder`` with a folder instead of ``open`` with a stream.
-    per_document: ClassVar[bool] = False
+    per_document: bool = False
     options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
     plugin: ClassVar[str | None] = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, fields
 from typing import Final
 
@@ -143,10 +144,9 @@ def _on_decode_error(exc: UnicodeError) -> tuple[str, int]:
     """Replace undecodable bytes, counting them (and using a fallback codec if one is set)."""
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
-    bad = exc.object[exc.start : exc.end]
-    _state.spans.append(bytes(bad))
+    _state.spans.append((exc.start, exc.end))
     fallback = getattr(_state, "fallback", None)
-    piece = bytes(bad).decode(fallback, "replace") if fallback else "\ufffd"
+    piece = bytes(exc.object[exc.start : exc.end]).decode(fallback, "replace") if fallback else "\ufffd"
     _state.replacements += piece.count("\ufffd")
     return piece, exc.end
 
@@ -154,8 +154,8 @@ def _on_decode_error(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_ERRORS, _on_decode_error)
 
 
-def _lenient(data: bytes | memoryview, codec: str, fallback: str | None = None) -> tuple[str, list[bytes], int]:
-    """Decode without failing: the text, the undecodable byte runs, and the U+FFFD count."""
+def _lenient(data: bytes, codec: str, fallback: str | None = None) -> tuple[str, list[tuple[int, int]], int]:
+    """Decode without failing: the text, the undecodable byte spans, and the U+FFFD count."""
     _state.spans, _state.replacements, _state.fallback = [], 0, fallback
     try:
         text = str(data, codec, _ERRORS)
@@ -175,7 +175,7 @@ def _text_codec(name: str) -> str:
     return info.name
 
 
-def _strict_or_lenient(data: bytes | memoryview, codec: str) -> tuple[str, int]:
+def _strict_or_lenient(data: bytes, codec: str) -> tuple[str, int]:
     """Strict decoding first: it is faster, and most data has nothing to replace."""
     try:
         return str(data, codec), 0
@@ -243,18 +243,22 @@ def _from_nul_layout(data: bytes, opts: DecodeOptions) -> Decoded | None:
     if b"\x00" not in data:
         return None
     window = data[: opts.max_detect_bytes]
-    codec = _utf32_layout(window) or _utf16_layout(window)
+    codec = _utf32_layout(window) or _utf16_layout(window) or _utf16_without_ascii(window)
     if codec is not None:
-        text, replaced = _strict_or_lenient(data, codec)
-        # The NUL layout is near-certain evidence; only undecodable units lower it.
-        confidence = 1.0 - replaced / max(1, len(text))
-        return Decoded(text, codec, confidence, "detected", replacements=replaced)
+        return _decode_unmarked_utf(data, codec)
     share = window.count(0) / len(window)
     if share > opts.max_nul_fraction:
         raise BinaryInputError(
             f"binary input: {share:.1%} of the first {len(window)} bytes are NUL and they do not form UTF-16/32 text"
         )
     return None  # a few stray NULs in text
+
+
+def _decode_unmarked_utf(data: bytes, codec: str) -> Decoded:
+    text, replaced = _strict_or_lenient(data, codec)
+    # The structure is near-certain evidence; only undecodable units lower it.
+    confidence = 1.0 - replaced / max(1, len(text))
+    return Decoded(text, codec, confidence, "detected", replacements=replaced)
 
 
 def _utf32_layout(window: bytes) -> str | None:
@@ -279,13 +283,44 @@ def _utf16_layout(window: bytes) -> str | None:
     return codec
 
 
+def _utf16_without_ascii(window: bytes) -> str | None:
+    """UTF-16 text with (almost) no ASCII, e.g. Chinese: no NUL layout to see, and chardet calls it binary.
+
+    Accepted only when it is not UTF-8 and exactly one byte order decodes to
+    assigned, non-control, non-private characters throughout.
+    """
+    if len(window) < _UTF16_MIN_BYTES or window.isascii() or _decodes_prefix(window, "utf-8"):
+        return None
+    fits = [codec for codec in ("utf-16-le", "utf-16-be") if _all_printable(window, codec)]
+    return fits[0] if len(fits) == 1 else None
+
+
+_UTF16_MIN_BYTES: Final = 32
+_NOT_TEXT_CATEGORIES: Final = frozenset({"Cc", "Cs", "Co", "Cn"})
+
+
+def _decodes_prefix(window: bytes, codec: str) -> str | None:
+    """The window decoded strictly, allowing it to end mid-character (it is a cut), or None."""
+    try:
+        return codecs.getincrementaldecoder(codec)().decode(window, final=False)
+    except UnicodeDecodeError:
+        return None
+
+
+def _all_printable(window: bytes, codec: str) -> bool:
+    text = _decodes_prefix(window, codec)
+    if text is None:
+        return False
+    categories = {unicodedata.category(c) for c in set(text.translate(_WHITESPACE))}
+    return not categories & _NOT_TEXT_CATEGORIES
+
+
+_WHITESPACE: Final = dict.fromkeys(map(ord, "\t\n\r"))
+
+
 def _looks_like_text(window: bytes, codec: str) -> bool:
     """Decodes strictly (a cut at the window's end aside) to text with few control characters."""
-    decoder = codecs.getincrementaldecoder(codec)()
-    try:
-        text = decoder.decode(window, final=False)
-    except UnicodeDecodeError:
-        return False
+    text = _decodes_prefix(window, codec)
     if not text:
         return False
     non_text = len(text) - len(text.translate(_NON_TEXT))
@@ -352,7 +387,7 @@ def _mixed_utf8(data: bytes, opts: DecodeOptions) -> Decoded | None:
     if valid < max(2, errors):
         return None
     spans = _lenient(window, "utf-8")[1]
-    fallback = _mixed_fallback(spans, opts)
+    fallback = _mixed_fallback(window, spans, opts)
     text, _, replaced = _lenient(data, "utf-8", fallback)
     return Decoded(text, "utf-8", valid / (valid + errors), "utf-8", replacements=replaced, fallback_encoding=fallback)
 
@@ -363,14 +398,35 @@ _ENCODED_FFFD: Final = "\ufffd".encode()
 _ASCII_BYTES: Final = bytes(range(0x80))
 
 
-def _mixed_fallback(spans: list[bytes], opts: DecodeOptions) -> str | None:
+def _mixed_fallback(window: bytes, spans: list[tuple[int, int]], opts: DecodeOptions) -> str | None:
     if opts.mixed_fallback != "auto":
         return None if opts.mixed_fallback is None else _text_codec(opts.mixed_fallback)
     # The invalid runs alone are too short for chardet's multi-byte models,
-    # so only single-byte modern web codecs are candidates.
-    sample = b" ".join(spans[:4096])
-    codec = _codec_of(_detect(sample, _FALLBACK_DETECTION))
-    return codec if codec.startswith(("cp125", "iso8859", "koi8")) else "cp1252"
+    # so only single-byte codecs qualify; too few bytes to tell means cp1252,
+    # the usual culprit (and what browsers assume for Latin-1 labels).
+    sample = b" ".join(window[start:end] for start, end in _runs(spans))
+    if len(sample) < _MIN_FALLBACK_SAMPLE:
+        return "cp1252"
+    found = _detect(sample, _FALLBACK_DETECTION)
+    codec = _codec_of(found)
+    # chardet's own floor for a usable answer; short samples rarely score higher.
+    sure = float(str(found.get("confidence") or 0.0)) > chardet.MINIMUM_THRESHOLD
+    return codec if sure and codec.startswith(("cp125", "iso8859", "koi8")) else "cp1252"
+
+
+_MIN_FALLBACK_SAMPLE: Final = 24
+_RUN_GAP: Final = 8  # spans this close are one run: "Привет, как" in cp1251 errs byte by byte
+
+
+def _runs(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge nearby error spans into runs, so chardet sees words rather than lone bytes."""
+    runs: list[tuple[int, int]] = []
+    for start, end in spans:
+        if runs and start - runs[-1][1] <= _RUN_GAP:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+    return runs
 
 
 _FALLBACK_DETECTION: Final = DecodeOptions(encoding_era=EncodingEra.MODERN_WEB)
@@ -404,6 +460,9 @@ def _codec_of(found: dict[str, object]) -> str:
 def _from_chardet(data: bytes, opts: DecodeOptions) -> Decoded:
     found = _detect(data, opts)
     if found.get("encoding") is None:
+        codec = _utf16_without_ascii(data[: opts.max_detect_bytes])
+        if codec is not None:
+            return _decode_unmarked_utf(data, codec)
         mime = found.get("mime_type") or "binary data"
         raise BinaryInputError(f"binary input: chardet sees {mime}, not text")
     return _decode_detected(data, _codec_of(found), found)

@@ -1,19 +1,21 @@
-"""Finding input files, opening them (stdin, gzip, zstd), and turning each into documents with a loader.
+"""Finding input files, cutting them into shards and parts, and opening them (stdin, gzip, zstd, byte ranges).
 
 Every input is accounted for here: a path that does not exist or cannot be opened or decompressed becomes a
-:class:`~normkit.document.Reject`, never an exception that stops the batch.
+:class:`~normkit.document.Reject`, never an exception that stops the batch. A large uncompressed line-based
+file is cut into byte ranges that end at newlines, so one 50 GB file is many tasks, not one (issue #6).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import gzip
+import hashlib
 import io
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -22,22 +24,79 @@ import zstandard
 
 from normkit.document import Document, Origin, Reject
 
-__all__ = ["Shard", "assign_source", "discover", "open_binary", "strip_compression"]
+__all__ = ["Part", "Shard", "assign_source", "discover", "open_binary", "plan_parts", "strip_compression"]
 
 COMPRESSION_SUFFIXES = (".gz", ".zst")
 _MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"}
+_SCAN_CHUNK = 1 << 22
 
 
 @dataclass(frozen=True)
 class Shard:
-    """A unit of work: one input file (``-`` for stdin), or a missing path waiting to be rejected."""
+    """One input file (``-`` for stdin), a missing path waiting to be rejected, or a byte range of a file.
+
+    A range starts at the beginning of a line (``first_line``, 1-based) and ends just after a newline, so a
+    line-based loader reading it sees whole lines and numbers them from ``first_line``.
+    """
 
     path: str
     missing: bool = False
+    start: int = 0
+    end: int | None = None  # None: to the end of the file
+    first_line: int = 1
 
     @property
     def origin(self) -> Origin:
         return Origin(self.path)
+
+    @property
+    def key(self) -> str:
+        """Names the shard across runs: the path, plus the byte range for a piece of a file."""
+        return self.path if self.end is None else f"{self.path}@{self.start}-{self.end}"
+
+    @property
+    def size(self) -> int:
+        """Bytes on disk this shard covers (0 for stdin and missing files)."""
+        if self.end is not None:
+            return self.end - self.start
+        if self.missing or self.path == "-":
+            return 0
+        return os.path.getsize(self.path)
+
+    @contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        """The shard's bytes, decompressed for a whole file; ``stream.first_line`` numbers a range's lines."""
+        if self.end is None:
+            with open_binary(self.path) as stream:
+                yield stream
+            return
+        with open(self.path, "rb") as raw:
+            raw.seek(self.start)
+            stream = io.BufferedReader(_RangeReader(raw, self.end - self.start), buffer_size=1 << 20)
+            stream.first_line = self.first_line  # type: ignore[attr-defined]
+            yield stream
+
+
+@dataclass(frozen=True)
+class Part:
+    """The unit of work and of output: consecutive small shards, or one piece of a large file.
+
+    ``digest`` hashes the bytes of every shard in it, so a finished part is redone only when its input
+    changed; ``name`` is deterministic (index and a hash of the shard keys) and names its output files.
+    """
+
+    index: int
+    shards: tuple[Shard, ...]
+    digest: str
+
+    @property
+    def name(self) -> str:
+        keys = "\n".join(shard.key for shard in self.shards).encode()
+        return f"{self.index:06d}-{hashlib.blake2b(keys, digest_size=4).hexdigest()}"
+
+    @property
+    def size(self) -> int:
+        return sum(shard.size for shard in self.shards)
 
 
 def discover(inputs: Sequence[str], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Shard]:
@@ -99,7 +158,7 @@ def open_binary(path: str) -> Iterator[IO[bytes]]:
             compression = _MAGIC.get(head[:2]) or _MAGIC.get(head)
         if compression == ".gz":
             with gzip.GzipFile(fileobj=raw) as stream:
-                yield stream
+                yield stream  # type: ignore[misc]  # GzipFile is a binary stream; typeshed says BufferedIOBase
         elif compression == ".zst":
             yield io.BufferedReader(_ZstdReader(raw))
         else:
@@ -167,3 +226,97 @@ def assign_source(doc: Document, order: Sequence[str]) -> Document:
 
 def missing_reject(shard: Shard) -> Reject:
     return Reject(shard.origin, "no such file or directory", hook="load")
+
+
+class _RangeReader(io.RawIOBase):
+    """At most ``remaining`` bytes of ``raw`` from where it stands."""
+
+    def __init__(self, raw: IO[bytes], remaining: int) -> None:
+        self.raw, self.remaining = raw, remaining
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        size = min(len(target), self.remaining)
+        if size <= 0:
+            return 0
+        got = self.raw.readinto(memoryview(target)[:size])  # type: ignore[attr-defined]
+        self.remaining -= got or 0
+        return got or 0
+
+
+# -- planning: shards -> parts ------------------------------------------------------------------------
+
+
+def plan_parts(shards: Sequence[Shard], part_size: int, splittable: Callable[[str], bool]) -> list[Part]:
+    """Cut large splittable files into newline-aligned ranges, then group small shards into parts.
+
+    Every byte is read once here, to hash it (resume must notice a changed input) and to count the lines
+    before each range (so origins stay right); blake2b runs at about 0.9 GB/s.
+    """
+    pieces: list[tuple[Shard, str]] = []
+    for shard in shards:
+        if shard.missing or shard.path == "-":
+            pieces.append((shard, "missing" if shard.missing else "stdin"))
+        else:
+            split = shard.size > part_size and splittable(shard.path) and not _compressed(shard.path)
+            pieces.extend(_scan(shard, part_size if split else 0))
+    return _group(pieces, part_size)
+
+
+def _group(pieces: list[tuple[Shard, str]], part_size: int) -> list[Part]:
+    parts: list[Part] = []
+    batch: list[tuple[Shard, str]] = []
+    size = 0
+    for shard, digest in pieces:
+        if batch and (size + shard.size > part_size or shard.path == "-"):
+            parts.append(_part(len(parts), batch))
+            batch, size = [], 0
+        batch.append((shard, digest))
+        size += shard.size
+    if batch:
+        parts.append(_part(len(parts), batch))
+    return parts
+
+
+def _part(index: int, batch: list[tuple[Shard, str]]) -> Part:
+    digest = hashlib.blake2b("\n".join(d for _, d in batch).encode(), digest_size=16).hexdigest()
+    return Part(index, tuple(shard for shard, _ in batch), digest)
+
+
+def _compressed(path: str) -> bool:
+    if strip_compression(path)[1]:
+        return True
+    with open(path, "rb") as raw:
+        head = raw.read(4)
+    return bool(_MAGIC.get(head[:2]) or _MAGIC.get(head))
+
+
+def _scan(shard: Shard, target: int) -> list[tuple[Shard, str]]:
+    """``shard`` hashed; when ``target`` > 0, cut into ranges of about ``target`` bytes ending at newlines."""
+    pieces: list[tuple[Shard, str]] = []
+    start = pos = newlines = 0
+    first_line = 1
+    digest = hashlib.blake2b(digest_size=16)
+    with open(shard.path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(_SCAN_CHUNK), b""):
+            view, offset = memoryview(chunk), 0
+            while target:
+                cut = chunk.find(b"\n", max(offset, start + target - 1 - pos))
+                if cut < 0:
+                    break
+                digest.update(view[offset : cut + 1])
+                newlines += chunk.count(b"\n", offset, cut + 1)
+                end = pos + cut + 1
+                pieces.append((replace(shard, start=start, end=end, first_line=first_line), digest.hexdigest()))
+                start, offset, first_line = end, cut + 1, newlines + 1
+                digest = hashlib.blake2b(digest_size=16)
+            digest.update(view[offset:])
+            newlines += chunk.count(b"\n", offset) if target else 0
+            pos += len(chunk)
+    if not pieces:
+        return [(shard, digest.hexdigest())]
+    if pos > start:
+        pieces.append((replace(shard, start=start, end=pos, first_line=first_line), digest.hexdigest()))
+    return pieces

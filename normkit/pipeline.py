@@ -7,7 +7,6 @@ then applied to any number of documents. A failure in a loader, a stage or an ex
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -19,7 +18,7 @@ from normkit.components import Context, Exporter, Loader, Stage
 from normkit.config import Config
 from normkit.document import Document, Reject
 from normkit.errors import ConfigError, RejectDocument
-from normkit.inputs import Shard, assign_source, open_binary, strip_compression
+from normkit.inputs import Shard, assign_source, strip_compression
 from normkit.plugins import PluginSpec
 from normkit.registry import Registry
 from normkit.report import RunStats
@@ -82,10 +81,10 @@ class Pipeline:
 
     def _loader_name_for(self, path: str) -> str:
         plain = strip_compression(path)[0].lower()
-        fallback = None
+        fallback: str | None = None
         for loader in self.registry.all("loader"):
             if not loader.suffixes:
-                fallback = fallback or loader.name
+                fallback = fallback or str(loader.name)
             elif plain.endswith(loader.suffixes):
                 return str(loader.name)
         if fallback is None:
@@ -100,7 +99,7 @@ class Pipeline:
         loader = self.loader_for(shard.path)
         source_from = self.config.input.get("source_from", DEFAULT_SOURCE_FROM)
         try:
-            with open_binary(shard.path) as stream:
+            with shard.open() as stream:
                 for item in loader.load(stream, shard.path):
                     yield item if isinstance(item, Reject) else assign_source(item, source_from)
         except (OSError, EOFError, ValueError) as exc:
@@ -174,21 +173,25 @@ class Pipeline:
     def run_shard(self, shard: Shard) -> Iterator[dict[str, Any] | Reject]:
         """Load, process and export one shard, counting each input exactly once in ``stats``."""
         if not shard.missing and shard.path != "-":
-            self.stats.bytes_in += os.path.getsize(shard.path)
+            self.stats.bytes_in += shard.size
         for item in self.load(shard):
             self.stats.read += 1
-            if isinstance(item, Document):
-                item = self.process(item)
-            if isinstance(item, Document):
-                self.stats.sources[item.source or ""] += 1
-                self.stats.flagged += bool(item.flags)
-                item = self.export(item)
-            if isinstance(item, Reject):
+            outcome = item if isinstance(item, Reject) else self.finish(item)
+            if isinstance(outcome, Reject):
                 self.stats.rejected += 1
-                self.stats.reject_reasons[item.hook or item.stage or "other"] += 1
+                self.stats.reject_reasons[outcome.hook or outcome.stage or "other"] += 1
             else:
                 self.stats.written += 1
-            yield item
+            yield outcome
+
+    def finish(self, doc: Document) -> dict[str, Any] | Reject:
+        """Process and export one loaded document: its output record, or why there is none."""
+        result = self.process(doc)
+        if isinstance(result, Reject):
+            return result
+        self.stats.sources[result.source or ""] += 1
+        self.stats.flagged += bool(result.flags)
+        return self.export(result)
 
 
 def _check_options(cls: type, kind: str, name: str, options: Mapping[str, Any]) -> None:

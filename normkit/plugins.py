@@ -12,6 +12,7 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -38,6 +39,16 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "normkit_plugins.stage_boilerplate",
     "normkit_plugins.profile_newarab",
     "normkit_plugins.exporter_jsonl",
+    "normkit_plugins.executor_inprocess",
+    "normkit_plugins.executor_pool",
+    "normkit_plugins.executor_dask",
+    "normkit_plugins.exporter_json",
+    "normkit_plugins.exporter_dolma",
+    "normkit_plugins.exporter_hf",
+    "normkit_plugins.exporter_csv",
+    "normkit_plugins.exporter_text",
+    "normkit_plugins.exporter_markdown",
+    "normkit_plugins.exporter_parquet",
 )
 
 
@@ -152,11 +163,11 @@ def _import_file(path: Path) -> ModuleType:
 
 
 def _trace(pm: pluggy.PluginManager) -> None:
-    def before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    def before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
         names = ", ".join(impl.plugin_name for impl in impls)
         print(f"normkit: hook {hook_name} -> {names}", file=sys.stderr)
 
-    def after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    def after(outcome: Any, hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
         pass
 
     pm.add_hookcall_monitoring(before, after)

@@ -45,6 +45,10 @@ class StageStats:
             "rules": dict(sorted(self.rules.items())),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StageStats:
+        return cls(data["documents_changed"], data["chars_removed"], data["seconds"], Counter(data["rules"]))
+
 
 @dataclass
 class RunStats:
@@ -91,3 +95,18 @@ class RunStats:
             "sources": dict(sorted(self.sources.items())),
             "reject_reasons": dict(sorted(self.reject_reasons.items())),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunStats:
+        """The inverse of :meth:`to_dict`: a finished part's counts come back from its marker on resume."""
+        docs = data["documents"]
+        return cls(
+            read=docs["read"],
+            written=docs["written"],
+            rejected=docs["rejected"],
+            flagged=docs.get("flagged", 0),
+            bytes_in=data["bytes_in"],
+            stages={name: StageStats.from_dict(s) for name, s in data["stages"].items()},
+            sources=Counter(data["sources"]),
+            reject_reasons=Counter(data["reject_reasons"]),
+        )

@@ -56,9 +56,16 @@ class PipelineResult:
     def edits(self) -> list[Edit]:
         return [edit for doc in self.documents for edit in doc.edits]
 
-    def removed_by(self, rule: str) -> list[str]:
-        """The text of every line removed by ``rule``, across documents."""
-        return [e.before for e in self.edits if e.action == "removed" and e.rule == rule]
+    @property
+    def flags(self) -> list[str]:
+        """Every flag code raised, across documents."""
+        return [flag.code for doc in self.documents for flag in doc.flags]
+
+    def removed_by(self, rule: str, *, blank: bool = False) -> list[str]:
+        """The text of every line removed by ``rule``, across documents; blank lines only if ``blank``."""
+        return [
+            e.before for e in self.edits if e.action == "removed" and e.rule == rule and (blank or e.before.strip())
+        ]
 
     def assert_no_loss(self) -> None:
         """Every input became exactly one document or one reject."""
@@ -75,6 +82,7 @@ def run_pipeline(
     config: Config | Mapping[str, Any] | None = None,
     source: str | None = None,
     url: str | None = None,
+    title: str | None = None,
 ) -> PipelineResult:
     """Run texts (a string, bytes, or a list of lines each) through a pipeline built on ``pm``."""
     cfg = config if isinstance(config, Config) else Config.from_mapping(config or {})
@@ -82,7 +90,7 @@ def run_pipeline(
     items = list(texts)
     result = PipelineResult(inputs=len(items))
     for number, item in enumerate(items, start=1):
-        doc = Document(id=stable_id("test", number), source=source, url=url, origin=Origin("<test>", number))
+        doc = Document(stable_id("test", number), title=title, source=source, url=url, origin=Origin("<test>", number))
         if isinstance(item, bytes):
             doc.raw = item
         else:

@@ -2,19 +2,28 @@
 
 Schemas ship inside the wheel as ``normkit.schemas`` data (the repository's ``schemas/`` folder). A ``$ref``
 resolves only to another normkit schema, by its ``$id`` or file name; anything else (a URL above all) is an
-error, never a network fetch.
+error raised when the schema is compiled, never a network fetch.
+
+Each record is checked by a validator compiled once per process. jsonschema interprets the schema on every
+call (~350 µs for the seed's record), so schemas that use only the keywords listed in ``FAST_KEYWORDS`` are
+also compiled to Python code by fastjsonschema (~20 µs), which answers "valid?"; jsonschema still explains
+every failure, so pointers and rules never depend on which engine said no. ``tests/test_validate_fast.py``
+checks with hypothesis that the two agree.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.resources
 import json
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 import referencing
 import referencing.exceptions
@@ -22,10 +31,29 @@ import referencing.jsonschema
 
 from normkit.errors import SchemaError
 
-__all__ = ["SchemaViolation", "iter_violations", "list_schemas", "load_schema", "validator_for"]
+__all__ = [
+    "FAST_KEYWORDS",
+    "CompiledSchema",
+    "SchemaViolation",
+    "compiled",
+    "iter_violations",
+    "list_schemas",
+    "load_schema",
+    "schema_source",
+    "validator_for",
+]
 
 _PACKAGE = "normkit.schemas"
 _SUFFIX = ".schema.json"
+#: where normkit's schemas live by ``$id``; a ``$ref`` elsewhere (with a scheme) is refused.
+BASE_URI = "https://normkit.dev/schemas/"
+
+#: keywords on which fastjsonschema and jsonschema are known to agree; a schema using any other keyword
+#: (``format``, ``pattern``, ``uniqueItems``, combinators, ...) is checked by jsonschema alone.
+FAST_KEYWORDS = frozenset(
+    {"$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "type", "properties", "required"}
+    | {"additionalProperties", "items", "enum", "minLength", "maxLength", "minimum", "maximum"}
+)
 
 
 def list_schemas() -> list[str]:
@@ -34,51 +62,124 @@ def list_schemas() -> list[str]:
     return sorted(f.name[: -len(_SUFFIX)] for f in files if f.name.endswith(_SUFFIX))
 
 
+def _is_path(name_or_path: str) -> bool:
+    return name_or_path.endswith(".json") or "/" in name_or_path or "\\" in name_or_path
+
+
+def schema_source(name_or_path: str) -> tuple[str, str]:
+    """The text of a shipped schema (by name) or of a schema file (by path), and how to name it in errors."""
+    if _is_path(name_or_path):
+        path = Path(name_or_path)
+        try:
+            return path.read_text("utf-8"), str(path)
+        except OSError as exc:
+            raise SchemaError(f"{path}: cannot read schema: {exc.strerror}") from exc
+    resource = importlib.resources.files(_PACKAGE) / f"{name_or_path}{_SUFFIX}"
+    if not resource.is_file():
+        known = ", ".join(list_schemas())
+        raise SchemaError(f"unknown schema {name_or_path!r} (known: {known})")
+    return resource.read_text("utf-8"), f"{name_or_path}{_SUFFIX}"
+
+
 @functools.cache
 def load_schema(name_or_path: str) -> dict[str, Any]:
     """A shipped schema by name, or a schema file by path; checked against its metaschema."""
-    if name_or_path.endswith(".json") or "/" in name_or_path:
-        text, where = _read_path(Path(name_or_path))
-    else:
-        resource = importlib.resources.files(_PACKAGE) / f"{name_or_path}{_SUFFIX}"
-        if not resource.is_file():
-            known = ", ".join(list_schemas())
-            raise SchemaError(f"unknown schema {name_or_path!r} (known: {known})")
-        text, where = resource.read_text("utf-8"), f"{name_or_path}{_SUFFIX}"
+    text, where = schema_source(name_or_path)
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SchemaError(f"{where}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    if not isinstance(schema, dict):
+        raise SchemaError(f"{where}: a schema must be a JSON object")
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
-        pointer = "/" + "/".join(str(p) for p in exc.absolute_path)
-        raise SchemaError(f"{where}: invalid schema at {pointer}: {exc.message}") from exc
+        raise SchemaError(f"{where}: invalid schema at {_pointer(exc.absolute_path)}: {exc.message}") from exc
     return schema
 
 
-def _read_path(path: Path) -> tuple[str, str]:
-    try:
-        return path.read_text("utf-8"), str(path)
-    except OSError as exc:
-        raise SchemaError(f"{path}: cannot read schema: {exc.strerror}") from exc
+def _pointer(path: Any) -> str:
+    return "".join(f"/{p}" for p in path) or "/"
 
 
 def _retrieve(uri: str) -> referencing.Resource[Any]:
     """Resolve a ``$ref`` to another normkit schema; refuse everything else (no network, ever)."""
+    if urllib.parse.urlsplit(uri).scheme and not uri.startswith(BASE_URI):
+        raise referencing.exceptions.NoSuchResource(ref=uri)
     name = uri.rstrip("/").rsplit("/", 1)[-1].removesuffix(_SUFFIX).split(".v")[0]
     if name in list_schemas():
         return referencing.jsonschema.DRAFT202012.create_resource(load_schema(name))
     raise referencing.exceptions.NoSuchResource(ref=uri)
 
 
+def _refs(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """Every ``$ref`` in a schema with the JSON pointer of the object holding it."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"], _pointer(path)
+        for key, value in node.items():
+            yield from _refs(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _refs(value, (*path, str(index)))
+
+
+def _check_refs(schema: dict[str, Any], registry: referencing.Registry[Any], where: str) -> None:
+    """Resolve every ``$ref`` now, so a bad one is a clear error before any record, not in the middle."""
+    resolver = registry.resolver(base_uri=schema.get("$id", ""))
+    for ref, pointer in _refs(schema):
+        try:
+            resolver.lookup(ref)
+        except referencing.exceptions.Unresolvable as exc:
+            raise SchemaError(
+                f"{where}: $ref {ref!r} at {pointer} is not one of normkit's schemas "
+                f"(refs resolve only to normkit's own schemas, never over the network)"
+            ) from exc
+
+
 @functools.cache
 def validator_for(name_or_path: str) -> jsonschema.protocols.Validator:
-    """A compiled validator for a schema, built once per process."""
+    """A jsonschema validator for a schema, built once per process, with every ``$ref`` checked."""
     schema = load_schema(name_or_path)
+    resource = referencing.jsonschema.DRAFT202012.create_resource(schema)
     registry: referencing.Registry[Any] = referencing.Registry(retrieve=_retrieve)
+    registry = registry.with_resource(schema.get("$id", ""), resource)
+    _check_refs(schema, registry, schema_source(name_or_path)[1])
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
+
+
+def _fast_enough(node: Any, seen: frozenset[str] = frozenset()) -> bool:
+    """True when every keyword of the schema, and of the normkit schemas it refers to, is in ``FAST_KEYWORDS``."""
+    if isinstance(node, bool):
+        return True
+    if not isinstance(node, dict) or not set(node) <= FAST_KEYWORDS:
+        return False
+    ref = urllib.parse.urldefrag(str(node.get("$ref", "#")))[0]
+    if ref and ref not in seen and not _fast_enough(_normkit_schema(ref), seen | {ref}):
+        return False
+    # enum compares with ==, and fastjsonschema's ``in`` takes True for 1: only string enums are safe.
+    if "enum" in node and not all(isinstance(v, str) for v in node["enum"]):
+        return False
+    children = [*node.get("properties", {}).values(), *node.get("$defs", {}).values()]
+    children += [node[k] for k in ("items", "additionalProperties") if k in node]
+    return all(_fast_enough(child, seen) for child in children)
+
+
+def _normkit_schema(uri: str) -> dict[str, Any]:
+    """The shipped schema a (checked) ``$ref`` points to; fastjsonschema's only way to fetch a schema."""
+    # A deep copy: fastjsonschema rewrites the ``$ref``s of the schemas it compiles in place.
+    schema: dict[str, Any] = copy.deepcopy(_retrieve(urllib.parse.urldefrag(uri)[0]).contents)
+    return schema
+
+
+def _fast_validator(schema: dict[str, Any]) -> Callable[[Any], Any] | None:
+    if not _fast_enough(schema):
+        return None
+    # Every scheme goes to _normkit_schema: fastjsonschema fetches with urllib for a scheme it has no handler
+    # for. use_default=False: it would otherwise write defaults into the record it checks.
+    handlers = dict.fromkeys(("", "http", "https", "file"), _normkit_schema)
+    return fastjsonschema.compile(copy.deepcopy(schema), handlers=handlers, use_default=False, use_formats=False)
 
 
 @dataclass(frozen=True)
@@ -93,15 +194,43 @@ class SchemaViolation:
         return f"{self.pointer or '/'}: {self.message} ({self.rule})"
 
 
+@dataclass(frozen=True)
+class CompiledSchema:
+    """A schema ready to check records: the fast yes/no, and jsonschema to explain a no."""
+
+    name: str
+    validator: jsonschema.protocols.Validator
+    fast: Callable[[Any], Any] | None
+
+    def is_valid(self, record: Any) -> bool:
+        if self.fast is None:
+            return bool(self.validator.is_valid(record))
+        try:
+            self.fast(record)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        return True
+
+    def violations(self, record: Any) -> Iterator[SchemaViolation]:
+        """Every violation by ``record``, in a stable order; nothing when it is valid."""
+        if self.is_valid(record):  # the common case: no error objects built
+            return
+        try:
+            errors = sorted(self.validator.iter_errors(record), key=lambda e: list(map(str, e.absolute_path)))
+        except referencing.exceptions.Unresolvable as exc:
+            raise SchemaError(f"schema {self.name}: $ref {exc.ref!r} is not one of normkit's schemas") from exc
+        for error in errors:
+            pointer = "".join(f"/{p}" for p in error.absolute_path)
+            yield SchemaViolation(pointer, str(error.validator), error.message)
+
+
+@functools.cache
+def compiled(name_or_path: str) -> CompiledSchema:
+    """The compiled form of a schema, built once per process."""
+    validator = validator_for(name_or_path)
+    return CompiledSchema(name_or_path, validator, _fast_validator(load_schema(name_or_path)))
+
+
 def iter_violations(record: Any, schema: str) -> Iterator[SchemaViolation]:
     """Every violation of ``schema`` by ``record``, in a stable order; nothing when it is valid."""
-    validator = validator_for(schema)
-    try:
-        if validator.is_valid(record):  # the common case: one pass, no error objects built
-            return
-        errors = sorted(validator.iter_errors(record), key=lambda e: list(map(str, e.absolute_path)))
-    except referencing.exceptions.Unresolvable as exc:
-        raise SchemaError(f"schema {schema}: $ref {exc.ref!r} is not one of normkit's schemas") from exc
-    for error in errors:
-        pointer = "".join(f"/{p}" for p in error.absolute_path)
-        yield SchemaViolation(pointer, str(error.validator), error.message)
+    return compiled(schema).violations(record)

@@ -1,4 +1,4 @@
-"""The ``jsonl`` exporter: one JSON object per line, the document's own JSON form."""
+"""The ``jsonl`` exporter (the default): one JSON object per line, in any record shape."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import IO, Any
 
 import orjson
 
-from normkit import Exporter, RecordWriter, Register, hookimpl
+from normkit import RecordWriter, Register, hookimpl
+from normkit.exporting import ShapedExporter
 
 
 class JsonlWriter(RecordWriter):
@@ -15,10 +16,11 @@ class JsonlWriter(RecordWriter):
         self.stream.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
 
 
-class JsonlExporter(Exporter):
+class JsonlExporter(ShapedExporter):
+    """The document's own JSON form by default; ``shape = "dolma"`` or ``"hf"`` for the LLM-data shapes."""
+
     name = "jsonl"
-    schema = "document"
-    suffix = ".jsonl"
+    format_suffix = ".jsonl"
 
     def open(self, stream: IO[bytes]) -> RecordWriter:
         return JsonlWriter(stream)

@@ -20,13 +20,16 @@ DEFAULT_FIELDS = {"id": "id", "text": "text", "title": "title", "url": "url", "s
 class JsonlLoader(Loader):
     name = "jsonl"
     suffixes = (".jsonl", ".ndjson", ".jsonlines")
+    #: one record per line: the engine may hand this loader a byte range of a large file (issue #6).
+    splits_on_lines = True
 
     def __init__(self, options: Mapping[str, Any], context: Any) -> None:
         super().__init__(options, context)
         self.fields = {**DEFAULT_FIELDS, **context.config.input.get("fields", {})}
 
     def load(self, stream: IO[bytes], path: str) -> Iterator[Document | Reject]:
-        for number, line in enumerate(stream, start=1):
+        # A byte range of a large file knows the number of its first line, so origins stay right.
+        for number, line in enumerate(stream, start=getattr(stream, "first_line", 1)):
             if line.strip():
                 yield self.parse(line, Origin(path, number))
 

@@ -1,17 +1,48 @@
-"""The ``headline`` stage: the title is kept once, in ``title``, and its repeats leave the body."""
+"""The ``headline`` stage: the title is kept once, in ``title``; its repeats and doubled paragraphs leave the body."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-from normkit import Document, Edit, Register, Stage, hookimpl
+from normkit import Document, Register, Stage, hookimpl
+
+from ._boilerplate_removal import Removal, remove_lines
+
+__all__ = ["HeadlineStage", "fold"]
 
 _FOLD = re.compile(r"[\W_]+", re.UNICODE)
+_JOINERS = re.compile(r"[.'’]")  # "U.S." and "it's" fold to one word
+#: what sites put between a headline and their name: "Title | Site", "Title - Site", "Title :: Site".
+_SITE_SEPARATOR = re.compile(r"\s+(?:[|\-–—:·•»]|::)\s+")
 
 
 def fold(line: str) -> str:
     """Case, punctuation and whitespace folded away: "U.S. says -- Iran!" ~ "us says iran"."""
-    return _FOLD.sub(" ", line.casefold()).strip()
+    return _FOLD.sub(" ", _JOINERS.sub("", line.casefold())).strip()
+
+
+def title_keys(title: str, max_site_words: int) -> set[str]:
+    """The folded forms a repeat of ``title`` may take: whole, and without trailing "| Section | Site" parts."""
+    keys = {fold(title)}
+    parts = _SITE_SEPARATOR.split(title)
+    while len(parts) > 1 and len(parts[-1].split()) <= max_site_words:  # "Title | Section | Site"
+        parts.pop()
+        keys.add(fold(" ".join(parts)))
+    return {key for key in keys if key}
+
+
+def is_repeat(line: str, keys: set[str], max_site_words: int) -> bool:
+    """``line`` is the title, maybe with a site name after it (with or without a separator)."""
+    folded = fold(line)
+    if not folded:
+        return False
+    if folded in keys or any(k in title_keys(line, max_site_words) for k in keys):
+        return True
+    return any(
+        len(key.split()) >= 3 and folded.startswith(key + " ") and len(folded[len(key) :].split()) <= max_site_words
+        for key in keys
+    )
 
 
 class HeadlineStage(Stage):
@@ -19,36 +50,86 @@ class HeadlineStage(Stage):
     options_schema = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"window": {"type": "integer", "minimum": 1, "description": "Lines searched for repeats."}},
+        "properties": {
+            "window": {"type": "integer", "minimum": 1, "description": "Non-blank lines searched for repeats."},
+            "max_site_words": {"type": "integer", "minimum": 0, "description": "Words of a site name after a title."},
+            "max_title_words": {"type": "integer", "minimum": 1, "description": "A longer first line is not a title."},
+            "title_from_first_line": {"type": "boolean", "description": "Take the first line as the title."},
+            "doubled_paragraphs": {"type": "boolean", "description": "Remove a paragraph repeated right after itself."},
+        },
     }
 
     def process(self, doc: Document) -> Document:
+        options = {"window": 12, "max_site_words": 5, "max_title_words": 30, **self.options_for(doc)}
         lines = doc.text.split("\n")
-        edits: list[Edit] = []
-        title = doc.title
-        if title is None:
-            first = next((i for i, line in enumerate(lines) if line.strip()), None)
-            if first is None:
-                return doc
-            title = lines[first].strip()
-            edits.append(Edit(self.name, "removed", "title-line", line=first + 1, before=lines[first]))
-            lines[first] = None  # type: ignore[call-overload]
-        key = fold(title)
-        window = self.options.get("window", 10)
-        seen = 0
-        for i, line in enumerate(lines):
-            if line is None or not line.strip():
-                continue
-            seen += 1
-            if seen > window:
-                break
-            if key and fold(line) == key:
-                edits.append(Edit(self.name, "removed", "title-repeat", line=i + 1, before=line))
-                lines[i] = None  # type: ignore[call-overload]
-        if not edits:
+        removals: dict[int, Removal] = {}
+        title = doc.title.strip() if doc.title else self._title_line(lines, removals, options)
+        if title:
+            self._repeats(lines, title, removals, options)
+        if options.get("doubled_paragraphs", True):
+            _doubled(lines, removals)
+        if not removals and title == doc.title:
             return doc
-        text = "\n".join(line for line in lines if line is not None).strip("\n")
-        return doc.evolve(title=title, text=text, edits=[*doc.edits, *edits])
+        kept, edits = remove_lines(self.name, lines, removals)
+        return doc.evolve(title=title or None, text="\n".join(kept), edits=[*doc.edits, *edits])
+
+    def _title_line(self, lines: list[str], removals: dict[int, Removal], options: Mapping[str, object]) -> str:
+        """The first line, when it looks like a title (short, not a sentence), moved out of the text."""
+        if not options.get("title_from_first_line", True):
+            return ""
+        first = next((i for i, line in enumerate(lines) if line.strip()), None)
+        if first is None:
+            return ""
+        line = lines[first].strip()
+        if len(line.split()) > int(options["max_title_words"]):  # type: ignore[call-overload]
+            return ""
+        window, site_words = int(options["window"]), int(options["max_site_words"])  # type: ignore[call-overload]
+        if line.endswith(".") and not _repeated_below(lines[first + 1 :], line, window, site_words):
+            return ""  # a sentence opening plain text, unless the page repeats it as its headline
+        removals[first] = Removal("title-line", detail="the first line, kept as the title")
+        return line
+
+    def _repeats(self, lines: list[str], title: str, removals: dict[int, Removal], options: Mapping[str, int]) -> None:
+        """Repeats of the title among the first ``window`` non-blank lines, also split over two lines."""
+        keys = title_keys(title, options["max_site_words"])
+        candidates = [i for i, line in enumerate(lines) if line.strip() and i not in removals][: options["window"]]
+        for position, i in enumerate(candidates):
+            if is_repeat(lines[i], keys, options["max_site_words"]):
+                removals[i] = Removal("title-repeat")
+                continue
+            if _is_sentence(lines[i]):
+                break  # the article has started; a title quoted later is part of it
+            following = candidates[position + 1] if position + 1 < len(candidates) else None
+            if following == i + 1 and fold(lines[i] + " " + lines[i + 1]) in keys:
+                removals[i] = removals[i + 1] = Removal("title-repeat", detail="the title split over two lines")
+
+
+def _repeated_below(below: list[str], line: str, window: int, site_words: int) -> bool:
+    """Whether ``line`` comes back among the first ``window`` non-blank lines ``below``, as a headline does.
+
+    Headlines may end in a full stop ("... Why You Shouldn't Worry."); a sentence that opens plain text is
+    not written twice, so a repeat tells the two apart.
+    """
+    keys = title_keys(line, site_words)
+    following = [text for text in below if text.strip()][:window]
+    return any(is_repeat(text, keys, site_words) for text in following)
+
+
+def _is_sentence(line: str) -> bool:
+    text = line.strip()
+    return len(text.split()) >= 8 and text[-1] in '.!?…"”’'
+
+
+def _doubled(lines: list[str], removals: dict[int, Removal]) -> None:
+    """A paragraph repeated verbatim right after itself (scrapers double blocks): the copy goes."""
+    previous: str | None = None
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if not text or i in removals:
+            continue
+        if text == previous and (len(text.split()) >= 3 or len(text) >= 20):
+            removals[i] = Removal("repeated-paragraph", detail="the same paragraph as the one before it")
+        previous = text
 
 
 @hookimpl

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Final, Literal
+from types import ModuleType
+from typing import Any, Final, Literal
 
 import ftfy
 from ftfy import badness, chardata
@@ -148,6 +150,81 @@ _WHOLE_TEXT_GATE: Final = _BAD_PATTERN.count("^") - _BAD_PATTERN.count("[^") == 
 _BAD_ANYWHERE: Final = re.compile(_BAD_PATTERN.replace(_ANCHORED, "[ÃÂ][ ]"), badness.BADNESS_RE.flags)
 
 
+def _required_chars(pattern: re.Pattern[str]) -> tuple[set[int], int] | None:
+    """Non-ASCII characters one of which every match holds, and the longest match; None if unsure.
+
+    True when each top-level alternative has an element that matches only
+    non-ASCII characters (the mojibake characters); checked on the parsed
+    pattern, so a new ftfy whose regex breaks the rule turns the shortcut off.
+    """
+    parser, c = _sre()
+    tree = parser.parse(pattern.pattern, pattern.flags)
+    longest = tree.getwidth()[1]
+    if len(tree.data) != 1 or tree.data[0][0] is not c.BRANCH or longest >= c.MAXREPEAT:
+        return None
+    found: set[int] = set()
+    for alternative in tree.data[0][1][1]:
+        chars = [_non_ascii_only(op, av, c) for op, av in alternative.data]
+        if not any(chars):
+            return None
+        found.update(*(ch for ch in chars if ch))
+    return found, longest
+
+
+def _sre() -> tuple[ModuleType, ModuleType]:
+    """Python's regex parser and its constants (private modules, hence the guarded use)."""
+    try:
+        return importlib.import_module("re._parser"), importlib.import_module("re._constants")
+    except ImportError:  # Python 3.10
+        return importlib.import_module("sre_parse"), importlib.import_module("sre_constants")
+
+
+def _non_ascii_only(op: Any, av: Any, c: ModuleType) -> set[int] | None:
+    """The characters a LITERAL or positive IN element matches, if all are non-ASCII."""
+    if op is c.LITERAL:
+        return {av} if av > 0x7F else None
+    if op is not c.IN:
+        return None
+    out: set[int] = set()
+    for kind, value in av:
+        if kind is c.LITERAL and value > 0x7F:
+            out.add(value)
+        elif kind is c.RANGE and value[0] > 0x7F:
+            out.update(range(value[0], value[1] + 1))
+        else:
+            return None
+    return out
+
+
+def _shortcut() -> tuple[re.Pattern[str], re.Pattern[str], int] | None:
+    """Regexes to find mojibake characters and to shorten the stretches far from any."""
+    required = _required_chars(_BAD_ANYWHERE)
+    if required is None:
+        return None
+    chars, width = required
+    mojibake = _char_class(chars)
+    other = "[^" + mojibake[1:]
+    return re.compile(mojibake), re.compile(f"({other}{{{width}}}){other}+({other}{{{width}}})"), width
+
+
+_SHORTCUT: Final = _shortcut()
+
+
+def _bad_anywhere(text: str) -> bool:
+    """_BAD_ANYWHERE.search(text), cheaper: the regex runs at 5-20 MB/s, too slow for a gate.
+
+    A match holds a mojibake character and is at most `width` long, so text
+    farther than that from every mojibake character can be cut out (a NUL
+    keeps the two sides apart) without losing a match.
+    """
+    if _SHORTCUT is None:
+        return _BAD_ANYWHERE.search(text) is not None
+    mojibake, far, _ = _SHORTCUT
+    if not mojibake.search(text):
+        return False
+    return _BAD_ANYWHERE.search(far.sub("\\1\x00\\2", text)) is not None
+
+
 class _Gate:
     """Decides, exactly, that ftfy would return a segment unchanged (or only with CRLF -> LF).
 
@@ -162,21 +239,32 @@ class _Gate:
         enabled = {name for name in _TRIGGERS if getattr(options, name)}
         self.triggers = re.compile(_char_class(set().union(*(_TRIGGERS[n] for n in enabled))) if enabled else "(?!)")
         self.entities = bool(options.unescape_html)
+        self.auto_entities = options.unescape_html == "auto"
         self.fix_encoding = options.fix_encoding
         self.crlf = options.fix_line_breaks
         self.normalization = options.normalization
         self.max_length = options.max_decode_length
 
-    def unchanged(self, text: str, bad: re.Pattern[str] = badness.BADNESS_RE) -> bool:
+    def unchanged(self, text: str, bad: Callable[[str], bool], entities: bool) -> bool:
         """One round of fix_and_explain(text) would change nothing."""
         return not (
             self.triggers.search(text)
-            or (self.entities and "&" in text and chardata.HTML_ENTITY_RE.search(text))
-            or (self.fix_encoding and not text.isascii() and bad.search(text))
+            or (entities and self.entity_before_markup(text))
+            or (self.fix_encoding and not text.isascii() and bad(text))
             or (self.normalization and not unicodedata.is_normalized(self.normalization, text))
         )
 
-    def crlf_only(self, text: str, bad: re.Pattern[str] = badness.BADNESS_RE) -> str | None:
+    def entity_before_markup(self, text: str) -> bool:
+        """An HTML entity where unescape_html acts.
+
+        With "auto", fix_text stops unescaping at the first segment that holds
+        "<", for good: only entities before the first "<" can be unescaped.
+        """
+        end = text.find("<") if self.auto_entities else -1
+        end = len(text) if end < 0 else end
+        return text.find("&", 0, end) >= 0 and chardata.HTML_ENTITY_RE.search(text, 0, end) is not None
+
+    def crlf_only(self, text: str, bad: Callable[[str], bool], entities: bool) -> str | None:
         """Text whose only change is CRLF -> LF: that result, else None.
 
         Round one: nothing but fix_line_breaks acts (no trigger other than
@@ -186,9 +274,9 @@ class _Gate:
         if not self.crlf or "\r\n" not in text:
             return None
         lf = text.replace("\r\n", "\n")
-        if not self.unchanged(lf, bad):
+        if not self.unchanged(lf, bad, entities):
             return None
-        if self.fix_encoding and not text.isascii() and bad.search(text):
+        if self.fix_encoding and not text.isascii() and bad(text):
             return None
         return lf
 
@@ -199,16 +287,19 @@ class _Gate:
         if len(text) > self.max_length and (self.normalization or "\r" in text):
             # A cut inside a long line could split "\r\n" or a normalization unit.
             return None
-        if self.unchanged(text, _BAD_ANYWHERE):
+        if self.unchanged(text, _bad_anywhere, self.entities):
             return text
-        return self.crlf_only(text, _BAD_ANYWHERE)
+        return self.crlf_only(text, _bad_anywhere, self.entities)
 
-    def segment(self, text: str) -> str | None:
-        """fix_and_explain(text)'s result when it is provably text or its CRLF -> LF form."""
-        if self.unchanged(text):
+    def segment(self, text: str, entities: bool) -> str | None:
+        """fix_and_explain(text)'s result when it is provably text or its CRLF -> LF form.
+
+        ``entities``: whether unescape_html is still on for this segment.
+        """
+        if self.unchanged(text, badness.is_bad, entities):
             return text
         if text.endswith("\r\n") and "\r" not in text[:-2]:
-            return self.crlf_only(text)
+            return self.crlf_only(text, badness.is_bad, entities)
         return None
 
 
@@ -230,8 +321,8 @@ def repair_explained(text: str, options: RepairOptions | None = None) -> tuple[s
     """repair(text) and ftfy's explanation: the steps of each segment (line) ftfy changed.
 
     For text that is one segment this is exactly ftfy.fix_and_explain's plan;
-    otherwise the segments' plans in order, each distinct plan once.  [] when
-    the text is unchanged.
+    otherwise the segments' plans in order, leaving out any plan already
+    contained in an earlier one.  [] when the text is unchanged.
     """
     return _repair(text, options or _DEFAULTS, explain=True)
 
@@ -248,15 +339,21 @@ def _repair(text: str, options: RepairOptions, explain: bool) -> tuple[str, list
         # As ftfy.fix_text: once a segment holds "<", "auto" stops unescaping for good.
         if config.unescape_html == "auto" and "<" in segment:
             config = config._replace(unescape_html=False)
-        fixed = gate.segment(segment)
+        fixed = gate.segment(segment, bool(config.unescape_html))
         plan = [_CRLF_STEP] if fixed is not None and fixed != segment else []
         if fixed is None:
             fixed, steps = ftfy.fix_and_explain(segment, config)
             plan = [(step.action, step.parameter) for step in steps or ()]
         out.append(fixed)
-        if explain and plan and plan not in plans:
+        if explain and plan and not _covered(plan, plans):
             plans.append(plan)
     return "".join(out), [step for plan in plans for step in plan]
+
+
+def _covered(plan: list[tuple[str, str]], plans: list[list[tuple[str, str]]]) -> bool:
+    """The plan already appears, whole and in order, inside an earlier one (so listing it adds nothing)."""
+    n = len(plan)
+    return any(earlier[i : i + n] == plan for earlier in plans for i in range(len(earlier) - n + 1))
 
 
 def _segments(text: str, max_length: int) -> Iterator[str]:

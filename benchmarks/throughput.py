@@ -1,0 +1,167 @@
+"""Throughput: ``normkit run`` on 1 and 2 workers against the I/O floor and datatrove, on news-like JSONL.
+
+    python benchmarks/throughput.py [--docs N] [--runs K] [--source FOLDER] [--workdir DIR]
+
+The corpus is generated (never committed): pages from ``--source`` (default: the boilerplate dev corpus in
+/work/shared when present, else generated sentences) cycled, each made unique, about 5 KB a document, 3% of
+them with mojibake. Each run times every variant once, interleaved; figures are medians over the runs:
+
+a. the I/O floor: read, parse, serialize and write the same records with orjson, nothing else;
+b. ``normkit run`` with the default pipeline on 1 worker, and c. on 2 workers, as a user runs it;
+d. datatrove's comparable pipeline (JsonlReader -> FTFYFormatter -> C4QualityFilter as a line filter ->
+   JsonlWriter) on 1 worker, when datatrove is importable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+
+DEFAULT_SOURCE = Path("/work/shared/corpora/boilerplate/dev")
+NORMKIT = [sys.executable, "-m", "normkit", "run"]
+DATATROVE = """
+import sys
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.filters import C4QualityFilter
+from datatrove.pipeline.formatters import FTFYFormatter
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+source, out = sys.argv[1], sys.argv[2]
+LocalPipelineExecutor(
+    [JsonlReader(source, glob_pattern="*.jsonl", compression=None), FTFYFormatter(),
+     C4QualityFilter(min_num_sentences=-1), JsonlWriter(out, compression=None)],
+    tasks=1, workers=1, logging_dir=out + "-logs",
+).run()
+"""
+
+
+# -- the corpus ----------------------------------------------------------------------------------------
+
+
+def pages(source: Path | None) -> list[str]:
+    """Page texts to cycle through: the source folder's ``*.input.txt`` (or ``*.txt``), else generated."""
+    if source and source.is_dir():
+        files = sorted(source.glob("*.input.txt")) or sorted(source.glob("*.txt"))
+        texts = [f.read_text("utf-8", "replace")[:9000] for f in files]
+        if texts:
+            return [t for t in texts if len(t) > 500] or texts
+    rng = random.Random(7)
+    words = ["the", "a", "of", "in", "government", "said", "market", "city", "people", "year", "police"]
+    return ["\n\n".join(" ".join(rng.choices(words, k=rng.randint(8, 30))) + "." for _ in range(25))]
+
+
+def documents(count: int, source: Path | None, start: int = 0) -> Iterator[dict[str, str]]:
+    """News-like records; body lines are made unique per document, short (boilerplate-like) lines repeat."""
+    texts = pages(source)
+    vocabulary = sorted({w.strip(".,;:!?\"'()").lower() for t in texts for w in t.split() if w.isalpha()})
+    for i in range(start, start + count):
+        page, rng = texts[i % len(texts)], random.Random(i)
+        # Words, not numbers: boilerplate learning folds digits, so numbered copies would look like boilerplate.
+        lines = [
+            f"{line} {' '.join(rng.choices(vocabulary, k=4))}." if len(line.split()) >= 8 else line
+            for line in page.split("\n")
+        ]
+        text = "\n".join(lines)
+        if i % 33 == 0:  # a few percent of mojibake: UTF-8 bytes read as cp1252
+            text = text.encode("utf-8").decode("cp1252", "replace")
+        title = next((line for line in lines if line.strip()), "")[:120]
+        yield {"id": f"doc-{i}", "url": f"https://www.site{i % 20}.example/news/{i}", "title": title, "text": text}
+
+
+def write_corpus(path: Path, count: int, source: Path | None) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as stream:
+        for record in documents(count, source):
+            stream.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+    return path.stat().st_size
+
+
+# -- the variants ----------------------------------------------------------------------------------------
+
+
+def io_floor(corpus: Path, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with corpus.open("rb") as source, (out / "documents.jsonl").open("wb") as target:
+        for line in source:
+            target.write(orjson.dumps(orjson.loads(line), option=orjson.OPT_APPEND_NEWLINE))
+
+
+def normkit(workers: int) -> Callable[[Path, Path], None]:
+    def run(corpus: Path, out: Path) -> None:
+        command = [*NORMKIT, str(corpus), "-o", str(out), "--workers", str(workers), "--no-resume", "-q"]
+        subprocess.run(command, check=True)
+
+    return run
+
+
+def datatrove(corpus: Path, out: Path) -> None:
+    subprocess.run([sys.executable, "-c", DATATROVE, str(corpus.parent), str(out)], check=True, capture_output=True)
+
+
+def variants() -> dict[str, Callable[[Path, Path], None]]:
+    found = {"floor": io_floor, "normkit-1": normkit(1), "normkit-2": normkit(2)}
+    try:
+        import datatrove as _  # noqa: F401 - only asks whether it is installed
+    except ImportError:
+        print("datatrove is not installed: its variant is skipped", file=sys.stderr)
+    else:
+        found["datatrove-1"] = datatrove
+    return found
+
+
+def measure(corpus: Path, work: Path, runs: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in variants()}
+    for run in range(runs):
+        for name, variant in variants().items():
+            out = work / f"out-{name}"
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(f"{out}-logs", ignore_errors=True)
+            started = time.perf_counter()
+            variant(corpus, out)
+            times[name].append(time.perf_counter() - started)
+            print(f"run {run + 1}/{runs} {name}: {times[name][-1]:.2f}s", file=sys.stderr)
+    return times
+
+
+def table(times: dict[str, list[float]], size: int, docs: int) -> str:
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    rows = ["| variant | median s | MB/s | docs/s | vs floor (time) |", "|---|---|---|---|---|"]
+    for name, seconds in medians.items():
+        ratio = seconds / medians["floor"]
+        rows.append(f"| {name} | {seconds:.2f} | {size / 1e6 / seconds:.2f} | {docs / seconds:.0f} | {ratio:.1f}x |")
+    rows.append("")
+    if "datatrove-1" in medians:
+        rows.append(f"- normkit 1 worker vs datatrove 1 worker: {medians['datatrove-1'] / medians['normkit-1']:.2f}x")
+    rows.append(f"- normkit 2 workers vs 1 worker: {medians['normkit-1'] / medians['normkit-2']:.2f}x")
+    rows.append(f"- normkit 1 worker time / floor time: {medians['normkit-1'] / medians['floor']:.1f}x")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
+    parser.add_argument("--workdir", type=Path, help="Where the corpus and outputs go (default: a temp folder).")
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="normkit-bench-"))
+    corpus = work / "corpus" / "news.jsonl"
+    size = write_corpus(corpus, args.docs, args.source)
+    print(f"corpus: {args.docs} documents, {size / 1e6:.1f} MB ({size / args.docs / 1e3:.1f} KB each)")
+    print(table(measure(corpus, work, args.runs), size, args.docs))
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The executor interface: how a batch's tasks run (in this process, a local process pool, a Dask cluster).
+
+An executor is a component registered through ``normkit_register_executors``. It only runs tasks: a task is a
+picklable zero-argument callable that rebuilds what it needs (the pipeline, from the configuration and the
+:class:`~normkit.plugins.PluginSpec`) in the process that runs it, and writes its own output. Retries,
+resume and the report live in :mod:`normkit.batch`, so every executor gets them for free.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+__all__ = ["Executor", "Outcome", "Task", "WorkerLostError", "resolve_workers"]
+
+#: A unit of work: picklable, takes nothing, returns something small and picklable.
+Task = Callable[[], Any]
+
+#: What :meth:`Executor.run` yields for each task: its index, its result, and the error that stopped it.
+Outcome = tuple[int, Any, "BaseException | None"]
+
+
+class WorkerLostError(RuntimeError):
+    """The process running a task died (killed, out of memory, a crash in C code) before answering."""
+
+
+class Executor:
+    """Runs tasks on workers and reports each one as it finishes, in any order.
+
+    Subclasses set ``name`` (what ``--executor`` takes) and implement :meth:`run`; they start their workers
+    lazily or in ``__enter__`` and stop them in :meth:`close`. ``options`` is the ``[run]`` configuration
+    section (e.g. ``scheduler`` for Dask).
+    """
+
+    name: ClassVar[str] = ""
+    #: the plugin that registered this executor; set by the registry.
+    plugin: ClassVar[str | None] = None
+
+    def __init__(self, workers: int, options: Mapping[str, Any]) -> None:
+        self.workers = max(1, workers)
+        self.options = dict(options)
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        """Run every task; yield ``(index, result, None)`` or ``(index, None, error)`` as each one ends.
+
+        Closing the iterator early (fail-fast, Ctrl-C) must abandon the tasks still running.
+        """
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop the workers; called once at the end of the run."""
+
+
+def resolve_workers(workers: int | None) -> int:
+    """``None`` or 0 mean one worker per core."""
+    return workers or os.cpu_count() or 1

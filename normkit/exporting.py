@@ -1,0 +1,205 @@
+"""What exporters share: record shapes (document, Dolma, HF), their options, and safe per-document files.
+
+A *shape* is what a record looks like (and so which schema it must pass); a *format* is how records are
+written (JSON Lines, one JSON array, Parquet). :class:`ShapedExporter` lets one format write any shape,
+chosen with the ``shape`` option, so ``--format dolma`` and ``[output.options] shape = "dolma"`` under
+``format = "parquet"`` are the same records.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from normkit.components import Exporter, RecordWriter
+
+if TYPE_CHECKING:
+    from normkit.components import Context
+    from normkit.document import Document
+
+__all__ = [
+    "SHAPES",
+    "FolderWriter",
+    "RecordSettings",
+    "Shape",
+    "ShapedExporter",
+    "exporter_options",
+    "page_record",
+    "safe_filename",
+]
+
+#: metadata keys that may hold when a document was created, in order of preference (for Dolma's ``created``).
+CREATED_KEYS = ("created", "date_published", "published", "date")
+
+
+@dataclass(frozen=True)
+class RecordSettings:
+    """Per-run choices that change a record: whether edits and flags go in, and the Dolma ``added`` time."""
+
+    edits: bool
+    flags: bool
+    added: str
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One record shape: its schema, the marker in file names (``documents.dolma.jsonl``), and its builder."""
+
+    name: str
+    schema: str
+    marker: str
+    build: Callable[[Document, RecordSettings], dict[str, Any]]
+    #: whether edits and flags go in unless the options say otherwise; the LLM-data shapes leave them out.
+    history_by_default: bool = False
+
+
+def _document(doc: Document, settings: RecordSettings) -> dict[str, Any]:
+    record = doc.to_dict()
+    if not settings.edits:
+        del record["edits"]
+    if not settings.flags:
+        del record["flags"]
+    return record
+
+
+def _history(doc: Document, settings: RecordSettings) -> dict[str, Any]:
+    """Edits and flags for a shape that keeps them under ``metadata``, when the options ask for them."""
+    history: dict[str, Any] = {}
+    if settings.edits:
+        history["edits"] = [e.to_dict() for e in doc.edits]
+    if settings.flags:
+        history["flags"] = [f.to_dict() for f in doc.flags]
+    return history
+
+
+def _dolma(doc: Document, settings: RecordSettings) -> dict[str, Any]:
+    # Dolma's ``created`` is "a best guess when not known": the input's own date, else the time it was added.
+    created = next((doc.metadata[k] for k in CREATED_KEYS if isinstance(doc.metadata.get(k), str)), settings.added)
+    metadata = {**doc.metadata, "title": doc.title, "url": doc.url, **_history(doc, settings)}
+    return {
+        "id": doc.id,
+        "text": doc.text,
+        "source": doc.source or "",
+        "added": settings.added,
+        "created": created,
+        "metadata": metadata,
+    }
+
+
+def _hf(doc: Document, settings: RecordSettings) -> dict[str, Any]:
+    metadata = {**doc.metadata, "source": doc.source, "title": doc.title, "url": doc.url, **_history(doc, settings)}
+    return {"text": doc.text, "id": doc.id, "metadata": metadata}
+
+
+SHAPES: dict[str, Shape] = {
+    "document": Shape("document", "document", "", _document, history_by_default=True),
+    "dolma": Shape("dolma", "dolma", ".dolma", _dolma),
+    "hf": Shape("hf", "hf", ".hf", _hf),
+}
+
+
+def page_record(doc: Document) -> dict[str, Any]:
+    """The record of the page-like exporters (text, markdown): what a reader of the page sees."""
+    return {"id": doc.id, "title": doc.title, "text": doc.text, "source": doc.source, "url": doc.url}
+
+
+_OPTIONS: dict[str, dict[str, Any]] = {
+    "shape": {"description": "Record shape.", "enum": sorted(SHAPES)},
+    "edits": {"description": "Include every edit (default: yes for document, no for dolma/hf).", "type": "boolean"},
+    "flags": {"description": "Include the flags (default: as for edits).", "type": "boolean"},
+    "added": {"description": "Dolma's `added` timestamp (default: when the run started).", "type": "string"},
+}
+
+
+def exporter_options(*names: str, **extra: dict[str, Any]) -> dict[str, Any]:
+    """An ``options_schema`` with the shared options ``names`` (shape, edits, flags, added) and ``extra`` ones."""
+    properties = {name: _OPTIONS[name] for name in names} | extra
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+def _now() -> str:
+    """UTC now as Dolma writes it: ``2024-01-31T12:00:00.000Z``."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class ShapedExporter(Exporter):
+    """An exporter of one format that writes records of any shape in :data:`SHAPES`.
+
+    Subclasses set ``format_suffix`` and ``open``; the ``shape`` option (default ``default_shape``) sets
+    this instance's ``schema`` and ``suffix`` (``.dolma.jsonl``), so ``normkit validate`` knows the shape
+    of the file from its name.
+    """
+
+    default_shape: ClassVar[str] = "document"
+    format_suffix: ClassVar[str] = ".jsonl"
+    options_schema = exporter_options("shape", "edits", "flags", "added")
+
+    def __init__(self, options: Mapping[str, Any], context: Context) -> None:
+        super().__init__(options, context)
+        self.shape = SHAPES[self.options.get("shape", self.default_shape)]
+        # The shape is an option, so schema and suffix belong to the instance; the engine reads them there.
+        self.schema = self.shape.schema  # type: ignore[misc]
+        self.suffix = self.shape.marker + self.format_suffix  # type: ignore[misc]
+        edits = self.options.get("edits", self.shape.history_by_default)
+        self.settings = RecordSettings(edits, self.options.get("flags", edits), self.options.get("added") or _now())
+
+    def to_record(self, doc: Document) -> dict[str, Any]:
+        return self.shape.build(doc, self.settings)
+
+
+# -- one file per document ---------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_SLUG_LENGTH = 60
+
+
+def safe_filename(doc_id: str, suffix: str, copy: int = 1) -> str:
+    """A file name for ``doc_id`` that is safe anywhere: ``<slug>-<hash><suffix>``.
+
+    The slug keeps ASCII letters, digits, ``_`` and ``-`` (so no separator, no ``..``, no dot that would make
+    ``CON.txt`` a reserved name on Windows); the 12 hex digits of SHA-256 over the exact id keep ids that
+    differ only in case, or only in what the slug dropped, apart, even on case-insensitive file systems.
+    """
+    slug = _UNSAFE.sub("_", doc_id).strip("_-")[:_SLUG_LENGTH]
+    digest = hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    stem = f"{slug}-{digest}" if slug else digest
+    return f"{stem}-{copy}{suffix}" if copy > 1 else f"{stem}{suffix}"
+
+
+class FolderWriter(RecordWriter):
+    """Writes each record as its own file inside ``folder``, named by :func:`safe_filename`.
+
+    A second record with the same id gets ``-2``, ``-3``...: nothing a run writes is overwritten by the
+    same run, and nothing is written outside ``folder`` (names have no separators; symlinks are not
+    followed).
+    """
+
+    def __init__(self, folder: Path, suffix: str, render: Callable[[Mapping[str, Any]], bytes]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder.resolve()
+        self.suffix, self.render = suffix, render
+        self.names: set[str] = set()
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        self._write_file(self._name_for(str(record["id"])), self.render(record))
+
+    def _name_for(self, doc_id: str) -> str:
+        copy = 1
+        while (name := safe_filename(doc_id, self.suffix, copy)) in self.names:
+            copy += 1
+        self.names.add(name)
+        return name
+
+    def _write_file(self, name: str, data: bytes) -> None:
+        path = self.folder / name
+        if path.parent != self.folder:  # cannot happen with safe_filename; kept as the guarantee's last line
+            raise ValueError(f"refusing to write {name!r} outside {self.folder}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        with os.fdopen(os.open(path, flags, 0o644), "wb") as stream:
+            stream.write(data)

@@ -1,0 +1,144 @@
+"""Resuming a run: the work folder that keeps committed parts, their completion markers, and the sharding check.
+
+A part is done when its records and rejects are committed (atomic renames) and its marker is written, last,
+with the digest of its input bytes and the run key (configuration, plugins, normkit version, learned state).
+Re-running the same command skips done parts; a changed configuration or input redoes the parts concerned;
+a run cut into shards differently is refused rather than mixed with the old parts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pickle
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from normkit.config import Config
+from normkit.errors import NormkitError
+from normkit.inputs import Part
+from normkit.output import PartFiles, atomic_file
+from normkit.plugins import PluginSpec, _own_version
+from normkit.report import RunStats
+
+__all__ = ["STATE_DIR", "WorkFolder", "mark_done", "run_key"]
+
+STATE_DIR = ".normkit"
+_FORMAT = 1
+_PLAN = "plan.json"
+_LEARNED = "learned.pickle"
+
+
+def run_key(config: Config, plugins: PluginSpec, learned: str = "") -> str:
+    """What a part's output depends on besides its input bytes.
+
+    The ``[run]`` section is left out: workers, executor or retries never change a record.
+    """
+    digest = dataclasses.replace(config, run={}, path=None).digest()
+    text = f"{digest}\n{plugins!r}\n{_own_version()}\n{learned}"
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def mark_done(files: PartFiles, part: Part, key: str, stats: RunStats) -> None:
+    """Write the completion marker of ``part``: after this, a re-run skips it."""
+    marker = {
+        "format": _FORMAT,
+        "part": part.name,
+        "shards": [shard.key for shard in part.shards],
+        "input": part.digest,
+        "run": key,
+        "stats": stats.to_dict(),
+    }
+    with atomic_file(files.marker) as stream:
+        stream.write(orjson.dumps(marker))
+
+
+class WorkFolder:
+    """``OUTPUT/.normkit``: ``plan.json``, the learned state, and ``parts/`` with each part's files and marker.
+
+    For a stdout run it is a temporary folder, removed at the end (such runs do not resume).
+    """
+
+    def __init__(self, root: Path, *, temporary: bool = False) -> None:
+        self.root, self.temporary = root, temporary
+        self.parts = root / "parts"
+
+    @classmethod
+    def for_output(cls, folder: Path | None) -> WorkFolder:
+        if folder is None:
+            return cls(Path(tempfile.mkdtemp(prefix="normkit-")), temporary=True)
+        return cls(folder / STATE_DIR)
+
+    def files(self, part: Part) -> PartFiles:
+        base = self.parts / part.name
+        return PartFiles(
+            records=base.with_name(base.name + ".records.jsonl"),
+            rejects=base.with_name(base.name + ".rejects.jsonl"),
+            marker=base.with_name(base.name + ".done.json"),
+        )
+
+    def start(self, sharding: dict[str, Any], resume: bool) -> None:
+        """Check that finished parts here were cut the same way, then record how this run is cut."""
+        plan = self.root / _PLAN
+        if not resume:
+            shutil.rmtree(self.parts, ignore_errors=True)
+            (self.root / _LEARNED).unlink(missing_ok=True)
+        elif plan.exists() and any(self.parts.glob("*.done.json")):
+            before = orjson.loads(plan.read_bytes())
+            if before.get("sharding") != sharding:
+                raise NormkitError(_refusal(self.root.parent, before.get("sharding", {}), sharding))
+        self.parts.mkdir(parents=True, exist_ok=True)
+        with atomic_file(plan) as stream:
+            stream.write(orjson.dumps({"format": _FORMAT, "sharding": sharding}, option=orjson.OPT_INDENT_2))
+
+    def finished(self, part: Part, key: str) -> RunStats | None:
+        """The counts of ``part`` if a previous run finished it with the same input and run key."""
+        marker = self.files(part).marker
+        try:
+            data = orjson.loads(marker.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        if data.get("format") != _FORMAT or data.get("input") != part.digest or data.get("run") != key:
+            return None
+        return RunStats.from_dict(data["stats"])
+
+    def forget(self, part: Part) -> None:
+        """Remove ``part``'s marker before redoing it, so a crash halfway cannot leave a stale 'done'."""
+        self.files(part).marker.unlink(missing_ok=True)
+
+    def prune(self, parts: Sequence[Part]) -> None:
+        """Delete the files of parts not in this run's plan (inputs changed since) and temporary files left
+        by a killed run (hidden names): nothing else writes here while a run starts."""
+        keep = {part.name for part in parts}
+        for path in self.parts.iterdir():
+            if path.name.startswith(".") or path.name.split(".", 1)[0] not in keep:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+    def learned(self, key: str) -> tuple[bool, Any]:
+        """``(True, state)`` when a previous run over the same inputs and configuration saved it."""
+        try:
+            data = pickle.loads((self.root / _LEARNED).read_bytes())  # our own file, written by save_learned
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return False, None
+        return (True, data["state"]) if data.get("key") == key else (False, None)
+
+    def save_learned(self, key: str, state: Any) -> None:
+        with atomic_file(self.root / _LEARNED) as stream:
+            pickle.dump({"key": key, "state": state}, stream)
+
+    def close(self) -> None:
+        if self.temporary:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _refusal(output: Path, before: dict[str, Any], now: dict[str, Any]) -> str:
+    what = [k for k in sorted({*before, *now}) if before.get(k) != now.get(k)]
+    return (
+        f"{output}: holds finished parts of a run cut into shards differently ({', '.join(what)} changed); "
+        "use the same inputs and --shard-size to resume, --no-resume to start over, or another output folder"
+    )

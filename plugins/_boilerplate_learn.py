@@ -1,0 +1,146 @@
+"""Lines learned from a batch: per source, short lines that recur in many documents are boilerplate.
+
+Memory is bounded by hashes: the first pass counts blake2b-8 hashes of normalised lines (case and spaces
+folded, digits masked so "Image 3 of 12" and "Image 4 of 12" are one line) per source, once per document.
+A short text sample is kept for a hash only while a per-state budget lasts or once it repeats, so the
+reviewable file can show the lines without the state holding the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from normkit.errors import ConfigError
+
+from ._boilerplate_rules import fold
+
+__all__ = ["LEARNED_FILE", "LearnedLine", "LineCounter", "line_hash", "load_learned", "merge", "save_learned", "select"]
+
+LEARNED_FILE = "learned-boilerplate.json"
+_DIGITS = re.compile(r"\d+")
+
+
+def line_key(line: str) -> str:
+    return _DIGITS.sub("0", fold(line))
+
+
+def line_hash(line: str) -> int:
+    """The 8-byte hash a line is counted and looked up by."""
+    return int.from_bytes(hashlib.blake2b(line_key(line).encode("utf-8", "surrogatepass"), digest_size=8).digest())
+
+
+@dataclass
+class SourceCounts:
+    """What one state knows about one source: documents seen, documents per line hash, some line texts."""
+
+    documents: int = 0
+    counts: Counter[int] = field(default_factory=Counter)
+    samples: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LearnedLine:
+    text: str
+    documents: int
+    share: float
+
+
+class LineCounter:
+    """The observing side: counts each short line once per document, per source."""
+
+    def __init__(self, max_chars: int = 200, sample_budget: int = 20_000) -> None:
+        self.max_chars = max_chars
+        self.sample_budget = sample_budget
+        self.sources: dict[str, SourceCounts] = {}
+
+    def observe(self, source: str, lines: Iterable[str]) -> None:
+        seen = self.sources.setdefault(source, SourceCounts())
+        seen.documents += 1
+        for line in {line.strip() for line in lines}:
+            if not line or len(line) > self.max_chars:
+                continue
+            key = line_hash(line)
+            seen.counts[key] += 1
+            if key not in seen.samples and (seen.counts[key] > 1 or len(seen.samples) < self.sample_budget):
+                seen.samples[key] = line
+
+    def drain(self) -> dict[str, SourceCounts]:
+        """The state since the last drain; the executor merges drained states, so none is counted twice."""
+        state, self.sources = self.sources, {}
+        return state
+
+
+def merge(states: Iterable[Mapping[str, SourceCounts] | None]) -> dict[str, SourceCounts]:
+    """Sum the counts of several states; keep a sample only for lines seen more than once."""
+    merged: dict[str, SourceCounts] = {}
+    for state in states:
+        for source, seen in (state or {}).items():
+            into = merged.setdefault(source, SourceCounts())
+            into.documents += seen.documents
+            into.counts.update(seen.counts)
+            for key, text in seen.samples.items():
+                into.samples.setdefault(key, text)
+    for into in merged.values():
+        into.samples = {k: t for k, t in into.samples.items() if into.counts[k] > 1}
+    return merged
+
+
+def select(
+    state: Mapping[str, SourceCounts], min_documents: int, min_share: float
+) -> dict[str, dict[int, LearnedLine]]:
+    """Per source, the lines seen in at least ``min_documents`` documents and ``min_share`` of them."""
+    learned: dict[str, dict[int, LearnedLine]] = {}
+    for source, seen in state.items():
+        lines = {
+            key: LearnedLine(seen.samples.get(key, f"<line {key:016x}>"), count, round(count / seen.documents, 4))
+            for key, count in seen.counts.items()
+            if count >= min_documents and count >= min_share * seen.documents
+        }
+        if lines:
+            learned[source] = lines
+    return learned
+
+
+def save_learned(learned: Mapping[str, Mapping[int, LearnedLine]], path: Path, settings: Mapping[str, Any]) -> None:
+    """Write the reviewable file: per source, each line's text, hash and how many documents held it."""
+    data = {
+        "normkit": "learned-boilerplate",
+        "version": 1,
+        "settings": dict(settings),
+        "sources": {
+            source: [
+                {"text": line.text, "hash": f"{key:016x}", "documents": line.documents, "share": line.share}
+                for key, line in sorted(lines.items(), key=lambda item: -item[1].documents)
+            ]
+            for source, lines in sorted(learned.items())
+        },
+    }
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def load_learned(path: str | Path) -> dict[str, dict[int, LearnedLine]]:
+    """Read a reviewed file back; an entry's ``text`` wins over its ``hash``, so lines can be added by hand."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        sources = data["sources"]
+        return {
+            source: {_entry_hash(entry): _entry_line(entry) for entry in entries} for source, entries in sources.items()
+        }
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"stages.boilerplate.learned_file: cannot read {path}: {exc}") from exc
+
+
+def _entry_hash(entry: Mapping[str, Any]) -> int:
+    text = entry.get("text", "")
+    return line_hash(text) if text and not text.startswith("<line ") else int(entry["hash"], 16)
+
+
+def _entry_line(entry: Mapping[str, Any]) -> LearnedLine:
+    return LearnedLine(entry.get("text", ""), int(entry.get("documents", 0)), float(entry.get("share", 0.0)))

@@ -1,0 +1,185 @@
+"""Boilerplate rules as data: the builtin set, rules from the configuration and profiles, and their matcher."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import regex
+
+from normkit.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["RULE_SCHEMA", "WHERE", "Rule", "RuleSet", "builtin_rules", "fold", "rules_from_tables"]
+
+WHERE = ("any", "edge", "head")
+_SPACE = re.compile(r"\s+")
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?P<|\(\?<[A-Za-z]")
+#: strings that make a backtracking pattern explode within milliseconds if it can; checked at start-up.
+#: lines with more words than this are only tried against rules that allow long lines (captions, notices).
+SHORT_LINE_WORDS = 16
+_PROBES = tuple(c * 2000 + "\x00" for c in ("a", "1", " ", "a ", "-", ".", "aA1 ,."))
+
+#: the JSON Schema of one rule table, shared by the stage's ``options_schema`` and the profile docs.
+RULE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id"],
+    "anyOf": [{"required": ["lines"]}, {"required": ["pattern"]}],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "description": "Name reported in edits."},
+        "class": {"type": "string", "description": "Kind of line (caption, share, ...); disable takes it too."},
+        "lines": {"type": "array", "items": {"type": "string"}, "description": "Exact lines (case folded)."},
+        "pattern": {"type": "string", "description": "Regular expression matching the whole stripped line."},
+        "case": {"type": "boolean", "description": "Match the pattern case-sensitively."},
+        "where": {"enum": list(WHERE), "description": "Where in the document the rule may remove a line."},
+        "section": {"type": "boolean", "description": "The line heads a trailing block of links."},
+        "final": {"type": "boolean", "description": "A section heading after which the article never resumes."},
+        "max_words": {"type": "integer", "minimum": 1, "description": "The rule never claims longer lines."},
+    },
+}
+
+
+_RULE_VALIDATOR = jsonschema.Draft202012Validator(RULE_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: exact ``lines`` and/or a whole-line ``pattern``, allowed ``where`` in the document."""
+
+    id: str
+    cls: str = "custom"
+    where: str = "any"
+    lines: tuple[str, ...] = ()
+    pattern: str | None = None
+    case: bool = False
+    section: bool = False
+    final: bool = False
+    max_words: int | None = None
+    plugin: str | None = None
+
+
+def fold(line: str) -> str:
+    """A line as exact rules compare it: case and whitespace folded, a trailing ``:`` or ``|`` dropped."""
+    return _SPACE.sub(" ", line.casefold()).strip().rstrip(":|").rstrip()
+
+
+def rules_from_tables(
+    tables: Iterable[Mapping[str, Any]], *, prefix: str = "", plugin: str | None = None
+) -> list[Rule]:
+    """Rules from TOML/JSON tables; ``prefix`` namespaces their ids (``config:``) so edits say where they came from.
+
+    Tables from a profile skip the stage's options check, so each is checked here against ``RULE_SCHEMA``.
+    """
+    tables = list(tables)
+    for table in tables:
+        error = jsonschema.exceptions.best_match(_RULE_VALIDATOR.iter_errors(table))
+        if error is not None:
+            name = table.get("id", "?") if isinstance(table, Mapping) else "?"
+            raise ConfigError(f"boilerplate rule {prefix}{name}: {error.message}")
+    return [
+        Rule(
+            id=f"{prefix}{table['id']}",
+            cls=str(table.get("class", "custom")),
+            where=str(table.get("where", "any")),
+            lines=tuple(table.get("lines", ())),
+            pattern=table.get("pattern"),
+            case=bool(table.get("case", False)),
+            section=bool(table.get("section", False) or table.get("final", False)),
+            final=bool(table.get("final", False)),
+            max_words=table.get("max_words"),
+            plugin=plugin,
+        )
+        for table in tables
+    ]
+
+
+@lru_cache(maxsize=1)
+def builtin_rules() -> tuple[Rule, ...]:
+    """The rules shipped in ``boilerplate_rules.toml``, read once per process."""
+    data = tomllib.loads(resources.files("normkit_plugins").joinpath("boilerplate_rules.toml").read_text("utf-8"))
+    return tuple(rules_from_tables(data["rules"]))
+
+
+class RuleSet:
+    """Rules compiled for one look-up per line: a dict for exact lines, one alternation for every pattern.
+
+    Builtin rules are trusted and use :mod:`re`. Rules from the configuration or a plugin use :mod:`regex`
+    with a per-line ``timeout``, and are probed at start-up, so a pattern that backtracks catastrophically is
+    a configuration error, or at worst costs one line, never a hung run.
+    """
+
+    def __init__(self, rules: Sequence[Rule], *, trusted: bool = True, timeout: float = 0.05) -> None:
+        # rules that may act anywhere are tried first: a line a position-limited rule also claims ("Image
+        # copyright EPA" is a labelled credit and an image copyright) must not escape because it sits mid-body
+        self.rules = tuple(sorted(rules, key=lambda rule: rule.where != "any"))
+        self.timeout = timeout
+        self.trusted = trusted
+        self.exact: dict[str, Rule] = {}
+        for rule in self.rules:
+            for line in rule.lines:
+                self.exact.setdefault(fold(line), rule)
+        self._by_group: dict[str, Rule] = {}
+        patterned = [rule for rule in self.rules if rule.pattern]
+        self._pattern = self._compile(patterned)
+        # most rules are for short lines; a sentence of the article only meets the few that are not
+        self._long_pattern = self._compile([r for r in patterned if (r.max_words or 1 << 30) > SHORT_LINE_WORDS])
+
+    def _compile(self, rules: list[Rule]) -> Any:
+        parts = []
+        for rule in rules:
+            body = f"(?:{rule.pattern})" if rule.case else f"(?i:{rule.pattern})"
+            group = f"r{self.rules.index(rule)}"
+            if group not in self._by_group:
+                self._check(rule, body)
+                self._by_group[group] = rule
+            parts.append(f"(?P<{group}>{body})")
+        if not parts:
+            return None
+        engine = re if self.trusted else regex
+        return engine.compile("|".join(parts))
+
+    def _check(self, rule: Rule, body: str) -> None:
+        """Fail at start-up, naming the rule, for a pattern that cannot compile, refer to groups, or explode."""
+        if _BACKREF.search(rule.pattern or ""):
+            raise ConfigError(f"boilerplate rule {rule.id!r}: named groups and backreferences are not supported")
+        engine = re if self.trusted else regex
+        try:
+            compiled = engine.compile(body)
+        except (re.error, regex.error) as exc:
+            raise ConfigError(f"boilerplate rule {rule.id!r}: pattern does not compile: {exc}") from exc
+        if not self.trusted:
+            for probe in _PROBES:
+                try:
+                    compiled.fullmatch(probe, timeout=self.timeout * 4)
+                except TimeoutError:
+                    raise ConfigError(
+                        f"boilerplate rule {rule.id!r}: pattern backtracks catastrophically "
+                        f"(over {self.timeout * 4:g}s on a {len(probe)}-character line); simplify it"
+                    ) from None
+
+    def match(self, line: str) -> Rule | None:
+        """The first rule (in order: exact lines, then patterns) that claims the stripped ``line``.
+
+        Raises TimeoutError when an untrusted pattern runs out of time on this line.
+        """
+        rule = self.exact.get(fold(line))
+        if rule is not None:
+            return rule
+        words = line.count(" ") + 1
+        pattern = self._pattern if words <= SHORT_LINE_WORDS else self._long_pattern
+        if pattern is None:
+            return None
+        found = pattern.fullmatch(line) if self.trusted else pattern.fullmatch(line, timeout=self.timeout)
+        rule = self._by_group[found.lastgroup] if found else None
+        return None if rule is None or (rule.max_words or words) < words else rule

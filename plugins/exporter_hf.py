@@ -1,0 +1,22 @@
+"""The ``hf`` exporter: JSON Lines in the shape Hugging Face datasets and datatrove read (text, id, metadata).
+
+The same records as ``jsonl`` with ``shape = "hf"``, under a name ``--format`` can take.
+"""
+
+from __future__ import annotations
+
+from normkit_plugins.exporter_jsonl import JsonlExporter
+
+from normkit import Register, hookimpl
+from normkit.exporting import exporter_options
+
+
+class HfExporter(JsonlExporter):
+    name = "hf"
+    default_shape = "hf"
+    options_schema = exporter_options("edits", "flags")
+
+
+@hookimpl
+def normkit_register_exporters(register: Register) -> None:
+    register(HfExporter)

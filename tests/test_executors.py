@@ -1,0 +1,163 @@
+"""Executors: the same bytes from every executor, workers that die, and parts that keep failing."""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import textwrap
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from normkit import Config, run_batch
+from normkit.cli import cli
+from normkit.errors import ConfigError
+from normkit.validate import iter_violations
+
+#: A stage that kills its own worker process: always on "CRASH", once (per flag file) on "FLAKY".
+CRASHY = textwrap.dedent(
+    """
+    import os, signal
+    from pathlib import Path
+    from normkit import Stage, hookimpl
+
+    class Crashy(Stage):
+        name = "crashy"
+
+        def process(self, doc):
+            flag = Path(os.environ["CRASHY_FLAG"])
+            if "CRASH" in doc.text or ("FLAKY" in doc.text and not flag.exists()):
+                flag.touch()
+                os.kill(os.getpid(), signal.SIGKILL)
+            return doc
+
+    @hookimpl
+    def normkit_register_stages(register):
+        register(Crashy)
+    """
+)
+
+
+def make_corpus(folder: Path, docs: int = 120) -> list[str]:
+    """A large JSONL file (split into ranges), small text files (grouped), a gzip file, and bad lines."""
+    folder.mkdir(parents=True)
+    lines = []
+    for i in range(docs):
+        body = "\n".join(f"Paragraph {j} of story {i} tells what happened in the town that week." for j in range(4))
+        record = {
+            "title": f"Story {i}",
+            "text": f"Story {i}\n{body}\nShare this article",
+            "url": f"https://s{i % 3}.example/{i}",
+        }
+        lines.append(orjson.dumps(record) if i % 17 else b"{broken json")
+    (folder / "big.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    for i in range(3):
+        (folder / f"page{i}.txt").write_text(f"Page {i}\n\nA page about the council meeting number {i}.\n")
+    (folder / "more.jsonl.gz").write_bytes(gzip.compress(b'{"text": "compressed one"}\n{"text": "two"}\n'))
+    return [str(folder)]
+
+
+def outputs(folder: Path) -> tuple[bytes, bytes, dict]:
+    """The run's output bytes, and what the learning pass selected (hashes and counts per source).
+
+    The sample ``text`` of a learned line is left out: lines that fold to one hash are visited in set order,
+    which differs between processes (string hashing), so the sample may be any of them.
+    """
+    learned = orjson.loads((folder / "learned-boilerplate.json").read_bytes())
+    selected = {source: [(e["hash"], e["documents"]) for e in lines] for source, lines in learned["sources"].items()}
+    return (folder / "documents.jsonl").read_bytes(), (folder / "rejects.jsonl").read_bytes(), selected
+
+
+def run(inputs: list[str], out: Path, **options: object) -> dict:
+    config = Config().with_overrides(run={"shard_size": 2000, **options})
+    result = run_batch(inputs, str(out), config)
+    report = orjson.loads((out / "report.json").read_bytes())
+    assert list(iter_violations(report, "report")) == []
+    assert result.stats.balanced
+    return report
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Path]:
+    folder = tmp_path_factory.mktemp("corpus")
+    inputs = make_corpus(folder / "in")
+    reference = folder / "reference"
+    report = run(inputs, reference, executor="inprocess")
+    assert report["shards"]["total"] > 4  # the JSONL file was cut into several ranges
+    return inputs, reference
+
+
+def test_pool_gives_the_same_bytes_as_in_process(corpus: tuple[list[str], Path], tmp_path: Path) -> None:
+    inputs, reference = corpus
+    report = run(inputs, tmp_path / "out", executor="pool", workers=2)
+    assert (report["executor"], report["workers"]) == ("pool", 2)
+    assert outputs(tmp_path / "out") == outputs(reference)
+
+
+@pytest.mark.dask
+def test_dask_local_cluster_gives_the_same_bytes(corpus: tuple[list[str], Path], tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    inputs, reference = corpus
+    report = run(inputs, tmp_path / "out", executor="dask", workers=2)
+    assert (report["executor"], report["workers"]) == ("dask", 2)
+    assert outputs(tmp_path / "out") == outputs(reference)
+
+
+def test_dask_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # "import distributed" now raises ImportError
+    (tmp_path / "a.txt").write_text("text")
+    with pytest.raises(ConfigError, match=r"pip install 'normkit\[dask\]'"):
+        run_batch([str(tmp_path / "a.txt")], str(tmp_path / "out"), Config().with_overrides(run={"executor": "dask"}))
+
+
+def test_unknown_executor_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("text")
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "a.txt"), "-o", str(tmp_path / "o"), "--executor", "x"])
+    assert result.exit_code == 2 and "unknown executor 'x' (known: dask, inprocess, pool)" in result.stderr
+
+
+@pytest.fixture
+def crashy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "crashy.py").write_text(CRASHY)
+    monkeypatch.setenv("CRASHY_FLAG", str(tmp_path / "crashed-once"))
+    return plugins
+
+
+def crashy_run(plugins: Path, tmp_path: Path, texts: list[str], *extra: str) -> tuple[int, str, dict]:
+    (tmp_path / "in").mkdir()
+    for i, text in enumerate(texts):
+        (tmp_path / "in" / f"{i}.jsonl").write_text(
+            f'{{"id": "d{i}", "text": "{text}"}}\n{{"id": "e{i}", "text": "x"}}\n'
+        )
+    args = ["run", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--plugins-dir", str(plugins), "-q"]
+    args += ["--config", str(tmp_path / "normkit.toml"), "--shard-size", "100", "--workers", "2", *extra]
+    (tmp_path / "normkit.toml").write_text('pipeline = ["decode", "crashy"]\n')
+    result = CliRunner().invoke(cli, args)
+    return result.exit_code, result.stderr, orjson.loads((tmp_path / "out" / "report.json").read_bytes())
+
+
+def test_a_worker_that_dies_once_is_retried(crashy: Path, tmp_path: Path) -> None:
+    code, err, report = crashy_run(crashy, tmp_path, ["fine", "FLAKY", "fine too"])
+    assert code == 0, err
+    assert "died (exit code -9)" in err
+    assert report["shards"] == {"total": 3, "done": 3, "skipped": 0, "retried": 1, "failed": 0}
+    assert report["documents"]["written"] == 6
+
+
+def test_a_part_that_keeps_crashing_is_rejected_and_the_run_finishes(crashy: Path, tmp_path: Path) -> None:
+    code, _, report = crashy_run(crashy, tmp_path, ["fine", "CRASH", "fine too"], "--retries", "1")
+    assert code == 1
+    assert report["shards"] == {"total": 3, "done": 2, "skipped": 0, "retried": 1, "failed": 1}
+    assert report["documents"] == {"read": 6, "written": 4, "rejected": 2, "flagged": 0}
+    rejects = [orjson.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_bytes().splitlines()]
+    assert [(r["doc_id"], r["origin"]["line"], r["hook"]) for r in rejects] == [
+        ("d1", 1, "executor"),
+        ("e1", 2, "executor"),
+    ]
+    assert "failed 2 times" in rejects[0]["reason"] and "died" in rejects[0]["reason"]
+    ids = [orjson.loads(line)["id"] for line in (tmp_path / "out" / "documents.jsonl").read_bytes().splitlines()]
+    assert ids == ["d0", "e0", "d2", "e2"]

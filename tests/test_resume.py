@@ -1,0 +1,148 @@
+"""Resume: done shards are skipped, changed ones redone, a different sharding refused, a killed run finished."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from normkit import Config, run_batch
+from normkit.errors import NormkitError
+
+SLOW = textwrap.dedent(
+    """
+    import os, time
+    from normkit import Stage, hookimpl
+
+    class Slow(Stage):
+        name = "slow"
+
+        def process(self, doc):
+            time.sleep(float(os.environ.get("SLOW_SECONDS", "0")))
+            return doc
+
+    @hookimpl
+    def normkit_register_stages(register):
+        register(Slow)
+    """
+)
+
+NO_LEARNING = {"pipeline": ["decode", "whitespace", "headline"]}
+
+
+def write_inputs(folder: Path, files: int = 3, docs: int = 4) -> list[str]:
+    folder.mkdir(exist_ok=True)
+    for i in range(files):
+        lines = [orjson.dumps({"text": f"File {i} doc {j}.\nShare this\nBody of {j}."}) for j in range(docs)]
+        (folder / f"{i}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    return [str(folder)]
+
+
+def batch(inputs: list[str], out: Path, config: dict | None = None, **run: object) -> dict:
+    cfg = Config.from_mapping(config or {}).with_overrides(run={"shard_size": 200, "executor": "inprocess", **run})
+    run_batch(inputs, str(out), cfg)
+    return orjson.loads((out / "report.json").read_bytes())
+
+
+def files(out: Path) -> tuple[bytes, bytes]:
+    return (out / "documents.jsonl").read_bytes(), (out / "rejects.jsonl").read_bytes()
+
+
+def test_running_again_skips_every_finished_shard(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "in")
+    first = batch(inputs, tmp_path / "out")
+    before = files(tmp_path / "out")
+    again = batch(inputs, tmp_path / "out")
+    assert again["shards"] == {**first["shards"], "done": 0, "skipped": first["shards"]["total"]}
+    assert again["documents"] == first["documents"] and again["stages"].keys() == first["stages"].keys()
+    assert files(tmp_path / "out") == before
+
+
+def test_a_changed_configuration_redoes_every_shard(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "in")
+    batch(inputs, tmp_path / "out")
+    report = batch(inputs, tmp_path / "out", {"pipeline": ["decode", "whitespace", "boilerplate"]})
+    assert report["shards"]["skipped"] == 0
+
+
+def test_only_the_shard_of_a_changed_input_is_redone(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "in")
+    batch(inputs, tmp_path / "out", NO_LEARNING)
+    (tmp_path / "in" / "1.jsonl").write_bytes(b'{"text": "changed"}\n')
+    report = batch(inputs, tmp_path / "out", NO_LEARNING)
+    assert (report["shards"]["done"], report["shards"]["skipped"]) == (1, 2)
+    assert files(tmp_path / "out") == files(_fresh(inputs, tmp_path / "fresh", NO_LEARNING))
+
+
+def test_with_learning_a_changed_input_redoes_everything(tmp_path: Path) -> None:
+    """What is learned from the batch may change with any input, and every shard's output with it."""
+    inputs = write_inputs(tmp_path / "in")
+    batch(inputs, tmp_path / "out")
+    (tmp_path / "in" / "1.jsonl").write_bytes(b'{"text": "changed"}\n')
+    assert batch(inputs, tmp_path / "out")["shards"]["skipped"] == 0
+
+
+def test_a_different_sharding_is_refused_and_no_resume_starts_over(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "in")
+    batch(inputs, tmp_path / "out")
+    with pytest.raises(NormkitError, match=r"cut into shards differently \(shard_size changed\).*--no-resume"):
+        batch(inputs, tmp_path / "out", shard_size=100)
+    report = batch(inputs, tmp_path / "out", shard_size=100, resume=False)
+    assert report["shards"]["skipped"] == 0 and report["shards"]["total"] > 3
+
+
+def test_parts_of_inputs_gone_since_are_deleted(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "in")
+    batch(inputs, tmp_path / "out", NO_LEARNING)
+    (tmp_path / "in" / "2.jsonl").unlink()
+    batch(inputs, tmp_path / "out", NO_LEARNING)
+    markers = sorted(p.name for p in (tmp_path / "out" / ".normkit" / "parts").glob("*.done.json"))
+    assert len(markers) == 2
+
+
+def _fresh(inputs: list[str], out: Path, config: dict | None = None) -> Path:
+    batch(inputs, out, config, resume=False)
+    return out
+
+
+# -- a run killed partway -----------------------------------------------------------------------------
+
+
+def normkit_run(tmp_path: Path, out: Path) -> list[str]:
+    (tmp_path / "normkit.toml").write_text('pipeline = ["decode", "whitespace", "slow", "boilerplate"]\n')
+    command = [sys.executable, "-m", "normkit", "run", str(tmp_path / "in.jsonl"), "-o", str(out), "-q"]
+    command += ["--config", str(tmp_path / "normkit.toml"), "--plugins-dir", str(tmp_path / "plugins")]
+    return [*command, "--shard-size", "2KB", "--workers", "2"]
+
+
+def test_a_killed_run_resumes_to_the_same_output(tmp_path: Path) -> None:
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "slow.py").write_text(SLOW)
+    lines = [orjson.dumps({"text": f"Story {i}.\nRead more\nIt says {i * 7}."}) for i in range(400)]
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out"
+    slow = {**os.environ, "SLOW_SECONDS": "0.01"}
+    killed = subprocess.Popen(normkit_run(tmp_path, out), env=slow, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob(".normkit/parts/*.done.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    finished = len(list(out.glob(".normkit/parts/*.done.json")))
+    assert 2 <= finished < 10, "the run should have been killed partway"
+    assert not (out / "documents.jsonl").exists() and not (out / "report.json").exists()
+
+    resumed = subprocess.run(normkit_run(tmp_path, out), capture_output=True)
+    assert resumed.returncode == 0, resumed.stderr
+    reference = subprocess.run(normkit_run(tmp_path, tmp_path / "reference"), capture_output=True)
+    assert reference.returncode == 0, reference.stderr
+    assert files(out) == files(tmp_path / "reference")
+    report = orjson.loads((out / "report.json").read_bytes())
+    assert report["shards"]["skipped"] >= 2 and report["documents"]["read"] == 400

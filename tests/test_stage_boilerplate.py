@@ -1,0 +1,426 @@
+"""The boilerplate stage: rules as data, position, learning from the batch, and what it does with bad input."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from normkit_plugins.stage_boilerplate import BoilerplateStage
+
+import normkit
+from normkit import Config, ConfigError, Document, Pipeline, Reject
+
+DATA = Path(__file__).parent / "data" / "boilerplate"
+SENTENCE = "The council voted on Tuesday evening to keep its ferry running through the winter months."
+OTHER = "Residents of the islands had warned that older people would be cut off from doctors for months."
+
+
+def pipeline(**options: Any) -> Pipeline:
+    return Pipeline(Config.from_mapping({"pipeline": ["boilerplate"], "stages": {"boilerplate": options}}))
+
+
+def clean(text: str, source: str | None = None, **options: Any) -> Document | Reject:
+    return pipeline(**options).process(Document(id="t", text=text, source=source))
+
+
+def cleaned(text: str, **options: Any) -> Document:
+    result = clean(text, **options)
+    assert isinstance(result, Document), result
+    return result
+
+
+def stage(pipe: Pipeline) -> BoilerplateStage:
+    found = pipe.stages[0]
+    assert isinstance(found, BoilerplateStage)
+    return found
+
+
+def replay(text: str, doc: Document) -> list[str]:
+    """The input lines minus those the boilerplate edits name: must equal the output lines."""
+    gone = {e.line for e in doc.edits if e.stage == "boilerplate" and e.action == "removed"}
+    return [line for number, line in enumerate(text.split("\n"), start=1) if number not in gone]
+
+
+# -- fixtures and the full pipeline ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["harbour", "recipe"])
+def test_fixture_cleans_to_its_expected_output(name: str) -> None:
+    doc = normkit.clean((DATA / f"{name}.input.txt").read_text(encoding="utf-8"))
+    assert doc.text == (DATA / f"{name}.gold.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert all(e.rule and e.line for e in doc.edits if e.stage in ("headline", "boilerplate"))
+
+
+def test_every_removed_line_says_which_rule_removed_it() -> None:
+    text = (DATA / "harbour.input.txt").read_text(encoding="utf-8")
+    rules = {e.before: e.rule for e in normkit.clean(text).edits if e.stage == "boilerplate" and e.before}
+    assert rules["4 min read"] == "read-time"
+    assert rules["Advertisement"] == "advertisement"
+    assert rules["The ferry leaving the harbour at dawn (Photo: Getty Images)"] == "caption-bracket-credit"
+    assert rules["READ MORE: Island school saved after parents' campaign"] == "read-more"
+    assert "Most Read" in (removed_detail(text, "New bakery opens on the market square") or "")
+    assert rules["By Maria Lindqvist"] == "byline"
+
+
+def removed_detail(text: str, line: str) -> str | None:
+    return next(e.detail for e in normkit.clean(text).edits if e.before == line)
+
+
+def test_short_lines_between_paragraphs_stay_when_no_rule_claims_them() -> None:
+    text = f"{SENTENCE}\n\nThe vote\n\n{OTHER}\n\nKey dates:\n1 May\n2 June\n\n{SENTENCE}"
+    assert cleaned(text).text == text
+
+
+def test_edge_rules_do_not_reach_into_the_body() -> None:
+    text = f"{SENTENCE}\n\n{OTHER}\n\nBy the river\n\n{OTHER}\n\n{SENTENCE}"
+    assert cleaned(text).text == text
+    assert cleaned(f"By Maria Lindqvist\n\n{SENTENCE}\n\n{OTHER}").text == f"{SENTENCE}\n\n{OTHER}"
+
+
+def test_trailing_section_goes_but_not_when_the_article_continues() -> None:
+    tail = "Most read\nStorm damages pier\nNew bakery opens"
+    assert cleaned(f"{SENTENCE}\n\n{OTHER}\n\n{tail}").text == f"{SENTENCE}\n\n{OTHER}"
+    kept = f"{SENTENCE}\n\nRelated stories\n\n{OTHER}"
+    assert "Related" not in cleaned(kept).text and OTHER in cleaned(kept).text
+
+
+# -- captions, credits, page header and footer -------------------------------------------------------------
+
+CAPTION = "Volunteers sort donated coats in the church hall on Saturday morning."
+
+
+@pytest.mark.parametrize("credit", ["Harbour Camera Club", "Jane Doe/Coastal Courier", "Photo: Jane Doe"])
+def test_a_sentence_with_a_credit_under_it_in_its_own_block_is_a_caption(credit: str) -> None:
+    doc = cleaned(f"{SENTENCE}\n\n{CAPTION}\n{credit}\n\n{OTHER}")
+    assert doc.text == f"{SENTENCE}\n\n{OTHER}"
+    rules = {e.before: e.rule for e in doc.edits if e.before}
+    assert rules[CAPTION] == "caption-credit"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{SENTENCE}\n\n{CAPTION}\n\nHarbour Camera Club\n\n{OTHER}",  # the name stands alone: not a credit
+        f"{SENTENCE}\n{CAPTION}\nHarbour Camera Club\n\n{OTHER}",  # the pair is part of a longer block
+        f"{SENTENCE}\n\n{CAPTION}\n— Jane Doe\n\n{OTHER}",  # a quote's attribution
+        f"{SENTENCE}\n\n{CAPTION}\nOpening hours 9 to 5\n\n{OTHER}",  # digits and lowercase words: not a name
+    ],
+)
+def test_a_paragraph_followed_by_something_else_stays(text: str) -> None:
+    assert cleaned(text).text == text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Volunteers sort donated coats in the church hall. Harbour Camera",  # a credit after the last full stop
+        "© Jane Doe Volunteers sort donated coats in the church hall on Saturday.",  # the credit first
+        "The new lamps in the foyer, installation views, photos © Studio North, 2018",
+        "Jane Doe contributed reporting from the islands.",
+    ],
+)
+def test_caption_and_credit_lines_go_anywhere(line: str) -> None:
+    assert cleaned(f"{SENTENCE}\n\n{line}\n\n{OTHER}").text == f"{SENTENCE}\n\n{OTHER}"
+
+
+def test_a_sentence_ending_on_an_abbreviation_and_a_name_is_not_a_caption() -> None:
+    text = f"{SENTENCE}\n\nThe ferry was named after the first harbour master, Capt. Jane Doe\n\n{OTHER}"
+    assert cleaned(text).text == text
+
+
+def test_a_caption_under_the_last_paragraph_does_not_start_the_page_footer() -> None:
+    tail = "Opening hours\nMonday to Friday"
+    text = f"{SENTENCE}\n\n{OTHER}\n\n{CAPTION} (Photo: Jane Doe)\n\n{tail}"
+    assert cleaned(text).text == f"{SENTENCE}\n\n{OTHER}\n\n{tail}"
+
+
+def test_an_anywhere_rule_wins_over_an_edge_rule_claiming_the_same_line() -> None:
+    # "Image copyright X" is a labelled credit (edge only) and an image copyright (anywhere)
+    text = f"{SENTENCE}\n\n{OTHER}\n\nImage copyright Harbour Camera Club\n\n{OTHER}\n\n{SENTENCE}"
+    assert "Image copyright" not in cleaned(text).text
+
+
+def test_the_body_starts_after_a_page_header_below_the_standfirst_and_lead_caption() -> None:
+    head = f"{OTHER}\n\n{CAPTION}\n\nJane Doe\n\nBy Jane Doe\nNovember 15, 2019\n\n"
+    body = f"{SENTENCE}\n\n{OTHER}\n\n{SENTENCE}"
+    doc = cleaned(head + body)
+    assert doc.text == f"{OTHER}\n\n{CAPTION}\n\n{body}"  # sentences stay; the header's other lines go
+
+
+def test_dates_in_a_list_are_no_page_header() -> None:
+    text = f"{SENTENCE}\n\nKey dates:\n1 May\n2 June\n\n{OTHER}\n\n{SENTENCE}"
+    assert cleaned(text).text == text
+
+
+def test_the_article_ends_before_a_page_footer_near_its_end() -> None:
+    footer = (
+        "Share on Facebook\nShare on Twitter\n4553\n\nAdd more\n\nPost limit reached. Please try again in a minute."
+    )
+    doc = cleaned(f"{SENTENCE}\n\n{OTHER}\n\n{SENTENCE}\n\n{footer}")
+    assert doc.text == f"{SENTENCE}\n\n{OTHER}\n\n{SENTENCE}\n\nPost limit reached. Please try again in a minute."
+
+
+def test_headlines_ending_on_a_quote_are_no_sentences_so_a_link_list_above_the_article_goes() -> None:
+    links = "\n\n".join(f"Mayor {verb} Ferry Critics Over ‘Winter Timetable’" for verb in ("Slams", "Meets", "Thanks"))
+    doc = cleaned(f"Latest news\n\n{links}\n\nMost read\n\n{SENTENCE}\n\n{OTHER}\n\n{SENTENCE}")
+    assert doc.text == f"{SENTENCE}\n\n{OTHER}\n\n{SENTENCE}"
+
+
+def test_short_exclamations_above_the_article_are_no_list_of_links() -> None:
+    lines = "Autumn is here!\n\nThe harbour festival\n\nWhat a day!\n\nThe crowd came early"
+    text = f"By Jane Doe\n\n{lines}\n\n{SENTENCE}\n\n{OTHER}"
+    assert cleaned(text).text == f"{lines}\n\n{SENTENCE}\n\n{OTHER}"
+
+
+def test_a_headline_glued_above_a_read_more_link_is_its_teaser() -> None:
+    doc = cleaned(f"{SENTENCE}\n\nFerry Timetable Changes for the Winter\nRead more\n\n{OTHER}")
+    assert doc.text == f"{SENTENCE}\n\n{OTHER}"
+    kept = f"{SENTENCE}\n{OTHER}\nRead more\n\n{SENTENCE}"  # a sentence above the link stays
+    assert cleaned(kept).text == f"{SENTENCE}\n{OTHER}\n\n{SENTENCE}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Your comment will be reviewed by our moderators before it appears.",
+        "Comentários ofensivos não serão aprovados pelo moderador.",
+        "Your comment contains a link and cannot be published",
+    ],
+)
+def test_comment_form_messages_go(line: str) -> None:
+    assert cleaned(f"{SENTENCE}\n\n{line}\n\n{OTHER}").text == f"{SENTENCE}\n\n{OTHER}"
+
+
+@pytest.mark.parametrize("heading", ["関連記事", "Leia também", "Читайте также", "Lesen Sie auch"])
+def test_related_headings_in_other_languages_end_the_article(heading: str) -> None:
+    doc = cleaned(f"{SENTENCE}\n\n{OTHER}\n\n{heading}\n\nFerry timetable changes\n\nNew bakery opens")
+    assert doc.text == f"{SENTENCE}\n\n{OTHER}"
+
+
+def test_a_results_table_row_is_not_a_date() -> None:
+    text = f"{SENTENCE}\n\nFinal standings:\n1 Kyle Marsh 5040\n2 Martin Truelove 5035\n\n{OTHER}\n\n{SENTENCE}"
+    assert cleaned(text).text == text
+
+
+# -- rules from the configuration ---------------------------------------------------------------------------
+
+
+def test_config_rules_are_named_config_and_win_over_builtin() -> None:
+    rules = [{"id": "promo", "lines": ["Buy the print edition"]}, {"id": "ads", "pattern": "advertisement"}]
+    doc = cleaned(f"{SENTENCE}\nBuy the print edition\nAdvertisement\n{OTHER}", rules=rules)
+    assert [e.rule for e in doc.edits] == ["config:promo", "config:ads"]
+
+
+def test_builtin_rules_can_be_disabled_by_id_or_class() -> None:
+    text = f"{SENTENCE}\n\n{OTHER}\n\nAdvertisement\n\n3 min read\n\n{OTHER}\n\n{SENTENCE}"
+    assert "Advertisement" in cleaned(text, disable=["advertisement"]).text
+    assert "3 min read" in cleaned(text, disable=["read-time"]).text
+    assert cleaned(text, builtin=False).text == text
+
+
+def test_unknown_option_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"stages\.boilerplate"):
+        pipeline(rulez=[])
+
+
+def test_rule_that_does_not_compile_names_the_rule() -> None:
+    with pytest.raises(ConfigError, match=r"'config:broken'.*does not compile"):
+        pipeline(rules=[{"id": "broken", "pattern": "(unclosed"}])
+
+
+def test_backreferences_are_refused() -> None:
+    with pytest.raises(ConfigError, match=r"'config:twice'.*backreferences"):
+        pipeline(rules=[{"id": "twice", "pattern": r"(\w+) \1"}])
+
+
+def test_catastrophic_pattern_is_refused_at_start_up() -> None:
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"'config:evil'.*backtracks catastrophically"):
+        pipeline(rules=[{"id": "evil", "pattern": r"(a|aa)+b"}])
+    assert time.perf_counter() - started < 2
+
+
+def test_catastrophic_pattern_the_probes_miss_costs_one_line_not_the_run() -> None:
+    text = f"{SENTENCE}\n{'x' * 40}\n{OTHER}"
+    started = time.perf_counter()
+    doc = cleaned(text, rules=[{"id": "slow", "pattern": r"(x|xx)+y"}], regex_timeout=0.01)
+    assert time.perf_counter() - started < 2
+    assert doc.text == text
+    assert [f.code for f in doc.flags] == ["rule-timeout"]
+
+
+# -- bad input ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "   "])
+def test_empty_documents_pass_unchanged(text: str) -> None:
+    doc = cleaned(text)
+    assert doc.text == text and doc.edits == [] and doc.flags == []
+
+
+def test_only_boilerplate_is_flagged_by_default() -> None:
+    doc = cleaned("Advertisement\nShare this article\nFacebook\n3 min read")
+    assert doc.text == ""
+    assert [f.code for f in doc.flags] == ["boilerplate-only"]
+    assert "4 lines removed" in doc.flags[0].detail
+
+
+def test_only_boilerplate_is_rejected_when_the_policy_says_so() -> None:
+    result = clean("Advertisement\nShare this article", on_empty="reject")
+    assert isinstance(result, Reject)
+    assert result.reason == "only boilerplate: all 2 lines removed"
+    assert result.stage == "boilerplate"
+
+
+def test_heavy_loss_is_flagged() -> None:
+    junk = "\n".join(["Advertisement", "Share this article", "Facebook", "Twitter", "Email", "3 min read"] * 3)
+    doc = cleaned(f"{junk}\n\nShort body.", max_removed_share=0.2)
+    assert "boilerplate-heavy" in [f.code for f in doc.flags]
+
+
+def test_hundred_thousand_lines_are_cleaned_in_linear_time() -> None:
+    block = [SENTENCE, "", "Advertisement", "", OTHER, "", "Photo: Jane Doe/Getty Images", ""]
+    text = "\n".join(block * 12_500)
+    pipe = pipeline()
+    started = time.perf_counter()
+    result = pipe.process(Document(id="big", text=text))
+    elapsed = time.perf_counter() - started
+    assert isinstance(result, Document)
+    assert result.text.count("Advertisement") == 0 and result.text.count(SENTENCE) == 12_500
+    assert elapsed < 8, f"{elapsed:.2f}s for 100k lines"
+
+
+def test_a_one_megabyte_line_is_kept_and_fast() -> None:
+    huge = ("word " * 200_000).strip() + "."
+    started = time.perf_counter()
+    doc = cleaned(f"{SENTENCE}\n{huge}\nAdvertisement")
+    assert time.perf_counter() - started < 2
+    assert doc.text == f"{SENTENCE}\n{huge}"
+
+
+# -- properties ---------------------------------------------------------------------------------------------
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=9)
+PROSE = st.lists(WORD, min_size=10, max_size=30).map(lambda words: " ".join(words).capitalize() + ".")
+JUNK = st.sampled_from(["Advertisement", "Share", "Facebook", "3 min read", "Most read", "Image 2 of 9", "Photo: AP"])
+LINE = st.one_of(PROSE, JUNK, WORD, st.just(""))
+TEXTS = st.lists(LINE, max_size=30).map("\n".join)
+SHARED = pipeline()
+
+
+@settings(max_examples=150, deadline=None)
+@given(TEXTS)
+def test_cleaning_twice_changes_nothing(text: str) -> None:
+    once = SHARED.process(Document(id="p", text=text))
+    assert isinstance(once, Document)
+    twice = SHARED.process(Document(id="p", text=once.text))
+    assert isinstance(twice, Document)
+    assert twice.text == once.text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(PROSE, min_size=1, max_size=20), st.booleans())
+def test_ordinary_sentences_are_never_removed(sentences: list[str], blank: bool) -> None:
+    text = ("\n\n" if blank else "\n").join(sentences)
+    doc = SHARED.process(Document(id="p", text=text))
+    assert isinstance(doc, Document)
+    assert doc.text == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(TEXTS)
+def test_edits_account_exactly_for_the_removed_lines(text: str) -> None:
+    doc = SHARED.process(Document(id="p", text=text))
+    assert isinstance(doc, Document)
+    if not text.strip():
+        return
+    assert replay(text, doc) == (doc.text.split("\n") if doc.text else [])
+    assert all(e.before == text.split("\n")[e.line - 1] for e in doc.edits if e.line)
+
+
+# -- learning from the batch --------------------------------------------------------------------------------
+
+
+TOWNS = ["Ystad", "Malmo", "Lund", "Visby", "Kalmar", "Umea", "Lulea", "Boras", "Falun", "Gavle", "Boden", "Kiruna"]
+
+
+def article(number: int) -> str:
+    """A story of the Courier: its own sentences, a camera credit and a prompt every story carries."""
+    town = TOWNS[number % len(TOWNS)]
+    return (
+        f"Harbour cam view {number} of 12\n\nThe council of {town} voted on Tuesday to keep its ferry running.\n\n"
+        "Support local journalism for 1 euro a week\n\n"
+        f"Residents of {town} had warned that older people would be cut off."
+    )
+
+
+def learned_stage(**options: Any) -> tuple[BoilerplateStage, Any]:
+    """A stage that observed ten documents of one source in two shards, merged like the executor does."""
+    pipe = pipeline(learn_min_documents=3, learn_min_share=0.5, **options)
+    first = stage(pipe)
+    states = []
+    for shard in (range(5), range(5, 10)):
+        for number in shard:
+            first.observe(Document(id=str(number), text=article(number), source="courier.example"))
+        states.append(first.learned())
+    merged = BoilerplateStage.merge_learned(states)
+    first.apply_learned(merged)
+    return first, merged
+
+
+def test_lines_repeating_across_a_source_are_learned_with_digits_masked() -> None:
+    learner, _ = learned_stage()
+    doc = learner.process(Document(id="x", text=article(99), source="courier.example"))
+    removed = {e.before: e for e in doc.edits if e.before}
+    assert set(removed) == {"Harbour cam view 99 of 12", "Support local journalism for 1 euro a week"}
+    assert {e.rule for e in removed.values()} == {"learned"}
+    assert "10 documents" in (removed["Harbour cam view 99 of 12"].detail or "")
+
+
+def test_learning_is_per_source() -> None:
+    learner, _ = learned_stage()
+    doc = learner.process(Document(id="x", text=article(1), source="other.example"))
+    assert doc.edits == []
+
+
+def test_learned_state_holds_hashes_and_drains_between_shards() -> None:
+    learner, merged = learned_stage()
+    assert learner.learned() == {}
+    counts = merged["courier.example"]
+    assert counts.documents == 10
+    assert all(isinstance(key, int) for key in counts.counts)
+
+
+def test_saved_file_is_reviewable_and_can_be_pinned(tmp_path: Path) -> None:
+    learner, merged = learned_stage()
+    learner.save_learned(merged, tmp_path)
+    saved = json.loads((tmp_path / "learned-boilerplate.json").read_text(encoding="utf-8"))
+    lines = saved["sources"]["courier.example"]
+    assert sorted((line["text"], line["documents"]) for line in lines) == [
+        ("Harbour cam view 0 of 12", 10),
+        ("Support local journalism for 1 euro a week", 10),
+    ]
+    lines[:] = [line for line in lines if line["text"].startswith("Harbour")]
+    lines.append({"text": "Residents of Ystad had warned that older people would be cut off.", "documents": 0})
+    (tmp_path / "reviewed.json").write_text(json.dumps(saved), encoding="utf-8")
+    pinned = pipeline(learned_file=str(tmp_path / "reviewed.json"))
+    assert not stage(pinned).learns
+    doc = pinned.process(Document(id="x", text=article(12), source="courier.example"))
+    assert [e.rule for e in doc.edits if e.before] == ["learned", "learned"]
+    assert "Residents of Ystad" not in doc.text and "Support local journalism" in doc.text
+
+
+def test_unreadable_learned_file_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ConfigError, match="learned_file"):
+        pipeline(learned_file=str(tmp_path / "bad.json"))
+
+
+def test_learning_can_be_switched_off() -> None:
+    assert not stage(pipeline(learn=False)).learns
+    assert stage(pipeline()).learns
