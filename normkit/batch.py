@@ -13,9 +13,10 @@ import hashlib
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from normkit.config import Config
@@ -28,6 +29,7 @@ from normkit.pipeline import Pipeline
 from normkit.plugins import PluginSpec, _own_version
 from normkit.report import RunStats
 from normkit.resume import WorkFolder, mark_done, run_key
+from normkit.spill import spill_stats
 
 __all__ = ["BatchResult", "PartResult", "Progress", "run_batch"]
 
@@ -95,15 +97,22 @@ def _pipeline(setup: Setup) -> Pipeline:
 
 @dataclass(frozen=True)
 class ObservePart:
-    """The map step of the learning pass: what the learning stages saw in one part."""
+    """The map step of the learning pass: what the learning stages saw in one part.
+
+    The documents as they reach the first learning stage are spilled to ``spill``, so the cleaning pass
+    does not load and run the earlier stages again (see :mod:`normkit.spill`).
+    """
 
     setup: Setup
     part: Part
+    spill: Path
 
     def __call__(self) -> dict[str, Any]:
         # A fresh pipeline: observing changes the learning stages, the cleaning pipeline must not see that.
         pipeline = Pipeline(self.setup.config, plugins=self.setup.plugins)
-        return pipeline.merge_learned([pipeline.observe_shard(shard) for shard in self.part.shards])
+        with atomic_file(self.spill) as spill:
+            states = [pipeline.observe_shard(shard, spill) for shard in self.part.shards]
+        return pipeline.merge_learned(states)
 
 
 @dataclass(frozen=True)
@@ -115,13 +124,14 @@ class CleanPart:
     files: PartFiles
     key: str
     fail_fast: bool = False
+    spill: Path | None = None
 
     def __call__(self) -> PartResult:
         pipeline = _pipeline(self.setup)
         pipeline.stats = RunStats()
         result = PartResult(self.part.index, pipeline.stats)
-        with open_part(self.files) as (records, rejects):
-            for item in (item for shard in self.part.shards for item in pipeline.run_shard(shard)):
+        with open_part(self.files) as (records, rejects), ExitStack() as stack:
+            for item in self._outcomes(pipeline, stack):
                 if not isinstance(item, Reject):
                     write_record(records, item)
                     continue
@@ -133,7 +143,18 @@ class CleanPart:
                     break
         if not result.stopped:
             mark_done(self.files, self.part, self.key, pipeline.stats)
+            if self.spill is not None:
+                self.spill.unlink(missing_ok=True)
         return result
+
+    def _outcomes(self, pipeline: Pipeline, stack: ExitStack) -> Iterator[dict[str, Any] | Reject]:
+        """From the learning pass's spill when there is one (a resumed run may lack it), else the input."""
+        if self.spill is None or not self.spill.exists():
+            return (item for shard in self.part.shards for item in pipeline.run_shard(shard))
+        with self.spill.open("rb") as stream:
+            pipeline.stats.merge(spill_stats(stream))
+        pipeline.stats.bytes_in += sum(shard.size for shard in self.part.shards if shard.path != "-")
+        return pipeline.run_spilled(stack.enter_context(self.spill.open("rb")))
 
 
 # -- parent side ----------------------------------------------------------------------------------
@@ -188,8 +209,8 @@ class _Batch:
     def run(self) -> BatchResult:
         parts = self._timed("plan", self._plan)
         with self._executor(parts) as executor:
-            learned, key = self._timed("learn", lambda: self._learn(executor, parts))
-            done = self._timed("clean", lambda: self._clean(executor, parts, learned, key))
+            learned, key, learned_key = self._timed("learn", lambda: self._learn(executor, parts))
+            done = self._timed("clean", lambda: self._clean(executor, parts, learned, key, learned_key))
         self._timed("assemble", lambda: self.output.assemble([self.work.files(p) for p in parts if p.index in done]))
         seconds = time.perf_counter() - self.started
         report = self._report(executor, len(parts), seconds)
@@ -241,18 +262,21 @@ class _Batch:
 
     # -- map, reduce, map ---------------------------------------------------------------------------
 
-    def _learn(self, executor: Executor, parts: Sequence[Part]) -> tuple[dict[str, Any], str]:
-        """The learning pass (map: observe each part; reduce: merge), cached in the work folder."""
+    def _learn(self, executor: Executor, parts: Sequence[Part]) -> tuple[dict[str, Any], str, str | None]:
+        """The learning pass (map: observe each part; reduce: merge), cached in the work folder.
+
+        Returns the learned states, the run key, and the key naming this pass's spill files (None when no
+        stage learns)."""
         base = run_key(self.config, self.pipeline.plugin_spec)
         if not self.pipeline.learning_stages():
-            return {}, base
+            return {}, base, None
         inputs = "\n".join(f"{p.name} {p.digest}" for p in parts)
         key = hashlib.blake2b(f"{base}\n{inputs}".encode(), digest_size=16).hexdigest()
         found, learned = self.work.learned(key)
         if not found:
             setup = Setup(self.config, self.pipeline.plugin_spec)
             states: list[Any] = [None] * len(parts)
-            tasks = {p.index: ObservePart(setup, p) for p in parts}
+            tasks = {p.index: ObservePart(setup, p, self.work.spill(p, key)) for p in parts}
             self._begin("learning", parts)
             failed = self._rounds(executor, tasks, lambda i, state: self._observed(states, parts[i], i, state))
             learned = self.pipeline.merge_learned([s for s in states if s is not None])
@@ -261,14 +285,16 @@ class _Batch:
         if self.output.folder is not None:
             for stage in self.pipeline.learning_stages():
                 stage.save_learned(learned.get(stage.name), self.output.folder)
-        return learned, run_key(self.config, self.pipeline.plugin_spec, key)
+        return learned, run_key(self.config, self.pipeline.plugin_spec, key), key
 
     def _observed(self, states: list[Any], part: Part, index: int, state: Any) -> bool:
         states[index] = state
         self._advance(0, part.size)
         return False
 
-    def _clean(self, executor: Executor, parts: Sequence[Part], learned: dict[str, Any], key: str) -> set[int]:
+    def _clean(
+        self, executor: Executor, parts: Sequence[Part], learned: dict[str, Any], key: str, learned_key: str | None
+    ) -> set[int]:
         """The cleaning pass over the parts not finished before; returns the parts to assemble."""
         resumable = not any(s.path == "-" for p in parts for s in p.shards)
         setup = Setup(self.config, self.pipeline.plugin_spec, learned, key)
@@ -281,7 +307,8 @@ class _Batch:
                 self.shards["skipped"] += 1
             else:
                 self.work.forget(part)
-                tasks[part.index] = CleanPart(setup, part, self.work.files(part), key, fail_fast)
+                spill = self.work.spill(part, learned_key) if learned_key else None
+                tasks[part.index] = CleanPart(setup, part, self.work.files(part), key, fail_fast, spill)
         self._begin("cleaning", [parts[i] for i in tasks])
         done = {p.index for p in parts if p.index not in tasks}
         failed = self._rounds(executor, tasks, lambda i, result: self._cleaned(done, result))
@@ -307,7 +334,7 @@ class _Batch:
         return result.stopped
 
     def _rounds(
-        self, executor: Executor, tasks: dict[int, Task], accept: Callable[[int, Any], bool]
+        self, executor: Executor, tasks: Mapping[int, Task], accept: Callable[[int, Any], bool]
     ) -> dict[int, BaseException]:
         """Run ``tasks`` (by part index), then the failed ones again, up to ``run.retries`` more times.
 

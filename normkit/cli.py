@@ -119,7 +119,9 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes (default, or 0: one per core).")
 @click.option("--executor", help="How shards run: pool (default), inprocess, dask, or a plugin's executor.")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address; without it a LocalCluster starts.")
-@click.option("--shard-size", callback=_size, metavar="SIZE", help="Input bytes per shard, e.g. 64MB (default 32MiB).")
+@click.option(
+    "--shard-size", callback=_size, metavar="SIZE", help="Input bytes per shard, e.g. 64MB (default: about 64 shards)."
+)
 @click.option("--retries", type=click.IntRange(min=0), help="Retries of a failed shard before rejecting it (2).")
 @click.option("--resume/--no-resume", default=None, help="Skip shards a previous run finished (default: resume).")
 @click.option("--fail-fast", is_flag=True, default=None, help="Stop at the first rejected document.")

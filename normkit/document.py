@@ -50,8 +50,23 @@ class Edit:
     detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Fields that say something: unset ones (None, or "" for before/after) are left out."""
-        return {k: v for k, v in asdict(self).items() if v is not None and (v != "" or k not in ("before", "after"))}
+        """Fields that say something: unset ones (None, or "" for before/after) are left out.
+
+        Built by hand rather than with ``dataclasses.asdict``, which deep-copies every value: edits are the
+        most numerous objects a run serialises.
+        """
+        data: dict[str, Any] = {"stage": self.stage, "action": self.action, "rule": self.rule}
+        if self.line is not None:
+            data["line"] = self.line
+        if self.before:
+            data["before"] = self.before
+        if self.after:
+            data["after"] = self.after
+        if self.plugin is not None:
+            data["plugin"] = self.plugin
+        if self.detail is not None:
+            data["detail"] = self.detail
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Edit:
@@ -67,7 +82,7 @@ class Flag:
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"code": self.code, "stage": self.stage, "detail": self.detail}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Flag:

@@ -9,7 +9,7 @@ resume and the report live in :mod:`normkit.batch`, so every executor gets them 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, ClassVar
 
 __all__ = ["Executor", "Outcome", "Task", "WorkerLostError", "resolve_workers"]
@@ -47,7 +47,7 @@ class Executor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         """Run every task; yield ``(index, result, None)`` or ``(index, None, error)`` as each one ends.
 
         Closing the iterator early (fail-fast, Ctrl-C) must abandon the tasks still running.

@@ -144,8 +144,8 @@ class ShapedExporter(Exporter):
         super().__init__(options, context)
         self.shape = SHAPES[self.options.get("shape", self.default_shape)]
         # The shape is an option, so schema and suffix belong to the instance; the engine reads them there.
-        self.schema = self.shape.schema  # type: ignore[misc]
-        self.suffix = self.shape.marker + self.format_suffix  # type: ignore[misc]
+        self.schema = self.shape.schema
+        self.suffix = self.shape.marker + self.format_suffix
         edits = self.options.get("edits", self.shape.history_by_default)
         self.settings = RecordSettings(edits, self.options.get("flags", edits), self.options.get("added") or _now())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import IO, Any
 
 import jsonschema
 import pluggy
@@ -22,6 +22,7 @@ from normkit.inputs import Shard, assign_source, strip_compression
 from normkit.plugins import PluginSpec
 from normkit.registry import Registry
 from normkit.report import RunStats
+from normkit.spill import read_spilled, write_spill_stats, write_spilled
 from normkit.validate import iter_violations
 
 __all__ = ["DEFAULT_SOURCE_FROM", "Pipeline"]
@@ -108,9 +109,9 @@ class Pipeline:
 
     # -- processing ------------------------------------------------------------------------------
 
-    def process(self, doc: Document) -> Document | Reject:
-        """Run every configured stage over ``doc``; a stage that raises rejects the document."""
-        for stage in self.stages:
+    def process(self, doc: Document, start: int = 0, stop: int | None = None) -> Document | Reject:
+        """Run the configured stages (``start`` to ``stop``) over ``doc``; a stage that raises rejects it."""
+        for stage in self.stages[start:stop]:
             started = time.perf_counter()
             try:
                 result = stage.process(doc)
@@ -143,20 +144,36 @@ class Pipeline:
     def learning_stages(self) -> list[Stage]:
         return [stage for stage in self.stages if stage.learns]
 
-    def observe_shard(self, shard: Shard) -> dict[str, Any]:
-        """First pass over one shard: each learning stage observes documents as they reach it."""
+    def learning_start(self) -> int:
+        """The index of the first learning stage (the number of stages when none learns)."""
+        return next((i for i, stage in enumerate(self.stages) if stage.learns), len(self.stages))
+
+    def observe_shard(self, shard: Shard, spill: IO[bytes] | None = None) -> dict[str, Any]:
+        """First pass over one shard: each learning stage observes documents as they reach it.
+
+        With ``spill``, each input's outcome before the first learning stage is written there (see
+        :mod:`normkit.spill`), with the counts of the stages that ran, for :meth:`run_spilled`.
+        """
+        start = self.learning_start()
         for item in self.load(shard):
-            if isinstance(item, Reject):
-                continue
-            for stage in self.stages:
-                if stage.learns:
-                    stage.observe(item)
-                    continue
-                try:
-                    item = stage.process(item)
-                except Exception:  # noqa: BLE001 - the cleaning pass reports it; here it only stops counting
-                    break
+            outcome = item if isinstance(item, Reject) else self.process(item, stop=start)
+            if spill is not None:
+                write_spilled(spill, outcome)
+            if isinstance(outcome, Document):
+                self._observe(outcome, start)
+        if spill is not None:
+            write_spill_stats(spill, self.stats)
         return {stage.name: stage.learned() for stage in self.learning_stages()}
+
+    def _observe(self, doc: Document, start: int) -> None:
+        for stage in self.stages[start:]:
+            if stage.learns:
+                stage.observe(doc)
+                continue
+            try:
+                doc = stage.process(doc)
+            except Exception:  # noqa: BLE001 - the cleaning pass reports it; here it only stops counting
+                return
 
     def merge_learned(self, states: list[dict[str, Any]]) -> dict[str, Any]:
         """Reduce the per-shard states of every learning stage into one state each."""
@@ -175,18 +192,27 @@ class Pipeline:
         if not shard.missing and shard.path != "-":
             self.stats.bytes_in += shard.size
         for item in self.load(shard):
-            self.stats.read += 1
-            outcome = item if isinstance(item, Reject) else self.finish(item)
-            if isinstance(outcome, Reject):
-                self.stats.rejected += 1
-                self.stats.reject_reasons[outcome.hook or outcome.stage or "other"] += 1
-            else:
-                self.stats.written += 1
-            yield outcome
+            yield self._account(item if isinstance(item, Reject) else self.finish(item))
 
-    def finish(self, doc: Document) -> dict[str, Any] | Reject:
-        """Process and export one loaded document: its output record, or why there is none."""
-        result = self.process(doc)
+    def run_spilled(self, stream: IO[bytes]) -> Iterator[dict[str, Any] | Reject]:
+        """The cleaning pass from a spill file: the stages from the first learning stage on, then export."""
+        start = self.learning_start()
+        for item in read_spilled(stream):
+            yield self._account(item if isinstance(item, Reject) else self.finish(item, start))
+
+    def _account(self, outcome: dict[str, Any] | Reject) -> dict[str, Any] | Reject:
+        """Count one input's outcome: every input is read once and written or rejected once."""
+        self.stats.read += 1
+        if isinstance(outcome, Reject):
+            self.stats.rejected += 1
+            self.stats.reject_reasons[outcome.hook or outcome.stage or "other"] += 1
+        else:
+            self.stats.written += 1
+        return outcome
+
+    def finish(self, doc: Document, start: int = 0) -> dict[str, Any] | Reject:
+        """Process (from stage ``start``) and export one document: its output record, or why there is none."""
+        result = self.process(doc, start)
         if isinstance(result, Reject):
             return result
         self.stats.sources[result.source or ""] += 1

@@ -82,6 +82,10 @@ class WorkFolder:
             marker=base.with_name(base.name + ".done.json"),
         )
 
+    def spill(self, part: Part, key: str) -> Path:
+        """Where the learning pass keyed ``key`` spills ``part`` (the key keeps another pass's spill unused)."""
+        return self.parts / f"{part.name}.spill-{key[:16]}.jsonl"
+
     def start(self, sharding: dict[str, Any], resume: bool) -> None:
         """Check that finished parts here were cut the same way, then record how this run is cut."""
         plan = self.root / _PLAN

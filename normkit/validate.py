@@ -105,11 +105,11 @@ def _pointer(path: Any) -> str:
 def _retrieve(uri: str) -> referencing.Resource[Any]:
     """Resolve a ``$ref`` to another normkit schema; refuse everything else (no network, ever)."""
     if urllib.parse.urlsplit(uri).scheme and not uri.startswith(BASE_URI):
-        raise referencing.exceptions.NoSuchResource(ref=uri)
+        raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class, unseen by mypy
     name = uri.rstrip("/").rsplit("/", 1)[-1].removesuffix(_SUFFIX).split(".v")[0]
     if name in list_schemas():
         return referencing.jsonschema.DRAFT202012.create_resource(load_schema(name))
-    raise referencing.exceptions.NoSuchResource(ref=uri)
+    raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class, unseen by mypy
 
 
 def _refs(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
@@ -142,7 +142,7 @@ def validator_for(name_or_path: str) -> jsonschema.protocols.Validator:
     """A jsonschema validator for a schema, built once per process, with every ``$ref`` checked."""
     schema = load_schema(name_or_path)
     resource = referencing.jsonschema.DRAFT202012.create_resource(schema)
-    registry: referencing.Registry[Any] = referencing.Registry(retrieve=_retrieve)
+    registry: referencing.Registry[Any] = referencing.Registry(retrieve=_retrieve)  # type: ignore[call-arg]
     registry = registry.with_resource(schema.get("$id", ""), resource)
     _check_refs(schema, registry, schema_source(name_or_path)[1])
     cls = jsonschema.validators.validator_for(schema)

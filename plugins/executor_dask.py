@@ -7,7 +7,7 @@ its part and writes its part's files itself, and sends back only counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 from normkit import Register, hookimpl
@@ -37,7 +37,7 @@ class DaskExecutor(Executor):
             self.client = distributed.Client(self.cluster)
         return self
 
-    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         distributed = _import_distributed()
         futures = {self.client.submit(task, pure=False): index for index, task in enumerate(tasks)}
         try:

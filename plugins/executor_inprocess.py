@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from normkit import Register, hookimpl
 from normkit.executors import Executor, Outcome, Task
@@ -13,7 +13,7 @@ class InProcessExecutor(Executor):
 
     name = "inprocess"
 
-    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         self.workers = 1
         for index, task in enumerate(tasks):
             try:

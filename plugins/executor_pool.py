@@ -13,7 +13,7 @@ import multiprocessing
 import pickle
 import signal
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -29,7 +29,7 @@ class PoolExecutor(Executor):
         self.context = multiprocessing.get_context("spawn")
         self.idle: list[_Worker] = []
 
-    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         pending = list(reversed(range(len(tasks))))
         busy: dict[_Worker, int] = {}
         try:

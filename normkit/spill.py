@@ -1,0 +1,54 @@
+"""Spill files: the learning pass's documents as they stood before the first learning stage.
+
+A batch with a learning stage reads its input twice. Running the stages before the learning stage twice
+would double their cost, so the first pass writes each input's outcome here (a document, or the reject it
+became) and the cleaning pass continues from it. A spill file is JSON Lines, written atomically, and ends
+with one line of the first pass's stage counts, so the report still covers the stages that ran there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+
+from normkit.document import Document, Reject
+from normkit.report import RunStats
+
+__all__ = ["read_spilled", "spill_stats", "write_spill_stats", "write_spilled"]
+
+
+def write_spilled(stream: IO[bytes], item: Document | Reject) -> None:
+    if isinstance(item, Reject):
+        entry: dict[str, Any] = {"reject": item.to_dict()}
+    else:
+        entry = {"document": item.to_dict()}
+        if item.raw is not None:  # not decoded yet: latin-1 maps every byte to one code point and back
+            entry["raw"] = item.raw.decode("latin-1")
+    stream.write(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
+
+
+def write_spill_stats(stream: IO[bytes], stats: RunStats) -> None:
+    stream.write(orjson.dumps({"stats": stats.to_dict()}, option=orjson.OPT_APPEND_NEWLINE))
+
+
+def read_spilled(stream: IO[bytes]) -> Iterator[Document | Reject]:
+    """The spilled outcomes in input order (the trailing counts line is skipped)."""
+    for line in stream:
+        entry = orjson.loads(line)
+        if "reject" in entry:
+            yield Reject.from_dict(entry["reject"])
+        elif "document" in entry:
+            doc = Document.from_dict(entry["document"])
+            if "raw" in entry:
+                doc.raw = entry["raw"].encode("latin-1")
+            yield doc
+
+
+def spill_stats(stream: IO[bytes]) -> RunStats:
+    """The first pass's counts, from the last line."""
+    last = b""
+    for line in stream:
+        last = line
+    return RunStats.from_dict(orjson.loads(last)["stats"])
