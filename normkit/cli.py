@@ -6,7 +6,6 @@ configuration errors. A :class:`~normkit.errors.NormkitError` becomes one line o
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -21,7 +20,10 @@ from rich.table import Table
 from normkit.batch import BatchResult, run_batch
 from normkit.config import Config, load_config
 from normkit.errors import NormkitError
+from normkit.exits import errors_to_exit_codes
+from normkit.explain import explain_command
 from normkit.plugins import PluginSpec, get_plugin_manager, list_plugins
+from normkit.validate_cli import schemas, validate
 
 __all__ = ["cli", "main"]
 
@@ -48,20 +50,6 @@ def plugin_spec(config: Config, plugins_dirs: tuple[str, ...], disabled: tuple[s
         plugins_dirs=(*config.plugins.get("dirs", ()), *plugins_dirs),
         disabled=(*config.plugins.get("disable", ()), *disabled),
     )
-
-
-def errors_to_exit_codes(func: F) -> F:
-    """Turn a NormkitError into a one-line message and its exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except NormkitError as exc:
-            click.echo(f"normkit: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 class NormkitGroup(click.Group):
@@ -91,6 +79,12 @@ class NormkitGroup(click.Group):
 @click.version_option(package_name="normkit")
 def cli() -> None:
     """Turn messy documents into clean, validated records."""
+
+
+# Each lives with what it needs (renderer, file checks) to keep this module small.
+cli.add_command(explain_command)
+cli.add_command(validate)
+cli.add_command(schemas)
 
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
@@ -231,18 +225,6 @@ def plugins(include_builtins: bool, as_json: bool, plugins_dirs: tuple[str, ...]
     for row in rows:
         table.add_row(row["name"], row["version"] or "", ", ".join(row["hooks"]))
     Console().print(table if rows else "no plugins installed (use --all to list normkit's own)")
-
-
-from normkit.explain import explain_command  # noqa: E402 - the command lives with its renderer
-
-cli.add_command(explain_command)
-
-
-# validate and schemas live in their own module to keep this one small.
-from normkit.validate_cli import schemas, validate  # noqa: E402 - imported after cli exists, to add to it
-
-cli.add_command(validate)
-cli.add_command(schemas)
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from rich.text import Text
 
 from normkit.config import load_config
 from normkit.document import Document, Edit, Reject
-from normkit.errors import NormkitError
+from normkit.exits import errors_to_exit_codes
 from normkit.inputs import discover
 from normkit.pipeline import Pipeline
 
@@ -110,6 +109,7 @@ def _read_records(path: Path) -> list[Document] | None:
 @click.option("--removed", "only_removed", is_flag=True, help="Print only the removed lines.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration for inputs.")
 @click.option("--color/--no-color", default=None, help="Colour (default: only on a terminal).")
+@errors_to_exit_codes
 def explain_command(
     file: str, doc_id: str | None, only_removed: bool, config_path: str | None, color: bool | None
 ) -> None:
@@ -118,12 +118,8 @@ def explain_command(
     FILE is a documents file normkit wrote (JSON Lines with edits); any other input is cleaned first.
     """
     console = Console(force_terminal=color, no_color=color is False, highlight=False)
-    try:
-        for item in _documents(file, config_path):
-            if isinstance(item, Reject):
-                console.print(Text(f"rejected: {item.message()}", style="bold red"))
-            elif doc_id is None or item.id == doc_id:
-                render(item, console, only_removed=only_removed)
-    except NormkitError as exc:
-        click.echo(f"normkit: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    for item in _documents(file, config_path):
+        if isinstance(item, Reject):
+            console.print(Text(f"rejected: {item.message()}", style="bold red"))
+        elif doc_id is None or item.id == doc_id:
+            render(item, console, only_removed=only_removed)

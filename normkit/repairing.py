@@ -156,6 +156,10 @@ def _required_chars(pattern: re.Pattern[str]) -> tuple[set[int], int] | None:
     True when each top-level alternative has an element that matches only
     non-ASCII characters (the mojibake characters); checked on the parsed
     pattern, so a new ftfy whose regex breaks the rule turns the shortcut off.
+    Every such element is mandatory, so one per alternative is enough: the
+    one least likely in ordinary text (see :func:`_rarity`), which keeps
+    letters and everyday punctuation out of the set and the gate fast on
+    accented, Greek and Cyrillic text.
     """
     parser, c = _sre()
     tree = parser.parse(pattern.pattern, pattern.flags)
@@ -164,11 +168,21 @@ def _required_chars(pattern: re.Pattern[str]) -> tuple[set[int], int] | None:
         return None
     found: set[int] = set()
     for alternative in tree.data[0][1][1]:
-        chars = [_non_ascii_only(op, av, c) for op, av in alternative.data]
-        if not any(chars):
+        elements = [ch for ch in (_non_ascii_only(op, av, c) for op, av in alternative.data) if ch]
+        if not elements:
             return None
-        found.update(*(ch for ch in chars if ch))
+        found.update(min(elements, key=_rarity))
     return found, longest
+
+
+#: Punctuation that ordinary text uses often; with letters, what the required set should avoid.
+_EVERYDAY: Final = frozenset(map(ord, "‘’‚“”„«»‹›–—•…©®™€£°·×½¼¾¡¿§¶\u00a0"))
+
+
+def _rarity(chars: set[int]) -> tuple[int, int]:
+    """How often ordinary text would hit a character of ``chars`` (lower is rarer): a static estimate."""
+    common = sum(unicodedata.category(chr(c)).startswith("L") or c in _EVERYDAY for c in chars)
+    return common, len(chars)
 
 
 def _sre() -> tuple[ModuleType, ModuleType]:

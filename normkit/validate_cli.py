@@ -7,32 +7,16 @@ errors: a missing file, an unknown file format, an unknown or invalid schema, a 
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import click
 
 from normkit.checkfiles import FileCheck, Problem
+from normkit.exits import errors_to_exit_codes
 from normkit.validate import list_schemas, load_schema, schema_source
 
 __all__ = ["schemas", "validate"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _usage_errors(func: F) -> F:
-    """``normkit.cli.errors_to_exit_codes``, looked up at call time: normkit.cli imports this module."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from normkit.cli import errors_to_exit_codes
-
-        return errors_to_exit_codes(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.command()
@@ -40,7 +24,7 @@ def _usage_errors(func: F) -> F:
 @click.option("--schema", metavar="NAME|PATH", help="Check against this schema instead of the one the file names.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="How to print errors.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
-@_usage_errors
+@errors_to_exit_codes
 def validate(files: tuple[str, ...], schema: str | None, fmt: str, quiet: bool) -> None:
     """Check FILES (.jsonl, .json, .csv, .parquet; .gz/.zst too) against normkit's JSON Schemas.
 
@@ -66,7 +50,7 @@ def _render(problem: Problem, fmt: str) -> str:
 
 @click.command()
 @click.argument("name", required=False)
-@_usage_errors
+@errors_to_exit_codes
 def schemas(name: str | None) -> None:
     """List normkit's JSON Schemas, or print schema NAME (e.g. document, dolma, reject)."""
     if name is not None:

@@ -62,7 +62,7 @@ class MarkdownExporter(Exporter):
     def __init__(self, options: Mapping[str, Any], context: Context) -> None:
         super().__init__(options, context)
         # An option, so it belongs to the instance; the engine reads it there to call open or open_folder.
-        self.per_document = self.options.get("files", "per_document") == "per_document"  # type: ignore[misc]
+        self.per_document = self.options.get("files", "per_document") == "per_document"
 
     def to_record(self, doc: Document) -> dict[str, Any]:
         return page_record(doc)

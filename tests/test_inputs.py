@@ -105,3 +105,15 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch, pipeline: Pipeline) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"from stdin")))
     (doc,) = load_all(pipeline, "-")
     assert doc.raw == b"from stdin" and doc.origin.path == "-"
+
+
+def test_jsonl_declared_encoding_field_decodes_raw_text(tmp_path: Path, pipeline: Pipeline) -> None:
+    """Raw bytes carried as latin-1 code points plus a declared encoding: the decode stage uses it."""
+    raw = "Привет, мир".encode("cp1251")
+    record = {"id": "r", "text": raw.decode("latin-1"), "charset": "cp1251"}
+    (tmp_path / "in.jsonl").write_bytes(orjson.dumps(record) + b"\n")
+    (doc,) = load_all(pipeline, tmp_path / "in.jsonl", fields={"encoding": "charset"})
+    assert doc.raw == raw and "charset" not in doc.metadata
+    decoded = pipeline.process(doc)
+    assert decoded.text == "Привет, мир"
+    assert (decoded.decoding["encoding"], decoded.decoding["method"]) == ("cp1251", "forced")
