@@ -171,7 +171,8 @@ def _required_chars(pattern: re.Pattern[str]) -> tuple[set[int], int] | None:
         elements = [ch for ch in (_non_ascii_only(op, av, c) for op, av in alternative.data) if ch]
         if not elements:
             return None
-        found.update(min(elements, key=_rarity))
+        rarest: set[int] = min(elements, key=_rarity)
+        found.update(rarest)
     return found, longest
 
 
