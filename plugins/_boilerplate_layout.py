@@ -36,6 +36,8 @@ FOOTER_ANCHORS = frozenset({"share", "comments"})
 def _cjk(line: str) -> bool:
     """Scripts written without spaces, where words cannot be counted by splitting."""
     sample = line[:40]
+    if not sample or max(sample) < "\u3000":  # max() runs in C: most lines have no CJK character at all
+        return False
     return sum(1 for ch in sample if "\u3000" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af") * 3 > len(sample)
 
 

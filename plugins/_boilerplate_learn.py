@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ def line_key(line: str) -> str:
     return _DIGITS.sub("0", fold(line))
 
 
+@lru_cache(maxsize=1 << 16)  # share bars and navigation repeat in every document of a source
 def line_hash(line: str) -> int:
     """The 8-byte hash a line is counted and looked up by."""
     return int.from_bytes(hashlib.blake2b(line_key(line).encode("utf-8", "surrogatepass"), digest_size=8).digest())
@@ -63,7 +65,8 @@ class LineCounter:
     def observe(self, source: str, lines: Iterable[str]) -> None:
         seen = self.sources.setdefault(source, SourceCounts())
         seen.documents += 1
-        for line in {line.strip() for line in lines}:
+        # dict.fromkeys, not a set: the first text kept for a hash must not depend on the process's hash seed
+        for line in dict.fromkeys(line.strip() for line in lines):
             if not line or len(line) > self.max_chars:
                 continue
             key = line_hash(line)

@@ -424,3 +424,75 @@ def test_unreadable_learned_file_is_a_config_error(tmp_path: Path) -> None:
 def test_learning_can_be_switched_off() -> None:
     assert not stage(pipeline(learn=False)).learns
     assert stage(pipeline()).learns
+
+
+# -- the fast matcher finds what the plain alternation finds (issue 6: speed without changing output) ---------
+
+
+def _plain_match(rules: Any, line: str) -> Any:
+    """The matcher before prefilters: one alternation of every pattern, the first branch that fullmatches."""
+    from normkit_plugins._boilerplate_rules import SHORT_LINE_WORDS, fold
+
+    rule = rules.exact.get(fold(line))
+    if rule is not None:
+        return rule
+    words = line.count(" ") + 1
+    pattern = rules._pattern if words <= SHORT_LINE_WORDS else rules._long_pattern
+    found = pattern.fullmatch(line) if pattern is not None else None
+    rule = rules._by_group[found.lastgroup] if found else None
+    return None if rule is None or (rule.max_words or words) < words else rule
+
+
+TRICKY = [
+    "Protesters gather outside the ministry on Tuesday, calling for reform [Getty]",
+    "A map of Titan. (NASA/JPL-Caltech/ASU)",
+    "Officials met at 9:30 to discuss the budget and the ferry contract for next year",
+    "Sign up for our daily newsletter to get the latest news delivered to your ınbox",
+    "This website uses cookies to improve your experience; see our privacy policy.",
+    "Your comment will be reviewed by a moderator before it is published on the site.",
+    "The drug was approved after a long trial and comments from doctors around the country. Getty",
+    "photos © Studio Name, 2018",
+    "Jane Doe contributed reporting from Lagos.",
+    "KELVIN SIGN \u212a AND LONG \u017f AND DOTTED \u0130 LETTERS IN A LONG LINE OF SHOUTED TEXT HERE",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*TRICKY, "Getty", "[", "(", "©", "@x", "12", "Nov 18", "a"]), max_size=6))
+def test_prefiltered_matcher_agrees_with_the_plain_alternation(parts: list[str]) -> None:
+    from normkit_plugins._boilerplate_rules import RuleSet, builtin_rules
+
+    rules = RuleSet(builtin_rules())
+    line = " ".join(parts).strip()
+    if line:
+        assert rules.match(line) == _plain_match(rules, line)
+
+
+def test_prefiltered_matcher_agrees_on_the_fixtures() -> None:
+    from normkit_plugins._boilerplate_rules import RuleSet, builtin_rules
+
+    rules = RuleSet(builtin_rules())
+    lines = {line.strip() for path in DATA.glob("*.txt") for line in path.read_text(encoding="utf-8").split("\n")}
+    for line in sorted({*lines, *TRICKY} - {""}):
+        assert rules.match(line) == _plain_match(rules, line), line
+
+
+def test_norm_finds_every_letter_re_matches_case_insensitively() -> None:
+    """Every character ``(?i)x`` matches must hold ``x`` once normed, or a prefilter could wrongly reject it."""
+    import re
+    import string
+
+    from normkit_plugins._boilerplate_prefilter import norm
+
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    for letter in string.ascii_lowercase:
+        for twin in set(re.findall(f"(?i){letter}", everything)):
+            assert letter in norm(twin), (letter, twin)
+
+
+def test_observed_samples_are_the_first_text_of_a_line_whatever_the_hash_seed() -> None:
+    from normkit_plugins._boilerplate_learn import LineCounter, line_hash
+
+    counter = LineCounter()
+    counter.observe("s", ["Image 3 of 12", "image 4 of 12", "IMAGE 5 OF 12"])
+    assert counter.drain()["s"].samples == {line_hash("Image 3 of 12"): "Image 3 of 12"}

@@ -1,0 +1,269 @@
+"""Cheap necessary conditions for whole-line patterns: what a line must hold before a regex is worth running.
+
+A pattern like ``.{3,400}?\\s*\\[...\\]`` costs a scan of the whole line to fail, and most lines fail most rules,
+so each builtin rule is given a :class:`Prefilter` derived from its parse tree: substrings that every match
+contains (``"["``, ``"cookie"`` or ``"privacy policy"``...) and the lengths a match can have. Derived, not
+written by hand, so a prefilter can only say "cannot match" when the regex would say so too; an exact output
+is the point (issue 6: speed without changing what is removed).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# the parser re compiles with, so a prefilter reads a pattern exactly as re does; private (and untyped) since
+# 3.11, where the old public names only warn
+_NEW = sys.version_info >= (3, 11)
+_c: Any = importlib.import_module("re._constants" if _NEW else "sre_constants")
+_p: Any = importlib.import_module("re._parser" if _NEW else "sre_parse")
+#: the pairs beyond simple lowercase that re matches as case twins (sigma, dotless i...)
+_EXTRA_CASES: Mapping[int, Any] = (
+    importlib.import_module("re._casefix")._EXTRA_CASES
+    if _NEW
+    else importlib.import_module("sre_compile")._ignorecase_fixes  # pragma: no cover - Python 3.10 only
+)
+
+__all__ = ["DIGIT", "Prefilter", "has_digit", "norm", "prefilter"]
+
+#: stands for "any decimal digit" (``\d``, ``[0-9]``) in a requirement group.
+DIGIT = "\x00digit"
+#: what ``str.lower`` leaves of characters ``re`` matches case-insensitively to an ASCII letter, other than
+#: the letter itself: dotted I (lowered to i + a combining dot), dotless i, the long s (checked in the tests).
+_ASCII_TWINS = (("i\u0307", "i"), ("\u0131", "i"), ("\u017f", "s"))
+_DIGIT = re.compile(r"\d")
+#: a requirement keeps at most this many groups: each costs a few ``in`` tests per line.
+MAX_GROUPS = 3
+
+
+def norm(line: str) -> str:
+    """The line as requirements are tested: lowered, so a literal the regex matches in any case is found."""
+    lowered = line.lower()
+    if not lowered.isascii():  # str.translate would be slower: it looks up every character in a dict
+        for twin, letter in _ASCII_TWINS:
+            if twin in lowered:
+                lowered = lowered.replace(twin, letter)
+    return lowered
+
+
+def has_digit(line: str) -> bool:
+    """``\\d`` anywhere: memchr-fast for ASCII lines, the regex for the rest (Unicode digits count)."""
+    if line.isascii():
+        return any(d in line for d in "0123456789")
+    return _DIGIT.search(line) is not None
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """Lengths a match may have, and groups of substrings (of the :func:`norm` line): one of each group must occur."""
+
+    min_len: int = 0
+    max_len: int = 1 << 62
+    groups: tuple[tuple[str, ...], ...] = ()
+    #: the lowered characters a match may end with (``DIGIT`` and ``WORD`` stand for classes), or None: any
+    last: frozenset[str] | None = None
+    #: the pattern scans the line (``.{3,400}?...``, a lookahead): worth gating; else cheap enough to just run
+    scans: bool = False
+
+    def admits(self, line: str, normed: str) -> bool:
+        """False only when the pattern cannot fullmatch ``line`` (``normed`` is its :func:`norm`)."""
+        if not self.min_len <= len(line) <= self.max_len:
+            return False
+        if self.last is not None and not line[-1].isspace() and not _ends_in(line[-1], self.last):
+            return False
+        for group in self.groups:  # map over __contains__: the loop stays in C, no generator frame per string
+            if not any(map(normed.__contains__, group)) and not (DIGIT in group and has_digit(line)):
+                return False
+        return True
+
+
+def prefilter(pattern: str, *, ignorecase: bool) -> Prefilter:
+    """The prefilter of a whole-line ``pattern`` as compiled by :mod:`re`; an empty one when nothing is known."""
+    try:
+        parsed = _p.parse(pattern, re.IGNORECASE if ignorecase else 0)
+    except re.error:
+        return Prefilter()
+    items = list(parsed)
+    low, high = parsed.getwidth()
+    high = min(high, _bounded_by_lookahead(items))
+    groups = sorted(_needs(items), key=_strength, reverse=True)[:MAX_GROUPS]
+    last = _last(items, ignorecase=ignorecase)
+    return Prefilter(low, high, tuple(tuple(sorted(g)) for g in groups), last, _scans(items))
+
+
+#: single characters rare in prose, so a requirement of one of them says as much as a word does.
+_RARE = frozenset("[]©@_|/")
+
+
+def _strength(group: frozenset[str]) -> int:
+    return min(1 if s is DIGIT else 5 if s in _RARE else len(s) for s in group)
+
+
+#: the stand-in for ``\w`` in a :attr:`Prefilter.last` set.
+WORD = "\x00word"
+
+
+def _ends_in(char: str, last: frozenset[str]) -> bool:
+    if char.lower() in last or norm(char) in last:
+        return True
+    return (WORD in last and (char.isalnum() or char == "_")) or (DIGIT in last and char.isdecimal())
+
+
+def _scans(items: Sequence[Any]) -> bool:
+    """Whether the pattern starts by scanning ahead: a lookahead, or a repeat of any character or a class."""
+    while len(items) == 1 and items[0][0] is _c.SUBPATTERN:
+        items = list(items[0][1][-1])
+    items = [item for item in items if item[0] is not _c.ASSERT_NOT]  # "(?!©)..." still scans what follows
+    if not items:
+        return False
+    op, av = items[0]
+    if op is _c.ASSERT:
+        return True
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[1] >= 4:
+        body = list(av[2])
+        return len(body) > 1 or body[0][0] in (_c.ANY, _c.IN, _c.NOT_LITERAL, _c.SUBPATTERN, _c.BRANCH)
+    return False
+
+
+def _last(items: Sequence[Any], *, ignorecase: bool) -> frozenset[str] | None:
+    """The characters a match of the sequence can end with, or None when that is not known (or anything)."""
+    chars: set[str] = set()
+    for op, av in reversed(items):
+        if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+            continue  # zero width: the character before it ends the match
+        nullable, found = _last_of(op, av, ignorecase=ignorecase)
+        if found is None:
+            return None
+        chars |= found
+        if not nullable:
+            return frozenset(chars)
+    return None  # the whole sequence may match nothing: no last character of its own
+
+
+def _last_of(op: Any, av: Any, *, ignorecase: bool) -> tuple[bool, frozenset[str] | None]:
+    """(may match the empty string, the characters the item can end with)."""
+    if op is _c.LITERAL:
+        return False, frozenset({chr(av).lower()}) if _usable(av) else None
+    if op is _c.IN:
+        return False, _class_chars(av, ignorecase=ignorecase)
+    if op is _c.SUBPATTERN:
+        return _seq_last(list(av[-1]), ignorecase=ignorecase)
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
+        nullable, found = _seq_last(list(av[2]), ignorecase=ignorecase)
+        return nullable or av[0] == 0, found
+    if op is _c.BRANCH:
+        results = [_seq_last(list(branch), ignorecase=ignorecase) for branch in av[1]]
+        if any(found is None for _, found in results):
+            return False, None
+        return any(n for n, _ in results), frozenset().union(*(found for _, found in results))  # type: ignore[arg-type]
+    return False, None
+
+
+def _seq_last(items: Sequence[Any], *, ignorecase: bool) -> tuple[bool, frozenset[str] | None]:
+    chars: set[str] = set()
+    for op, av in reversed(items):
+        if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+            continue
+        nullable, found = _last_of(op, av, ignorecase=ignorecase)
+        if found is None:
+            return False, None
+        chars |= found
+        if not nullable:
+            return False, frozenset(chars)
+    return True, frozenset(chars)
+
+
+def _class_chars(items: Sequence[Any], *, ignorecase: bool) -> frozenset[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        if op is _c.LITERAL and _usable(av):
+            chars.add(chr(av).lower())
+        elif op is _c.CATEGORY and av is _c.CATEGORY_WORD:
+            chars.add(WORD)
+        elif op is _c.CATEGORY and av is _c.CATEGORY_DIGIT:
+            chars.add(DIGIT)
+        elif op is _c.CATEGORY and av is _c.CATEGORY_SPACE:
+            continue  # a stripped line never ends in whitespace (admits skips the test on one that does)
+        elif op is _c.RANGE and not ignorecase and av[1] - av[0] < 64 and all(map(_usable, range(av[0], av[1] + 1))):
+            chars.update(chr(c).lower() for c in range(av[0], av[1] + 1))
+        else:
+            return None
+    return frozenset(chars)
+
+
+def _bounded_by_lookahead(items: Sequence[Any]) -> int:
+    """``(?=.{0,240}$)`` at the start of a pattern bounds the line's length (one more, for a final newline)."""
+    while len(items) == 1 and items[0][0] is _c.SUBPATTERN:
+        items = list(items[0][1][-1])
+    if items and items[0][0] is _c.ASSERT and items[0][1][0] == 1:
+        body = list(items[0][1][1])
+        if body and body[-1] == (_c.AT, _c.AT_END):
+            return int(_p.SubPattern(_p.State(), body[:-1]).getwidth()[1]) + 1
+    return 1 << 62
+
+
+def _usable(code: int) -> bool:
+    """A literal character whose every case-insensitive twin lowers (via :func:`norm`) to its own lowercase.
+
+    ``re`` pairs characters by simple lowercase plus a few extra cases (sigma, dotless i...): those are skipped.
+    """
+    char = chr(code)
+    if char.isascii():
+        return True
+    lower = char.lower()
+    return len(lower) == 1 and ord(lower) not in _EXTRA_CASES and code not in _EXTRA_CASES
+
+
+def _needs(items: Sequence[Any]) -> list[frozenset[str]]:
+    """Groups for a sequence of parse items: every match holds one string of each group."""
+    groups: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, av in items:
+        if op is _c.LITERAL and _usable(av):
+            run.append(chr(av))
+            continue
+        if run:
+            groups.append(frozenset({"".join(run).lower()}))
+            run = []
+        groups.extend(_item_needs(op, av))
+    if run:
+        groups.append(frozenset({"".join(run).lower()}))
+    return groups
+
+
+def _item_needs(op: Any, av: Any) -> list[frozenset[str]]:
+    if op is _c.SUBPATTERN:
+        return _needs(list(av[-1]))
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
+        return _needs(list(av[2])) if av[0] >= 1 else []
+    if op is getattr(_c, "ATOMIC_GROUP", None):
+        return _needs(list(av))
+    if op is _c.ASSERT:  # a lookaround reads text of the line too
+        return _needs(list(av[1]))
+    if op is _c.BRANCH:
+        return _branch_needs(av[1])
+    if op is _c.IN:
+        return _class_needs(av)
+    return []
+
+
+def _branch_needs(branches: Sequence[Any]) -> list[frozenset[str]]:
+    """One of the branches matches: the groups all branches share, and the union of each one's strongest group."""
+    needs = [_needs(list(branch)) for branch in branches]
+    common = set(needs[0]).intersection(*needs[1:])
+    if not all(needs):
+        return list(common)
+    return [*common, frozenset().union(*(max(groups, key=_strength) for groups in needs))]
+
+
+def _class_needs(items: Sequence[Any]) -> list[frozenset[str]]:
+    """``\\d`` or ``[0-9]`` means a digit; a small set of plain characters means one of them."""
+    if items in ([(_c.CATEGORY, _c.CATEGORY_DIGIT)], [(_c.RANGE, (48, 57))]):
+        return [frozenset({DIGIT})]
+    if 0 < len(items) <= 4 and all(op is _c.LITERAL and _usable(av) for op, av in items):
+        return [frozenset(chr(av).lower() for _, av in items)]
+    return []
