@@ -83,15 +83,24 @@ class Setup:
     key: str = ""
 
 
-_PIPELINES: dict[str, Pipeline] = {}
+_PIPELINES: dict[tuple[str, str], Pipeline] = {}
 
 
-def _pipeline(setup: Setup) -> Pipeline:
-    pipeline = _PIPELINES.get(setup.key)
+def _pipeline(setup: Setup, purpose: str = "clean") -> Pipeline:
+    """This process's pipeline for ``setup``, built once: building loads plugins and compiles rules.
+
+    The learning pass has its own (``purpose="observe"``): observing changes the learning stages, which
+    the cleaning pipeline must not see; ``learned()`` hands over and clears what was observed, so one
+    observing pipeline serves every part a worker gets.
+    """
+    pipeline = _PIPELINES.get((setup.key, purpose))
     if pipeline is None:
-        _PIPELINES.clear()  # one run at a time per process: do not keep old pipelines alive
-        pipeline = _PIPELINES[setup.key] = Pipeline(setup.config, plugins=setup.plugins)
-        pipeline.apply_learned(setup.learned)
+        if not any(key == setup.key for key, _ in _PIPELINES):
+            _PIPELINES.clear()  # one run at a time per process: do not keep old pipelines alive
+        pipeline = _PIPELINES[setup.key, purpose] = Pipeline(setup.config, plugins=setup.plugins)
+        if purpose == "clean":
+            pipeline.apply_learned(setup.learned)
+    pipeline.stats = RunStats()
     return pipeline
 
 
@@ -108,8 +117,8 @@ class ObservePart:
     spill: Path
 
     def __call__(self) -> dict[str, Any]:
-        # A fresh pipeline: observing changes the learning stages, the cleaning pipeline must not see that.
-        pipeline = Pipeline(self.setup.config, plugins=self.setup.plugins)
+        pipeline = _pipeline(self.setup, "observe")
+        pipeline.observe_reset()  # whatever a failed attempt in this process left behind
         with atomic_file(self.spill) as spill:
             states = [pipeline.observe_shard(shard, spill) for shard in self.part.shards]
         return pipeline.merge_learned(states)
@@ -128,7 +137,6 @@ class CleanPart:
 
     def __call__(self) -> PartResult:
         pipeline = _pipeline(self.setup)
-        pipeline.stats = RunStats()
         result = PartResult(self.part.index, pipeline.stats)
         with open_part(self.files) as (records, rejects), ExitStack() as stack:
             for item in self._outcomes(pipeline, stack):
@@ -274,7 +282,7 @@ class _Batch:
         key = hashlib.blake2b(f"{base}\n{inputs}".encode(), digest_size=16).hexdigest()
         found, learned = self.work.learned(key)
         if not found:
-            setup = Setup(self.config, self.pipeline.plugin_spec)
+            setup = Setup(self.config, self.pipeline.plugin_spec, key=key)
             states: list[Any] = [None] * len(parts)
             tasks = {p.index: ObservePart(setup, p, self.work.spill(p, key)) for p in parts}
             self._begin("learning", parts)

@@ -175,6 +175,11 @@ class Pipeline:
             except Exception:  # noqa: BLE001 - the cleaning pass reports it; here it only stops counting
                 return
 
+    def observe_reset(self) -> None:
+        """Forget what the learning stages observed so far (``learned()`` hands it over and clears it)."""
+        for stage in self.learning_stages():
+            stage.learned()
+
     def merge_learned(self, states: list[dict[str, Any]]) -> dict[str, Any]:
         """Reduce the per-shard states of every learning stage into one state each."""
         return {

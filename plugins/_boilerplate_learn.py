@@ -20,6 +20,7 @@ from typing import Any
 
 from normkit.errors import ConfigError
 
+from ._boilerplate_prefilter import has_digit
 from ._boilerplate_rules import fold
 
 __all__ = ["LEARNED_FILE", "LearnedLine", "LineCounter", "line_hash", "load_learned", "merge", "save_learned", "select"]
@@ -29,7 +30,8 @@ _DIGITS = re.compile(r"\d+")
 
 
 def line_key(line: str) -> str:
-    return _DIGITS.sub("0", fold(line))
+    folded = fold(line)
+    return _DIGITS.sub("0", folded) if has_digit(folded) else folded  # most lines have no digit: no regex pass
 
 
 @lru_cache(maxsize=1 << 16)  # share bars and navigation repeat in every document of a source

@@ -71,14 +71,24 @@ class Prefilter:
 
     def admits(self, line: str, normed: str) -> bool:
         """False only when the pattern cannot fullmatch ``line`` (``normed`` is its :func:`norm`)."""
-        if not self.min_len <= len(line) <= self.max_len:
+        return self.fits(len(line), line[-1:]) and self.holds(line, normed)
+
+    def fits(self, size: int, last: str) -> bool:
+        """The half that needs only the line's length and last character, so callers can work it out per shape."""
+        if not self.min_len <= size <= self.max_len:
             return False
-        if self.last is not None and not line[-1].isspace() and not _ends_in(line[-1], self.last):
-            return False
+        return self.last is None or not last or last.isspace() or _ends_in(last, self.last)
+
+    def holds(self, line: str, normed: str) -> bool:
+        """The half that reads the line: one string of each group occurs in it."""
         for group in self.groups:  # map over __contains__: the loop stays in C, no generator frame per string
             if not any(map(normed.__contains__, group)) and not (DIGIT in group and has_digit(line)):
                 return False
         return True
+
+    def strongest(self) -> tuple[str, ...] | None:
+        """The group rarest in prose: the one whose absence rejects the most lines (None: no groups)."""
+        return max(self.groups, key=lambda group: (_strength(frozenset(group)), -len(group))) if self.groups else None
 
 
 def prefilter(pattern: str, *, ignorecase: bool) -> Prefilter:

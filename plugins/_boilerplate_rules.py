@@ -15,7 +15,7 @@ import regex
 
 from normkit.errors import ConfigError
 
-from ._boilerplate_prefilter import Prefilter, norm, prefilter
+from ._boilerplate_prefilter import DIGIT, Prefilter, has_digit, norm, prefilter
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -72,6 +72,7 @@ class Rule:
     plugin: str | None = None
 
 
+@lru_cache(maxsize=1 << 12)  # one document asks for a line's fold up to three times: rules, sections, learned hash
 def fold(line: str) -> str:
     """A line as exact rules compare it: case and whitespace folded, a trailing ``:`` or ``|`` dropped."""
     # str.split() and re's \s agree on what is whitespace; the join is several times faster than re.sub
@@ -212,12 +213,25 @@ def _body(rule: Rule) -> str:
     return f"(?:{rule.pattern})" if rule.case else f"(?i:{rule.pattern})"
 
 
+#: (length, last character) shapes a gated set remembers its candidate rules for; lines have few shapes.
+MAX_SHAPES = 1 << 14
+#: one gated rule as :meth:`_Gated.first` tries it: position, rule, groups (strings, whether a digit counts), regex.
+_Candidate = tuple[int, Rule, tuple[tuple[tuple[str, ...], bool], ...], Any]
+#: per line shape: the candidates, the strings (and whether a digit) screening them, those without groups.
+_Shape = tuple[tuple[_Candidate, ...], tuple[str, ...], bool, tuple[_Candidate, ...]]
+
+
 class _Gated:
     """Trusted patterns in rule order: the first whose regex fullmatches a line, with cheap tests in front.
 
     Rules whose :class:`Prefilter` knows nothing stay in one alternation, run once; the others are tried one
     by one, but only those before the alternation's winner and only when their prefilter admits the line.
     Alternation in ``re`` tries branches in order, so this finds the same rule the whole alternation would.
+
+    The prefilters are split so that little runs per line: the length and last-character tests depend only on
+    the line's shape, so the rules passing them are worked out once per shape (:meth:`_candidates`), with one
+    string set, the union of each candidate's strongest group, that a line must touch before any of them can
+    match; most sentences touch none, and skip the rules without a Python loop over them.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -233,19 +247,57 @@ class _Gated:
                 self.gated.append((position, rule, gate, re.compile(_body(rule)).fullmatch))
         self.alternation = re.compile("|".join(parts)).fullmatch if parts else None
         self.end = len(rules)
+        self._shapes: dict[tuple[int, str], _Shape] = {}
 
     def first(self, line: str) -> Rule | None:
         found = self.alternation(line) if self.alternation is not None else None
         until, rule = self.open[found.lastgroup] if found and found.lastgroup else (self.end, None)
-        normed: str | None = None
-        size = len(line)
-        for position, gated, gate, fullmatch in self.gated:
+        shape = (len(line), line[-1:])
+        candidates, needed, digit, unscreened = self._shapes.get(shape) or self._shape(shape)
+        if not candidates or candidates[0][0] >= until:
+            return rule
+        normed = norm(line)
+        if not any(map(normed.__contains__, needed)) and not (digit and has_digit(line)):
+            candidates = unscreened  # the others all miss their strongest group
+        for position, gated, groups, fullmatch in candidates:
             if position >= until:
                 break
-            if not gate.min_len <= size <= gate.max_len:
-                continue
-            if normed is None:
-                normed = norm(line)
-            if gate.admits(line, normed) and fullmatch(line):
-                return gated
+            for strings, or_digit in groups:
+                if not any(map(normed.__contains__, strings)) and not (or_digit and has_digit(line)):
+                    break
+            else:
+                if fullmatch(line):
+                    return gated
         return rule
+
+    def _shape(self, shape: tuple[int, str]) -> _Shape:
+        """The candidates for lines of one (length, last character), the strings one of which such a line needs.
+
+        A line holding none of the needed strings (nor a digit, when ``digit``) misses the strongest group of
+        every candidate that has groups, leaving only the ``unscreened`` ones, which have none. Strings holding
+        a shorter needed string are dropped: the shorter one occurs whenever they do, so the test keeps its
+        answer and gets cheaper.
+        """
+        if len(self._shapes) >= MAX_SHAPES:
+            self._shapes.clear()
+        candidates: list[_Candidate] = []
+        unscreened: list[_Candidate] = []
+        needed: set[str] = set()
+        for position, rule, gate, fullmatch in self.gated:
+            if not gate.fits(*shape):
+                continue
+            groups = tuple((tuple(s for s in group if s != DIGIT), DIGIT in group) for group in gate.groups)
+            candidates.append((position, rule, groups, fullmatch))
+            strongest = gate.strongest()
+            if strongest is None:
+                unscreened.append(candidates[-1])
+            else:
+                needed.update(strongest)
+        entry = (tuple(candidates), _minimal(needed - {DIGIT}), DIGIT in needed, tuple(unscreened))
+        self._shapes[shape] = entry
+        return entry
+
+
+def _minimal(strings: set[str]) -> tuple[str, ...]:
+    """The strings no shorter one of the set occurs in: any of ``strings`` occurs in a line iff one of these does."""
+    return tuple(sorted(s for s in strings if not any(t != s and t in s for t in strings)))

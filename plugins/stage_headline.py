@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 
@@ -37,7 +38,7 @@ def is_repeat(line: str, keys: set[str], max_site_words: int) -> bool:
     folded = fold(line)
     if not folded:
         return False
-    if folded in keys or any(k in title_keys(line, max_site_words) for k in keys):
+    if folded in keys or not keys.isdisjoint(title_keys(line, max_site_words)):  # the line's forms, worked out once
         return True
     return any(
         len(key.split()) >= 3 and folded.startswith(key + " ") and len(folded[len(key) :].split()) <= max_site_words
@@ -92,7 +93,12 @@ class HeadlineStage(Stage):
     def _repeats(self, lines: list[str], title: str, removals: dict[int, Removal], options: Mapping[str, int]) -> None:
         """Repeats of the title among the first ``window`` non-blank lines, also split over two lines."""
         keys = title_keys(title, options["max_site_words"])
-        candidates = [i for i, line in enumerate(lines) if line.strip() and i not in removals][: options["window"]]
+        # only the window is read: a long article's later lines are never stripped here
+        candidates = list(
+            itertools.islice(
+                (i for i, line in enumerate(lines) if line.strip() and i not in removals), options["window"]
+            )
+        )
         for position, i in enumerate(candidates):
             if is_repeat(lines[i], keys, options["max_site_words"]):
                 removals[i] = Removal("title-repeat")
@@ -111,7 +117,7 @@ def _repeated_below(below: list[str], line: str, window: int, site_words: int) -
     not written twice, so a repeat tells the two apart.
     """
     keys = title_keys(line, site_words)
-    following = [text for text in below if text.strip()][:window]
+    following = itertools.islice((text for text in below if text.strip()), window)
     return any(is_repeat(text, keys, site_words) for text in following)
 
 

@@ -496,3 +496,35 @@ def test_observed_samples_are_the_first_text_of_a_line_whatever_the_hash_seed() 
     counter = LineCounter()
     counter.observe("s", ["Image 3 of 12", "image 4 of 12", "IMAGE 5 OF 12"])
     assert counter.drain()["s"].samples == {line_hash("Image 3 of 12"): "Image 3 of 12"}
+
+
+def _admitted_first(gated: Any, line: str) -> Any:
+    """The gated matcher without its per-shape screen: every rule's whole prefilter, then its regex."""
+    from normkit_plugins._boilerplate_prefilter import norm
+
+    found = gated.alternation(line) if gated.alternation is not None else None
+    until, rule = gated.open[found.lastgroup] if found and found.lastgroup else (gated.end, None)
+    for position, candidate, gate, fullmatch in gated.gated:
+        if position < until and gate.admits(line, norm(line)) and fullmatch(line):
+            return candidate
+    return rule
+
+
+KEYWORDS = ["photo", "©", "/", "credit", "newsletter", "cookie ", "9:30", "editor", "is", "[video]", "Getty", "12"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*KEYWORDS, *TRICKY, "a", "The", ".", ")", "]"]), min_size=1, max_size=8))
+def test_shape_screen_never_hides_a_rule_the_prefilters_admit(parts: list[str]) -> None:
+    from normkit_plugins._boilerplate_rules import RuleSet, builtin_rules
+
+    rules = RuleSet(builtin_rules())
+    line = " ".join(parts).strip()
+    for gated in (rules._gated_short, rules._gated_long):
+        assert gated.first(line) == _admitted_first(gated, line), line
+
+
+def test_needed_strings_drop_only_those_holding_a_shorter_one() -> None:
+    from normkit_plugins._boilerplate_rules import _minimal
+
+    assert _minimal({"comment", "comments", "your comment", "inbox", "/"}) == ("/", "comment", "inbox")
