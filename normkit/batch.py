@@ -283,11 +283,11 @@ class _Batch:
         found, learned = self.work.learned(key)
         if not found:
             setup = Setup(self.config, self.pipeline.plugin_spec, key=key)
-            states: list[Any] = [None] * len(parts)
+            reduce = _Reducer(self.pipeline)
             tasks = {p.index: ObservePart(setup, p, self.work.spill(p, key)) for p in parts}
             self._begin("learning", parts)
-            failed = self._rounds(executor, tasks, lambda i, state: self._observed(states, parts[i], i, state))
-            learned = self.pipeline.merge_learned([s for s in states if s is not None])
+            failed = self._rounds(executor, tasks, lambda i, state: self._observed(reduce, parts[i], i, state))
+            learned = reduce.result()
             if not failed:  # a pass with holes is not worth keeping
                 self.work.save_learned(key, learned)
         if self.output.folder is not None:
@@ -295,8 +295,8 @@ class _Batch:
                 stage.save_learned(learned.get(stage.name), self.output.folder)
         return learned, run_key(self.config, self.pipeline.plugin_spec, key), key
 
-    def _observed(self, states: list[Any], part: Part, index: int, state: Any) -> bool:
-        states[index] = state
+    def _observed(self, reduce: _Reducer, part: Part, index: int, state: Any) -> bool:
+        reduce.add(index, state)
         self._advance(0, part.size)
         return False
 
@@ -415,6 +415,31 @@ class _Batch:
             "shards": {"total": parts, **{k: self.shards[k] for k in ("done", "skipped", "retried", "failed")}},
             **self.stats.to_dict(),
         }
+
+
+class _Reducer:
+    """Merges the parts' learned states as they arrive, in part order (so the result does not depend on
+    which worker finished first), holding only the merged state and the parts that arrived early."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.merged: dict[str, Any] = {}
+        self.pending: dict[int, Any] = {}
+        self.next = 0
+
+    def add(self, index: int, state: Any) -> None:
+        self.pending[index] = state
+        while self.next in self.pending:
+            self._merge(self.pending.pop(self.next))
+            self.next += 1
+
+    def result(self) -> dict[str, Any]:
+        for index in sorted(self.pending):  # after a part that failed for good: the rest, still in order
+            self._merge(self.pending.pop(index))
+        return self.merged
+
+    def _merge(self, state: Any) -> None:
+        self.merged = self.pipeline.merge_learned([self.merged, state]) if self.merged else state
 
 
 def auto_shard_size(total: int) -> int:

@@ -166,7 +166,9 @@ class Pipeline:
         return {stage.name: stage.learned() for stage in self.learning_stages()}
 
     def _observe(self, doc: Document, start: int) -> None:
-        for stage in self.stages[start:]:
+        # Stages after the last learning stage have nothing to show it: they run in the cleaning pass only.
+        stop = max(i for i, stage in enumerate(self.stages) if stage.learns) + 1
+        for stage in self.stages[start:stop]:
             if stage.learns:
                 stage.observe(doc)
                 continue

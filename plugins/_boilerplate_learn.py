@@ -47,6 +47,12 @@ class SourceCounts:
     documents: int = 0
     counts: Counter[int] = field(default_factory=Counter)
     samples: dict[int, str] = field(default_factory=dict)
+    #: 0 while counts are exact; else the largest count ever dropped to keep memory bounded (see _bound).
+    pruned: int = 0
+
+
+#: distinct lines counted per source before the rarest are dropped: memory is bounded by this, not the corpus.
+MAX_LINES_PER_SOURCE = 200_000
 
 
 @dataclass(frozen=True)
@@ -89,12 +95,27 @@ def merge(states: Iterable[Mapping[str, SourceCounts] | None]) -> dict[str, Sour
         for source, seen in (state or {}).items():
             into = merged.setdefault(source, SourceCounts())
             into.documents += seen.documents
+            into.pruned = max(into.pruned, seen.pruned)
             into.counts.update(seen.counts)
             for key, text in seen.samples.items():
                 into.samples.setdefault(key, text)
     for into in merged.values():
         into.samples = {k: t for k, t in into.samples.items() if into.counts[k] > 1}
+        _bound(into)
     return merged
+
+
+def _bound(seen: SourceCounts, limit: int = MAX_LINES_PER_SOURCE) -> None:
+    """Keep at most ``limit`` distinct lines: drop the rarest (about half), remembering the largest count
+    dropped. A learned line must be in ``min_share`` of the source's documents, so with a limit far above
+    ``1 / min_share`` times the distinct short lines of a document the lines dropped are one-offs (body
+    lines), and a line's count can be short by at most ``pruned`` (said in the learned file)."""
+    if len(seen.counts) <= limit:
+        return
+    threshold = sorted(seen.counts.values())[len(seen.counts) - limit // 2 - 1]
+    seen.counts = Counter({key: count for key, count in seen.counts.items() if count > threshold})
+    seen.samples = {key: text for key, text in seen.samples.items() if key in seen.counts}
+    seen.pruned = max(seen.pruned, threshold)
 
 
 def select(

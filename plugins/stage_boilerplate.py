@@ -199,7 +199,10 @@ class BoilerplateStage(Stage):
 
     def save_learned(self, state: Any, folder: Path) -> None:
         minimum, share = int(self.settings["learn_min_documents"]), float(self.settings["learn_min_share"])
-        settings = {"learn_min_documents": minimum, "learn_min_share": share}
+        settings: dict[str, Any] = {"learn_min_documents": minimum, "learn_min_share": share}
+        pruned = {source: seen.pruned for source, seen in (state or {}).items() if seen.pruned}
+        if pruned:  # counts there may be short by up to this many documents (memory bound reached)
+            settings["pruned"] = pruned
         write_learned(select(state or {}, minimum, share), Path(folder) / LEARNED_FILE, settings)
 
 

@@ -1,0 +1,25 @@
+"""The learning pass's memory bound: the rarest lines are dropped, the frequent ones stay exact."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from normkit_plugins._boilerplate_learn import SourceCounts, _bound, merge, select
+
+
+def test_bound_drops_the_rarest_lines_and_says_so() -> None:
+    seen = SourceCounts(documents=100, counts=Counter({**{n: 1 for n in range(1000)}, 5000: 60, 5001: 40}))
+    seen.samples = {5000: "Share this article", 5001: "Most read", 3: "a one-off line"}
+    _bound(seen, limit=100)
+    assert seen.counts == Counter({5000: 60, 5001: 40}) and seen.pruned == 1
+    assert seen.samples == {5000: "Share this article", 5001: "Most read"}
+    learned = select({"site": seen}, min_documents=5, min_share=0.2)
+    assert {line.text for line in learned["site"].values()} == {"Share this article", "Most read"}
+
+
+def test_merge_in_any_grouping_gives_the_same_counts() -> None:
+    parts = [{"site": SourceCounts(10, Counter({1: 3, 2: 1}), {1: "x"})} for _ in range(4)]
+    one = merge(parts)
+    two = merge([merge(parts[:2]), merge(parts[2:])])
+    assert one["site"].counts == two["site"].counts == Counter({1: 12, 2: 4})
+    assert one["site"].documents == two["site"].documents == 40 and one["site"].pruned == 0
