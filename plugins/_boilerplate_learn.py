@@ -52,7 +52,7 @@ class SourceCounts:
 
 
 #: distinct lines counted per source before the rarest are dropped: memory is bounded by this, not the corpus.
-MAX_LINES_PER_SOURCE = 200_000
+MAX_LINES_PER_SOURCE = 20_000
 
 
 @dataclass(frozen=True)
