@@ -12,9 +12,10 @@ from normkit.pipeline import Pipeline
 
 __all__ = ["DocumentRejected", "clean"]
 
-# Building a pipeline loads plugins and compiles patterns; one per distinct configuration is kept, so
-# calling clean() in a loop costs the stages' work only.
+# Building a pipeline loads plugins and compiles patterns; one per distinct configuration is kept (the
+# last few), so calling clean() in a loop costs the stages' work only.
 _PIPELINES: dict[str, Pipeline] = {}
+_MAX_PIPELINES = 8
 
 
 class DocumentRejected(NormkitError):  # noqa: N818 - reads as what happened: "document rejected"
@@ -50,9 +51,12 @@ def clean(
             pipeline=list(pipeline) if pipeline is not None else None,
             stages={**cfg.stages, **{k: dict(v) for k, v in stage_options.items()}},
         )
-    runner = _PIPELINES.get(cfg.digest())
+    digest = cfg.digest()
+    runner = _PIPELINES.get(digest)
     if runner is None:
-        runner = _PIPELINES[cfg.digest()] = Pipeline(cfg)
+        if len(_PIPELINES) >= _MAX_PIPELINES:
+            del _PIPELINES[next(iter(_PIPELINES))]  # the oldest
+        runner = _PIPELINES[digest] = Pipeline(cfg)
     doc = Document(id=id or stable_id(data[:4096]), title=title, url=url, source=source, origin=Origin("<clean>"))
     if isinstance(data, bytes):
         doc.raw = data

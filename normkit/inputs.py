@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import zstandard
 
-from normkit.document import Document, Origin, Reject
+from normkit.document import Document, Origin
 
 __all__ = ["Part", "Shard", "assign_source", "discover", "open_binary", "plan_parts", "strip_compression"]
 
@@ -222,10 +222,6 @@ def assign_source(doc: Document, order: Sequence[str]) -> Document:
             if doc.source:
                 return doc
     return doc
-
-
-def missing_reject(shard: Shard) -> Reject:
-    return Reject(shard.origin, "no such file or directory", hook="load")
 
 
 class _RangeReader(io.RawIOBase):

@@ -7,6 +7,7 @@ then applied to any number of documents. A failure in a loader, a stage or an ex
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
@@ -146,7 +147,14 @@ class Pipeline:
 
     def learning_start(self) -> int:
         """The index of the first learning stage (the number of stages when none learns)."""
-        return next((i for i, stage in enumerate(self.stages) if stage.learns), len(self.stages))
+        return self._learning_span()[0]
+
+    @functools.cache  # noqa: B019 - stages are fixed once the pipeline is built; it lives as long as them
+    def _learning_span(self) -> tuple[int, int]:
+        """Where the learning stages start, and where they end (after the last one); (n, n) when none."""
+        learning = [i for i, stage in enumerate(self.stages) if stage.learns]
+        n = len(self.stages)
+        return (learning[0], learning[-1] + 1) if learning else (n, n)
 
     def observe_shard(self, shard: Shard, spill: IO[bytes] | None = None) -> dict[str, Any]:
         """First pass over one shard: each learning stage observes documents as they reach it.
@@ -167,8 +175,7 @@ class Pipeline:
 
     def _observe(self, doc: Document, start: int) -> None:
         # Stages after the last learning stage have nothing to show it: they run in the cleaning pass only.
-        stop = max(i for i, stage in enumerate(self.stages) if stage.learns) + 1
-        for stage in self.stages[start:stop]:
+        for stage in self.stages[start : self._learning_span()[1]]:
             if stage.learns:
                 stage.observe(doc)
                 continue
