@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-__all__ = ["Layout", "ends_sentence", "is_credit_name", "is_prose"]
+__all__ = ["Layout", "ends_sentence", "has_words", "is_credit_name", "words"]
 
 #: characters that end a sentence (Latin, CJK, closing quotes and brackets after a full stop).
 TERMINAL = frozenset('.!?…"”’»)。！？」')
@@ -46,18 +46,20 @@ def words(line: str) -> int:
     return len(line) // 2 if _cjk(line) else len(line.split())
 
 
-def is_prose(line: str, min_words: int) -> bool:
-    """A sentence: at least ``min_words`` words and sentence punctuation at the end.
-
-    A closing quote or bracket ends a sentence only after a full stop or the like (``... said "no."``): a
-    headline may end on a quoted phrase (``... Accuses Him of 'Security Violations'``) without being one.
-    """
-    stripped = line.rstrip()
-    return bool(stripped) and words(stripped) >= min_words and ends_sentence(stripped)
+def has_words(line: str, count: int) -> bool:
+    """``words(line) >= count``, splitting no more of the line than it takes to know."""
+    if _cjk(line):
+        return len(line) // 2 >= count
+    return count <= 0 or len(line.split(None, count - 1)) >= count
 
 
 def ends_sentence(line: str) -> bool:
-    """Whether ``line`` ends like a sentence, whatever its length (``Autumn is here!``)."""
+    """Whether ``line`` ends like a sentence, whatever its length (``Autumn is here!``).
+
+    A closing quote or bracket ends a sentence only after a full stop or the like (``... said "no."``): a
+    headline may end on a quoted phrase (``... Accuses Him of 'Security Violations'``) without being one.
+    A line is prose when it ends like a sentence and has enough words (:func:`has_words`).
+    """
     stripped = line.rstrip()
     end = stripped.rstrip(CLOSERS)
     return bool(end) and end[-1] in TERMINAL and (end == stripped or end[-1] not in CLOSERS)
@@ -85,8 +87,10 @@ class Layout:
     """
 
     lines: Sequence[str]
+    #: each line stripped ("" for a blank one), and whether it ends like a sentence
+    texts: Sequence[str]
+    ends: Sequence[bool]
     paragraph: list[bool]
-
     claimed: list[bool]
     #: per line, the class of the rule that claimed it, or None
     classes: list[str | None] = field(default_factory=list)
@@ -145,8 +149,8 @@ class Layout:
 
     def _next_text(self, index: int, step: int) -> int | None:
         i = index + step
-        while 0 <= i < len(self.lines):
-            if self.lines[i].strip():
+        while 0 <= i < len(self.texts):
+            if self.texts[i]:
                 return i
             i += step
         return None
@@ -165,10 +169,10 @@ class Layout:
         Teasers in a related-stories block come in runs of adjacent lines; an article's paragraphs stand
         alone, so one of them after a "Most read" heading means the heading was not the end of the article.
         """
-        lines = self.lines
+        lines, texts = self.lines, self.texts
         for i in range(len(lines) - 1, -1, -1):
             if not (self.paragraph[i] and words(lines[i]) >= min_words):
                 continue
-            if (i == 0 or not lines[i - 1].strip()) and (i + 1 == len(lines) or not lines[i + 1].strip()):
+            if (i == 0 or not texts[i - 1]) and (i + 1 == len(lines) or not texts[i + 1]):
                 return i
         return -1

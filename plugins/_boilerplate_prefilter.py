@@ -75,8 +75,12 @@ class Prefilter:
 
     def fits(self, size: int, last: str) -> bool:
         """The half that needs only the line's length and last character, so callers can work it out per shape."""
-        if not self.min_len <= size <= self.max_len:
-            return False
+        return self.fits_length(size) and self.fits_last(last)
+
+    def fits_length(self, size: int) -> bool:
+        return self.min_len <= size <= self.max_len
+
+    def fits_last(self, last: str) -> bool:
         return self.last is None or not last or last.isspace() or _ends_in(last, self.last)
 
     def holds(self, line: str, normed: str) -> bool:

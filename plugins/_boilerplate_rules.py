@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,6 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import ahocorasick
 import jsonschema
 import regex
 
@@ -122,37 +124,41 @@ class RuleSet:
     Builtin rules are trusted and use :mod:`re`. Rules from the configuration or a plugin use :mod:`regex`
     with a per-line ``timeout``, and are probed at start-up, so a pattern that backtracks catastrophically is
     a configuration error, or at worst costs one line, never a hung run.
+
+    A trusted set made ``within`` another trusted set holds some of its rules (the section headings among
+    the builtin rules): a line no rule of the larger set touches is skipped without being matched again.
     """
 
-    def __init__(self, rules: Sequence[Rule], *, trusted: bool = True, timeout: float = 0.05) -> None:
+    def __init__(
+        self, rules: Sequence[Rule], *, trusted: bool = True, timeout: float = 0.05, within: RuleSet | None = None
+    ) -> None:
         # rules that may act anywhere are tried first: a line a position-limited rule also claims ("Image
         # copyright EPA" is a labelled credit and an image copyright) must not escape because it sits mid-body
         self.rules = tuple(sorted(rules, key=lambda rule: rule.where != "any"))
         self.timeout = timeout
         self.trusted = trusted
+        if within is not None and not (trusted and within.trusted and set(self.rules) <= set(within.rules)):
+            raise ValueError("a rule set is only within a trusted set holding all of its rules")
+        self.within = within
         self.exact: dict[str, Rule] = {}
         for rule in self.rules:
             for line in rule.lines:
                 self.exact.setdefault(fold(line), rule)
-        self._by_group: dict[str, Rule] = {}
-        patterned = [rule for rule in self.rules if rule.pattern]
-        self._pattern = self._compile(patterned)
+        self._patterned = [rule for rule in self.rules if rule.pattern]
         # most rules are for short lines; a sentence of the article only meets the few that are not
-        long = [r for r in patterned if (r.max_words or 1 << 30) > SHORT_LINE_WORDS]
-        self._long_pattern = self._compile(long)
-        self._memo: dict[str, Rule | None] = {}
+        self._long = [r for r in self._patterned if (r.max_words or 1 << 30) > SHORT_LINE_WORDS]
+        self._by_group = {f"r{self.rules.index(rule)}": rule for rule in self._patterned}
+        self._memo: dict[str, Rule | _Untouched | None] = {}
         if trusted:
-            self._gated_short, self._gated_long = _Gated(patterned), _Gated(long)
+            self._gated_short, self._gated_long = _Gated(self._patterned), _Gated(self._long)
+        else:
+            for rule in self._patterned:
+                self._check(rule, _body(rule))
+            self._pattern, self._long_pattern = self._compile(self._patterned), self._compile(self._long)
 
     def _compile(self, rules: list[Rule]) -> Any:
-        parts = []
-        for rule in rules:
-            body = _body(rule)
-            group = f"r{self.rules.index(rule)}"
-            if group not in self._by_group:
-                self._check(rule, body)
-                self._by_group[group] = rule
-            parts.append(f"(?P<{group}>{body})")
+        """One alternation of ``rules``, each in a group named after its position (the untrusted matcher)."""
+        parts = [f"(?P<r{self.rules.index(rule)}>{_body(rule)})" for rule in rules]
         if not parts:
             return None
         engine = re if self.trusted else regex
@@ -186,15 +192,29 @@ class RuleSet:
             return None
         if not self.trusted:  # not remembered: a timeout depends on the machine's load, not on the line
             return self._match(line)
+        verdict = self._remembered(line)
+        return None if verdict is UNTOUCHED else verdict
+
+    def _remembered(self, line: str) -> Rule | _Untouched | None:
+        """The trusted verdict on ``line``, worked out once per distinct line (up to ``MEMO_LINES`` of them)."""
         memo = self._memo
         if line in memo:
             return memo[line]
+        if self.within is not None and self.within._remembered(line) is UNTOUCHED:
+            verdict: Rule | _Untouched | None = UNTOUCHED  # none of the larger set's rules, so none of these
+        else:
+            verdict = self._verdict(line)
         if len(memo) >= MEMO_LINES:
             memo.clear()
-        rule = memo[line] = self._match(line)
-        return rule
+        memo[line] = verdict
+        return verdict
 
     def _match(self, line: str) -> Rule | None:
+        verdict = self._verdict(line)
+        return None if verdict is UNTOUCHED else verdict
+
+    def _verdict(self, line: str) -> Rule | _Untouched | None:
+        """The rule claiming ``line``; None when the first rule matching it allows fewer words; else UNTOUCHED."""
         rule = self.exact.get(fold(line))
         if rule is not None:
             return rule
@@ -206,19 +226,30 @@ class RuleSet:
             pattern = self._pattern if short else self._long_pattern
             found = pattern.fullmatch(line, timeout=self.timeout) if pattern is not None else None
             rule = self._by_group[found.lastgroup] if found else None
-        return None if rule is None or (rule.max_words or words) < words else rule
+        if rule is None:
+            return UNTOUCHED
+        return None if (rule.max_words or words) < words else rule
+
+
+class _Untouched(enum.Enum):
+    """A verdict: no exact line and no pattern of the set matches the line, whatever its length."""
+
+    UNTOUCHED = "untouched"
+
+
+UNTOUCHED = _Untouched.UNTOUCHED
 
 
 def _body(rule: Rule) -> str:
     return f"(?:{rule.pattern})" if rule.case else f"(?i:{rule.pattern})"
 
 
-#: (length, last character) shapes a gated set remembers its candidate rules for; lines have few shapes.
+#: (length, last character) shapes a gated set remembers its candidate rules for; lines have few.
 MAX_SHAPES = 1 << 14
 #: one gated rule as :meth:`_Gated.first` tries it: position, rule, groups (strings, whether a digit counts), regex.
 _Candidate = tuple[int, Rule, tuple[tuple[tuple[str, ...], bool], ...], Any]
 #: per line shape: the candidates, the strings (and whether a digit) screening them, those without groups.
-_Shape = tuple[tuple[_Candidate, ...], tuple[str, ...], bool, tuple[_Candidate, ...]]
+_Shape = tuple[tuple[_Candidate, ...], "_Needles", bool, tuple[_Candidate, ...]]
 
 
 class _Gated:
@@ -228,10 +259,11 @@ class _Gated:
     by one, but only those before the alternation's winner and only when their prefilter admits the line.
     Alternation in ``re`` tries branches in order, so this finds the same rule the whole alternation would.
 
-    The prefilters are split so that little runs per line: the length and last-character tests depend only on
-    the line's shape, so the rules passing them are worked out once per shape (:meth:`_candidates`), with one
-    string set, the union of each candidate's strongest group, that a line must touch before any of them can
-    match; most sentences touch none, and skip the rules without a Python loop over them.
+    The prefilters are split so that little runs per line. The length and last-character tests depend only
+    on the line's shape, so the rules passing them are worked out once per shape (:meth:`_shape`), as a bit
+    set, and the rest once per distinct set (:meth:`_screen`): one string set, the union of each candidate's
+    strongest group, that a line must touch before any of them can match; most sentences touch none, and
+    skip the rules without a Python loop over them.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -245,19 +277,20 @@ class _Gated:
                 parts.append(f"(?P<r{position}>{_body(rule)})")
             else:
                 self.gated.append((position, rule, gate, re.compile(_body(rule)).fullmatch))
-        self.alternation = re.compile("|".join(parts)).fullmatch if parts else None
+        self.alternation = re.compile("|".join(parts)).fullmatch if parts else _no_match
         self.end = len(rules)
         self._shapes: dict[tuple[int, str], _Shape] = {}
+        self._screens: dict[int, _Shape] = {}
 
     def first(self, line: str) -> Rule | None:
-        found = self.alternation(line) if self.alternation is not None else None
+        found = self.alternation(line)
         until, rule = self.open[found.lastgroup] if found and found.lastgroup else (self.end, None)
         shape = (len(line), line[-1:])
         candidates, needed, digit, unscreened = self._shapes.get(shape) or self._shape(shape)
         if not candidates or candidates[0][0] >= until:
             return rule
         normed = norm(line)
-        if not any(map(normed.__contains__, needed)) and not (digit and has_digit(line)):
+        if not needed.found_in(normed) and not (digit and has_digit(line)):
             candidates = unscreened  # the others all miss their strongest group
         for position, gated, groups, fullmatch in candidates:
             if position >= until:
@@ -271,20 +304,30 @@ class _Gated:
         return rule
 
     def _shape(self, shape: tuple[int, str]) -> _Shape:
-        """The candidates for lines of one (length, last character), the strings one of which such a line needs.
+        """The screen for lines of one (length, last character): the one of the candidates passing both tests."""
+        if len(self._shapes) >= MAX_SHAPES:
+            self._shapes.clear()
+        size, last = shape
+        fitting = 0
+        for index, (_, _, gate, _) in enumerate(self.gated):
+            if gate.fits_length(size) and gate.fits_last(last):
+                fitting |= 1 << index
+        entry = self._shapes[shape] = self._screens.get(fitting) or self._screen(fitting)
+        return entry
+
+    def _screen(self, fitting: int) -> _Shape:
+        """The candidates in the bit set ``fitting``, and the strings one of which a line needs to meet any.
 
         A line holding none of the needed strings (nor a digit, when ``digit``) misses the strongest group of
         every candidate that has groups, leaving only the ``unscreened`` ones, which have none. Strings holding
         a shorter needed string are dropped: the shorter one occurs whenever they do, so the test keeps its
         answer and gets cheaper.
         """
-        if len(self._shapes) >= MAX_SHAPES:
-            self._shapes.clear()
         candidates: list[_Candidate] = []
         unscreened: list[_Candidate] = []
         needed: set[str] = set()
-        for position, rule, gate, fullmatch in self.gated:
-            if not gate.fits(*shape):
+        for index, (position, rule, gate, fullmatch) in enumerate(self.gated):
+            if not fitting >> index & 1:
                 continue
             groups = tuple((tuple(s for s in group if s != DIGIT), DIGIT in group) for group in gate.groups)
             candidates.append((position, rule, groups, fullmatch))
@@ -293,9 +336,36 @@ class _Gated:
                 unscreened.append(candidates[-1])
             else:
                 needed.update(strongest)
-        entry = (tuple(candidates), _minimal(needed - {DIGIT}), DIGIT in needed, tuple(unscreened))
-        self._shapes[shape] = entry
+        entry = (tuple(candidates), _Needles(_minimal(needed - {DIGIT})), DIGIT in needed, tuple(unscreened))
+        self._screens[fitting] = entry
         return entry
+
+
+class _Needles:
+    """Whether a text holds any of some strings, in one pass (Aho-Corasick) however many strings there are.
+
+    A sentence is tested against the strongest strings of some twenty rules; ``in`` tests one string per
+    call, which costs more in calls than in reading the line.
+    """
+
+    def __init__(self, strings: Sequence[str]) -> None:
+        self.strings = tuple(strings)
+        self._automaton = ahocorasick.Automaton()
+        for string in self.strings:
+            self._automaton.add_word(string, len(string))
+        if self.strings:
+            self._automaton.make_automaton()
+
+    def found_in(self, text: str) -> bool:
+        if not self.strings:
+            return False
+        for _ in self._automaton.iter(text):
+            return True
+        return False
+
+
+def _no_match(line: str) -> None:
+    return None
 
 
 def _minimal(strings: set[str]) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import Any
 from normkit import Context, Document, Flag, Profile, Register, Stage, hookimpl
 from normkit.errors import RejectDocument
 
-from ._boilerplate_layout import Layout, ends_sentence, is_credit_name, is_prose
+from ._boilerplate_layout import Layout, ends_sentence, has_words, is_credit_name
 from ._boilerplate_learn import LEARNED_FILE, LearnedLine, LineCounter, line_hash, load_learned, merge, select
 from ._boilerplate_learn import save_learned as write_learned
 from ._boilerplate_removal import Removal, remove_lines
@@ -102,7 +102,8 @@ class BoilerplateStage(Stage):
         if not self.options.get("builtin", True):
             return RuleSet(()), RuleSet(())
         rules = [r for r in builtin_rules() if r.id not in disabled and r.cls not in disabled]
-        return RuleSet(rules), RuleSet([r for r in rules if r.section])
+        everything = RuleSet(rules)
+        return everything, RuleSet([r for r in rules if r.section], within=everything)
 
     def _profile_rules(self, profile: Profile) -> RuleSet:
         """A profile's rules, compiled the first time a document of its source arrives (or at start-up)."""
@@ -140,24 +141,16 @@ class BoilerplateStage(Stage):
         rule_sets, sections = self._rule_sets(doc, options)
         learned = self.learned_lines.get(doc.source or "", {})
         limit = int(options["max_line_chars"])
-        matches: list[Rule | None] = []
-        timeouts: list[int] = []
-        for number, line in enumerate(lines, start=1):
-            stripped = line.strip()
-            rule = None
-            if stripped and len(stripped) <= limit:
-                try:
-                    rule = _first_match(rule_sets, stripped)
-                except TimeoutError:
-                    timeouts.append(number)
-                if rule is None and learned and line_hash(stripped) in learned:
-                    rule = LEARNED
-            matches.append(rule)
+        texts = [line.strip() for line in lines]
+        matches, timeouts = _matches(texts, rule_sets, learned, limit)
         min_words = int(options["body_min_words"])
-        prose = [is_prose(line, min_words) for line in lines]
+        # facts about each line, worked out once: whether it ends like a sentence, then (only then) its words
+        ends = [ends_sentence(text) for text in texts]
+        prose = [end and has_words(line.rstrip(), min_words) for end, line in zip(ends, lines, strict=True)]
         claimed = [m is not None for m in matches]
         classes = [m.cls if m is not None else None for m in matches]
-        layout = Layout(lines, [p and not c for p, c in zip(prose, claimed, strict=True)], claimed, classes)
+        paragraph = [p and not c for p, c in zip(prose, claimed, strict=True)]
+        layout = Layout(lines, texts, ends, paragraph, claimed, classes)
         removals = _line_removals(layout, matches, learned)
         _caption_blocks(layout, matches, removals)
         _labelled_teasers(layout, matches, prose, removals)
@@ -206,6 +199,26 @@ class BoilerplateStage(Stage):
         write_learned(select(state or {}, minimum, share), Path(folder) / LEARNED_FILE, settings)
 
 
+def _matches(
+    texts: list[str], rule_sets: list[RuleSet], learned: Mapping[int, LearnedLine], limit: int
+) -> tuple[list[Rule | None], list[int]]:
+    """The rule claiming each stripped line (None: none does), and the 1-based lines a user pattern timed out on."""
+    rule_sets = [rule_set for rule_set in rule_sets if rule_set.rules]  # most of the time, only the builtin set
+    matches: list[Rule | None] = []
+    timeouts: list[int] = []
+    for number, text in enumerate(texts, start=1):
+        rule = None
+        if text and len(text) <= limit:
+            try:
+                rule = _first_match(rule_sets, text)
+            except TimeoutError:
+                timeouts.append(number)
+            if rule is None and learned and line_hash(text) in learned:
+                rule = LEARNED
+        matches.append(rule)
+    return matches, timeouts
+
+
 def _first_match(rule_sets: list[RuleSet], line: str) -> Rule | None:
     for rule_set in rule_sets:
         rule = rule_set.match(line)
@@ -225,7 +238,7 @@ def _line_removals(
             continue
         detail = None
         if rule is LEARNED:
-            seen = learned[line_hash(layout.lines[i].strip())]
+            seen = learned[line_hash(layout.texts[i])]
             detail = f"in {seen.documents} documents of this source ({seen.share:.0%})"
         removals[i] = Removal(rule.id, rule.plugin, detail, inside=rule.cls == "caption")
     return removals
@@ -238,20 +251,22 @@ def _caption_blocks(layout: Layout, matches: list[Rule | None], removals: dict[i
     paragraph of the article is not followed, in its own block, by a name alone, so the pair says "caption";
     neither line says it alone, which is why the sentence is never removed without its credit.
     """
-    lines = layout.lines
-    for i in range(len(lines) - 1):
+    texts = layout.texts
+    for i in range(len(texts) - 1):
         credit = i + 1
-        if i in removals or not _own_block(lines, i, credit) or not is_prose(lines[i], CAPTION_MIN_WORDS):
+        if not layout.ends[i] or not _own_pair(texts, i) or i in removals:
+            continue
+        if not has_words(layout.lines[i].rstrip(), CAPTION_MIN_WORDS):
             continue
         rule = matches[credit]
         if rule is not None and rule.cls == "caption":
             removals.setdefault(credit, Removal(rule.id, rule.plugin, inside=True))
-        elif rule is not None or not is_credit_name(lines[credit]):
+        elif rule is not None or not is_credit_name(texts[credit]):
             continue
         else:
             detail = f"a credit under the caption on line {i + 1}"
             removals[credit] = Removal("credit-name", detail=detail, inside=True)
-        detail = f"a caption: the credit {lines[credit].strip()[:60]!r} is under it"
+        detail = f"a caption: the credit {texts[credit][:60]!r} is under it"
         removals[i] = Removal("caption-credit", detail=detail, inside=True)
 
 
@@ -262,24 +277,24 @@ def _labelled_teasers(
 
     Only a line that is not a sentence: an article paragraph may end right above such a link and stays.
     """
-    lines = layout.lines
+    texts = layout.texts
     for i, rule in enumerate(matches):
-        if rule is None or rule.cls != "related" or i not in removals or len(lines[i].split()) > MAX_LINK_LABEL_WORDS:
+        if rule is None or rule.cls != "related" or i not in removals or len(texts[i].split()) > MAX_LINK_LABEL_WORDS:
             continue
         above = i - 1
-        if above < 0 or not lines[above].strip() or above in removals or prose[above] or matches[above] is not None:
+        if above < 0 or not texts[above] or above in removals or prose[above] or matches[above] is not None:
             continue
-        detail = f"the teaser of the link {lines[i].strip()!r} under it"
+        detail = f"the teaser of the link {texts[i]!r} under it"
         removals[above] = Removal(rule.id, rule.plugin, detail)
 
 
-def _own_block(lines: Sequence[str], start: int, end: int) -> bool:
-    """Lines ``start`` to ``end`` hold text and stand alone, with blank lines (or the text's edges) around them."""
-    inside = all(lines[j].strip() for j in range(start, end + 1))
+def _own_pair(texts: Sequence[str], start: int) -> bool:
+    """Lines ``start`` and the next hold text and stand alone, with blank lines (or the text's edges) around."""
+    end = start + 1
     return (
-        inside
-        and (start == 0 or not lines[start - 1].strip())
-        and (end + 1 == len(lines) or not lines[end + 1].strip())
+        bool(texts[start] and texts[end])
+        and (start == 0 or not texts[start - 1])
+        and (end + 1 == len(texts) or not texts[end + 1])
     )
 
 
@@ -288,15 +303,15 @@ def _block_removals(layout: Layout, prose: list[bool], removals: dict[int, Remov
 
     "Фото:" then the photographer, "Most popular" then its links: the heading says what the block is.
     """
-    lines = layout.lines
+    texts = layout.texts
     walked = 0  # glued lines already walked under an earlier heading; each line is visited once
     for i in sorted(removals):
-        if i < walked or not lines[i].strip() or not layout.allows("edge", i, first, last):
+        if i < walked or not texts[i] or not layout.allows("edge", i, first, last):
             continue
         heading, j = removals[i], i + 1
-        while j < len(lines) and lines[j].strip() and layout.allows("edge", j, first, last):
+        while j < len(texts) and texts[j] and layout.allows("edge", j, first, last):
             if j not in removals and not prose[j]:
-                detail = f"in the block under {lines[i].strip()[:60]!r} (line {i + 1})"
+                detail = f"in the block under {texts[i][:60]!r} (line {i + 1})"
                 removals[j] = Removal(heading.rule, heading.plugin, detail)
             j += 1
         walked = j
@@ -306,15 +321,15 @@ def _teaser_blocks(
     layout: Layout, sections: RuleSet, prose: list[bool], removals: dict[int, Removal], limit: int
 ) -> None:
     """Under a "Related articles" heading inside the body, the next block when it is only headlines."""
-    lines = layout.lines
-    for i in [i for i in sorted(removals) if lines[i].strip()]:
-        heading = lines[i].strip()
+    lines, texts = layout.lines, layout.texts
+    for i in [i for i in sorted(removals) if texts[i]]:
+        heading = texts[i]
         if len(heading) > limit or sections.match(heading) is None:
             continue
-        start = i + 1 + (i + 1 < len(lines) and not lines[i + 1].strip())
-        block = list(itertools.takewhile(lambda j: lines[j].strip() and j not in removals, range(start, len(lines))))
+        start = i + 1 + (i + 1 < len(texts) and not texts[i + 1])
+        block = list(itertools.takewhile(lambda j: texts[j] and j not in removals, range(start, len(texts))))
         ends = start + len(block)
-        if ends < len(lines) and lines[ends].strip():
+        if ends < len(texts) and texts[ends]:
             continue  # the block runs into a removed line: not a plain list of headlines
         if block and not any(prose[j] or len(lines[j].split()) > 20 for j in block):
             for j in block:
@@ -326,12 +341,12 @@ def _zone_removals(layout: Layout, prose: list[bool], removals: dict[int, Remova
     head = max((i for i in removals if i < first), default=-1)
     # a caption under the last paragraph belongs to the article: it is no sign that the page furniture began
     tail = min((i for i, why in removals.items() if i > last and not why.inside), default=len(layout.lines))
-    lines = layout.lines
-    run = [i for i in range(head + 1, first) if lines[i].strip()]
-    if head >= 0 and len(run) >= MIN_LINK_RUN and not any(ends_sentence(lines[i]) for i in run):
+    texts = layout.texts
+    run = [i for i in range(head + 1, first) if texts[i]]
+    if head >= 0 and len(run) >= MIN_LINK_RUN and not any(layout.ends[i] for i in run):
         head = first  # a list of links under the last widget heading reaches down to the article
-    for i in [*range(head), *range(tail + 1, len(lines))]:
-        if i in removals or prose[i] or not lines[i].strip():
+    for i in [*range(head), *range(tail + 1, len(texts))]:
+        if i in removals or prose[i] or not texts[i]:
             continue
         if i < head:
             removals[i] = Removal(
@@ -345,16 +360,16 @@ def _cut_trailing_section(
     layout: Layout, sections: RuleSet, removals: dict[int, Removal], min_words: int, limit: int
 ) -> None:
     """From the first section heading after the body with no article paragraph after it, remove everything."""
-    lines = layout.lines
+    texts = layout.texts
     article_until = layout.last_article_paragraph(min_words)
-    for i in range(layout.first + 1, len(lines)):
-        stripped = lines[i].strip()
+    for i in range(layout.first + 1, len(texts)):
+        stripped = texts[i]
         rule = sections.match(stripped) if stripped and len(stripped) <= limit else None
         if rule is None or (not rule.final and article_until > i):
             continue
         detail = f"in the block that {stripped!r} (line {i + 1}) starts after the article"
-        for j in range(i, len(lines)):
-            if lines[j].strip() and j not in removals:
+        for j in range(i, len(texts)):
+            if texts[j] and j not in removals:
                 removals[j] = Removal(rule.id, rule.plugin, detail if j != i else None)
         return
 

@@ -437,7 +437,7 @@ def _plain_match(rules: Any, line: str) -> Any:
     if rule is not None:
         return rule
     words = line.count(" ") + 1
-    pattern = rules._pattern if words <= SHORT_LINE_WORDS else rules._long_pattern
+    pattern = rules._compile(rules._patterned if words <= SHORT_LINE_WORDS else rules._long)
     found = pattern.fullmatch(line) if pattern is not None else None
     rule = rules._by_group[found.lastgroup] if found else None
     return None if rule is None or (rule.max_words or words) < words else rule
@@ -502,7 +502,7 @@ def _admitted_first(gated: Any, line: str) -> Any:
     """The gated matcher without its per-shape screen: every rule's whole prefilter, then its regex."""
     from normkit_plugins._boilerplate_prefilter import norm
 
-    found = gated.alternation(line) if gated.alternation is not None else None
+    found = gated.alternation(line)
     until, rule = gated.open[found.lastgroup] if found and found.lastgroup else (gated.end, None)
     for position, candidate, gate, fullmatch in gated.gated:
         if position < until and gate.admits(line, norm(line)) and fullmatch(line):
@@ -528,3 +528,38 @@ def test_needed_strings_drop_only_those_holding_a_shorter_one() -> None:
     from normkit_plugins._boilerplate_rules import _minimal
 
     assert _minimal({"comment", "comments", "your comment", "inbox", "/"}) == ("/", "comment", "inbox")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*KEYWORDS, *TRICKY, "Most read", "Related", "a", "The", "."]), min_size=1, max_size=8))
+def test_a_set_within_another_matches_what_it_matches_alone(parts: list[str]) -> None:
+    """The section headings skip lines the whole builtin set leaves untouched: the answer must not change."""
+    from normkit_plugins._boilerplate_rules import RuleSet, builtin_rules
+
+    rules = builtin_rules()
+    sections = [rule for rule in rules if rule.section]
+    everything = RuleSet(rules)
+    line = " ".join(parts).strip()
+    assert RuleSet(sections, within=everything).match(line) == RuleSet(sections).match(line), line
+
+
+def test_a_set_is_only_within_a_trusted_set_holding_all_its_rules() -> None:
+    from normkit_plugins._boilerplate_rules import RuleSet, builtin_rules
+
+    rules = builtin_rules()
+    with pytest.raises(ValueError, match="within"):
+        RuleSet(rules, within=RuleSet(rules[:3]))
+
+
+@given(st.text(alphabet=" \t\u00a0\u3000ab.中文한", max_size=40), st.integers(min_value=-1, max_value=12))
+def test_has_words_is_a_word_count_at_least(line: str, count: int) -> None:
+    from normkit_plugins._boilerplate_layout import has_words, words
+
+    assert has_words(line, count) == (words(line) >= count)
+
+
+def test_a_sentence_opening_with_a_date_label_word_is_not_a_timestamp() -> None:
+    """Found by the property above: "Published ..." as a whole sentence is the article, not its date line."""
+    text = "Published aa aa aa aa aa aa aa aa aa."
+    assert cleaned(text).text == text
+    assert cleaned(f"Updated: 18 Nov 2019 9:38 pm\n\n{SENTENCE}").text == SENTENCE
