@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from normkit import Edit
 
@@ -12,8 +12,7 @@ __all__ = ["Removal", "remove_lines"]
 BLANK_DETAIL = "blank line left by the removal of line {line}"
 
 
-@dataclass(frozen=True)
-class Removal:
+class Removal(NamedTuple):  # a tuple: documents make dozens, and a frozen dataclass is slow to build
     """Why one line goes: the rule that fired, the plugin that owns it, and an optional explanation.
 
     ``inside`` marks lines that sit inside articles (captions): they say nothing about where an article ends.
