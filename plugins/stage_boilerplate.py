@@ -85,10 +85,8 @@ class BoilerplateStage(Stage):
         )
         self.builtin = self._builtin(frozenset(self.options.get("disable", ())))
         self.counter = LineCounter(int(self.settings["learn_max_line_chars"]))
-        self.learned_lines: dict[str, dict[int, LearnedLine]] = {}
         self._profiles: dict[str, RuleSet] = {}
-        if "learned_file" in self.options:
-            self.learned_lines = load_learned(self.options["learned_file"])
+        self._use_learned(load_learned(self.options["learned_file"]) if "learned_file" in self.options else {})
         # an instance attribute: a pinned list or learning switched off means no first pass for this run
         self.learns = bool(self.settings["learn"]) and "learned_file" not in self.options  # type: ignore[misc]
         for profile in context.profiles():  # a broken profile rule is a start-up error, not a per-document one
@@ -142,7 +140,7 @@ class BoilerplateStage(Stage):
         learned = self.learned_lines.get(doc.source or "", {})
         limit = int(options["max_line_chars"])
         texts = [line.strip() for line in lines]
-        matches, timeouts = _matches(texts, rule_sets, learned, limit)
+        matches, timeouts = _matches(texts, rule_sets, learned, limit, self.learned_words.get(doc.source or ""))
         min_words = int(options["body_min_words"])
         # facts about each line, worked out once: whether it ends like a sentence, then (only then) its words
         ends = [ends_sentence(text) for text in texts]
@@ -188,7 +186,20 @@ class BoilerplateStage(Stage):
 
     def apply_learned(self, state: Any) -> None:
         minimum, share = int(self.settings["learn_min_documents"]), float(self.settings["learn_min_share"])
-        self.learned_lines = select(state or {}, minimum, share)
+        self._use_learned(select(state or {}, minimum, share))
+
+    def _use_learned(self, lines: dict[str, dict[int, LearnedLine]]) -> None:
+        """Look learned lines up by hash; a line with more words than any learned one (plus one) is not hashed.
+
+        A hash covers case, spacing, digits and a trailing ``:`` or ``|``, which may drop a last word, so a line
+        hashing like a learned text has at most one word more than it. Without every text, nothing is ruled out.
+        """
+        self.learned_lines = lines
+        self.learned_words: dict[str, int] = {}
+        for source, learned in lines.items():
+            texts = [line.text for line in learned.values()]
+            if all(text and not text.startswith("<line ") for text in texts):
+                self.learned_words[source] = max(len(text.split()) for text in texts) + 1
 
     def save_learned(self, state: Any, folder: Path) -> None:
         minimum, share = int(self.settings["learn_min_documents"]), float(self.settings["learn_min_share"])
@@ -200,9 +211,16 @@ class BoilerplateStage(Stage):
 
 
 def _matches(
-    texts: list[str], rule_sets: list[RuleSet], learned: Mapping[int, LearnedLine], limit: int
+    texts: list[str],
+    rule_sets: list[RuleSet],
+    learned: Mapping[int, LearnedLine],
+    limit: int,
+    learned_words: int | None = None,
 ) -> tuple[list[Rule | None], list[int]]:
-    """The rule claiming each stripped line (None: none does), and the 1-based lines a user pattern timed out on."""
+    """The rule claiming each stripped line (None: none does), and the 1-based lines a user pattern timed out on.
+
+    ``learned_words``: the most words a line hashing like a ``learned`` one can have (None: unknown).
+    """
     rule_sets = [rule_set for rule_set in rule_sets if rule_set.rules]  # most of the time, only the builtin set
     matches: list[Rule | None] = []
     timeouts: list[int] = []
@@ -213,10 +231,15 @@ def _matches(
                 rule = _first_match(rule_sets, text)
             except TimeoutError:
                 timeouts.append(number)
-            if rule is None and learned and line_hash(text) in learned:
+            if rule is None and learned and _may_be_learned(text, learned_words) and line_hash(text) in learned:
                 rule = LEARNED
         matches.append(rule)
     return matches, timeouts
+
+
+def _may_be_learned(text: str, most_words: int | None) -> bool:
+    """Whether ``text`` has at most ``most_words`` words, splitting no more of it than it takes to know."""
+    return most_words is None or len(text.split(None, most_words)) <= most_words
 
 
 def _first_match(rule_sets: list[RuleSet], line: str) -> Rule | None:
