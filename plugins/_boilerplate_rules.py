@@ -144,6 +144,8 @@ class RuleSet:
         for rule in self.rules:
             for line in rule.lines:
                 self.exact.setdefault(fold(line), rule)
+        # folding may drop a last word (a trailing "|"), never more: a longer line cannot be an exact line
+        self._exact_words = max((len(key.split()) for key in self.exact), default=-1) + 1
         self._patterned = [rule for rule in self.rules if rule.pattern]
         # most rules are for short lines; a sentence of the article only meets the few that are not
         self._long = [r for r in self._patterned if (r.max_words or 1 << 30) > SHORT_LINE_WORDS]
@@ -215,9 +217,10 @@ class RuleSet:
 
     def _verdict(self, line: str) -> Rule | _Untouched | None:
         """The rule claiming ``line``; None when the first rule matching it allows fewer words; else UNTOUCHED."""
-        rule = self.exact.get(fold(line))
-        if rule is not None:
-            return rule
+        if len(line.split(None, self._exact_words)) <= self._exact_words:
+            rule = self.exact.get(fold(line))
+            if rule is not None:
+                return rule
         words = line.count(" ") + 1
         short = words <= SHORT_LINE_WORDS
         if self.trusted:
