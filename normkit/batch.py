@@ -10,8 +10,10 @@ run finished, and assembles the final files in part order, so every executor giv
 from __future__ import annotations
 
 import hashlib
+import pickle
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing
@@ -24,7 +26,16 @@ from normkit.document import Document, Reject
 from normkit.errors import ConfigError
 from normkit.executors import Executor, Task, resolve_workers
 from normkit.inputs import Part, discover, plan_parts
-from normkit.output import Output, PartFiles, atomic_file, open_part, write_json, write_record, write_reject
+from normkit.output import (
+    BUFFER_SIZE,
+    Output,
+    PartFiles,
+    atomic_file,
+    open_part,
+    write_json,
+    write_record,
+    write_reject,
+)
 from normkit.pipeline import Pipeline
 from normkit.plugins import PluginSpec, _own_version
 from normkit.report import RunStats
@@ -73,35 +84,79 @@ class BatchResult:
 # -- worker side: tasks ---------------------------------------------------------------------------
 
 
+class LearnedState:
+    """The learning pass's result on its way to the cleaning tasks: pickled once, unpickled once per process.
+
+    Every cleaning task carries it, so a task stays self-contained (any executor, any retry); but the parent
+    pickles it once for all of them (it can be megabytes: line counts per source), and a worker unpickles it
+    only for the pipeline that has not applied it yet, not once per task.
+    """
+
+    def __init__(self, key: str, state: dict[str, Any]) -> None:
+        self.key = key  # names the state: the run key, which includes the learning pass's key
+        self._state: dict[str, Any] | None = state
+        self._pickled: bytes | None = None
+
+    def state(self) -> dict[str, Any]:
+        if self._state is None:
+            self._state = pickle.loads(self._pickled or b"")
+        return self._state
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._pickled is None:
+            self._pickled = pickle.dumps(self._state, protocol=pickle.HIGHEST_PROTOCOL)
+        return {"key": self.key, "pickled": self._pickled}
+
+    def __setstate__(self, data: dict[str, Any]) -> None:
+        self.key, self._pickled, self._state = data["key"], data["pickled"], None
+
+
 @dataclass(frozen=True)
 class Setup:
-    """How a worker builds the run's pipeline; ``key`` names it so each process builds it once."""
+    """How a worker builds the run's pipeline: ``run`` names the run, so each process builds it once.
+
+    ``learned`` is None in the learning pass; the cleaning pass brings the state the pipeline applies.
+    """
 
     config: Config
     plugins: PluginSpec
-    learned: dict[str, Any] = field(default_factory=dict)
-    key: str = ""
+    run: str
+    learned: LearnedState | None = None
 
 
-_PIPELINES: dict[tuple[str, str], Pipeline] = {}
+@dataclass
+class _RunPipeline:
+    pipeline: Pipeline
+    learned: str | None = None  # the key of the learned state applied: the cleaning pass has begun
 
 
-def _pipeline(setup: Setup, purpose: str = "clean") -> Pipeline:
-    """This process's pipeline for ``setup``, built once: building loads plugins and compiles rules.
+#: this process's pipeline, by run: one run at a time, so old pipelines are not kept alive.
+_PIPELINES: dict[str, _RunPipeline] = {}
 
-    The learning pass has its own (``purpose="observe"``): observing changes the learning stages, which
-    the cleaning pipeline must not see; ``learned()`` hands over and clears what was observed, so one
-    observing pipeline serves every part a worker gets.
+
+def _pipeline(setup: Setup) -> Pipeline:
+    """This process's pipeline for the run, built once: building loads plugins and compiles rules.
+
+    The same pipeline observes in the learning pass, then cleans with the learned state applied once:
+    observing never runs a learning stage's ``process``, and ``learned()`` hands over and clears what was
+    observed (``observe_reset`` clears what a failed attempt left), so the cleaning pass sees none of it.
     """
-    pipeline = _PIPELINES.get((setup.key, purpose))
-    if pipeline is None:
-        if not any(key == setup.key for key, _ in _PIPELINES):
-            _PIPELINES.clear()  # one run at a time per process: do not keep old pipelines alive
-        pipeline = _PIPELINES[setup.key, purpose] = Pipeline(setup.config, plugins=setup.plugins)
-        if purpose == "clean":
-            pipeline.apply_learned(setup.learned)
-    pipeline.stats = RunStats()
-    return pipeline
+    entry = _PIPELINES.get(setup.run)
+    if entry is None:
+        entry = _share(setup.run, Pipeline(setup.config, plugins=setup.plugins))
+    if setup.learned is not None and entry.learned != setup.learned.key:
+        entry.pipeline.observe_reset()
+        entry.pipeline.apply_learned(setup.learned.state())
+        entry.learned = setup.learned.key
+    entry.pipeline.stats = RunStats()
+    return entry.pipeline
+
+
+def _share(run: str, pipeline: Pipeline) -> _RunPipeline:
+    """Make ``pipeline`` this process's pipeline for ``run`` (the parent's serves the inprocess executor)."""
+    _PIPELINES.clear()
+    entry = _PIPELINES[run] = _RunPipeline(pipeline)
+    return entry
 
 
 @dataclass(frozen=True)
@@ -117,7 +172,7 @@ class ObservePart:
     spill: Path
 
     def __call__(self) -> dict[str, Any]:
-        pipeline = _pipeline(self.setup, "observe")
+        pipeline = _pipeline(self.setup)
         pipeline.observe_reset()  # whatever a failed attempt in this process left behind
         with atomic_file(self.spill) as spill:
             states = [pipeline.observe_shard(shard, spill) for shard in self.part.shards]
@@ -162,7 +217,7 @@ class CleanPart:
         with self.spill.open("rb") as stream:
             pipeline.stats.merge(spill_stats(stream))
         pipeline.stats.bytes_in += sum(shard.size for shard in self.part.shards if shard.path != "-")
-        return pipeline.run_spilled(stack.enter_context(self.spill.open("rb")))
+        return pipeline.run_spilled(stack.enter_context(self.spill.open("rb", buffering=BUFFER_SIZE)))
 
 
 # -- parent side ----------------------------------------------------------------------------------
@@ -187,6 +242,7 @@ def run_batch(
         return batch.run()
     finally:
         batch.work.close()
+        _PIPELINES.pop(batch.run_id, None)
 
 
 class _Batch:
@@ -206,6 +262,8 @@ class _Batch:
         self.options = config.run
         self.workers = resolve_workers(workers if workers is not None else self.options.get("workers"))
         self.pipeline = Pipeline(config, plugins=plugins)
+        self.run_id = uuid.uuid4().hex  # names this run's pipeline in every process (see _pipeline)
+        _share(self.run_id, self.pipeline)
         self.output = Output(output, self.pipeline.exporter)
         self.work = WorkFolder.for_output(self.output.folder)
         self.stats, self.fresh = RunStats(), RunStats()  # the whole output; what this run processed
@@ -282,7 +340,7 @@ class _Batch:
         key = hashlib.blake2b(f"{base}\n{inputs}".encode(), digest_size=16).hexdigest()
         found, learned = self.work.learned(key)
         if not found:
-            setup = Setup(self.config, self.pipeline.plugin_spec, key=key)
+            setup = Setup(self.config, self.pipeline.plugin_spec, self.run_id)
             reduce = _Reducer(self.pipeline)
             tasks = {p.index: ObservePart(setup, p, self.work.spill(p, key)) for p in parts}
             self._begin("learning", parts)
@@ -305,7 +363,7 @@ class _Batch:
     ) -> set[int]:
         """The cleaning pass over the parts not finished before; returns the parts to assemble."""
         resumable = not any(s.path == "-" for p in parts for s in p.shards)
-        setup = Setup(self.config, self.pipeline.plugin_spec, learned, key)
+        setup = Setup(self.config, self.pipeline.plugin_spec, self.run_id, LearnedState(key, learned))
         fail_fast = bool(self.options.get("fail_fast", False))
         tasks: dict[int, Task] = {}
         for part in parts:

@@ -7,7 +7,7 @@ cross a process boundary, be written by any exporter and be read back for ``norm
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 __all__ = ["Document", "Edit", "Flag", "Origin", "Reject"]
@@ -70,7 +70,18 @@ class Edit:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Edit:
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+        """The inverse of :meth:`to_dict`; other keys are ignored. Spelt out: it runs for every edit spilled."""
+        get = data.get
+        return cls(
+            data["stage"],
+            data["action"],
+            data["rule"],
+            get("line"),
+            get("before", ""),
+            get("after", ""),
+            get("plugin"),
+            get("detail"),
+        )
 
 
 @dataclass(frozen=True)

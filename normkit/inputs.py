@@ -8,6 +8,7 @@ file is cut into byte ranges that end at newlines, so one 50 GB file is many tas
 from __future__ import annotations
 
 import fnmatch
+import functools
 import gzip
 import hashlib
 import io
@@ -29,6 +30,7 @@ __all__ = ["Part", "Shard", "assign_source", "discover", "open_binary", "plan_pa
 COMPRESSION_SUFFIXES = (".gz", ".zst")
 _MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"}
 _SCAN_CHUNK = 1 << 22
+_READ_BUFFER = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def open_binary(path: str) -> Iterator[IO[bytes]]:
     if path == "-":
         yield sys.stdin.buffer
         return
-    with open(path, "rb") as raw:
+    with open(path, "rb", buffering=_READ_BUFFER) as raw:  # JSON Lines records are often longer than 8 KB
         compression = strip_compression(path)[1]
         if compression is None:
             head = raw.read(4)
@@ -213,7 +215,7 @@ def assign_source(doc: Document, order: Sequence[str]) -> Document:
         if way == "record" and doc.source:
             return doc
         if way == "url" and doc.url:
-            host = urlsplit(doc.url).hostname
+            host = url_host(doc.url)
             if host:
                 doc.source = host.removeprefix("www.")
                 return doc
@@ -222,6 +224,20 @@ def assign_source(doc: Document, order: Sequence[str]) -> Document:
             if doc.source:
                 return doc
     return doc
+
+
+def url_host(url: str) -> str | None:
+    """``urlsplit(url).hostname``, looked up by what comes before the path: the host is all in there.
+
+    urlsplit's netloc ends at the first ``/``, ``?`` or ``#`` after ``//``, so cutting the URL at its third
+    ``/`` keeps it whole; the few hosts of a batch are then split once, not once per document.
+    """
+    return _host("/".join(url.split("/", 3)[:3]))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _host(head: str) -> str | None:
+    return urlsplit(head).hostname
 
 
 class _RangeReader(io.RawIOBase):

@@ -120,8 +120,9 @@ class Pipeline:
                 return self._reject(doc, exc.reason, stage)
             except Exception as exc:  # noqa: BLE001 - a plugin bug must cost one document, not the batch
                 return self._reject(doc, f"stage raised {exc!r}", stage)
-            new_edits = result.edits[len(doc.edits) :]
-            self.stats.stage(stage.name).record(doc, result, new_edits, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            new_edits = result.edits[len(doc.edits) :] if result is not doc else ()
+            self.stats.stage(stage.name).record(doc, result, new_edits, seconds)
             doc = result
         return doc
 

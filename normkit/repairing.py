@@ -6,10 +6,10 @@ import functools
 import importlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
-from types import ModuleType
-from typing import Any, Final, Literal
+from types import FunctionType, ModuleType
+from typing import Any, Final, Literal, cast
 
 import ftfy
 from ftfy import badness, chardata
@@ -98,15 +98,20 @@ _PRESETS: Final = {
 }
 
 
-def _char_class(codepoints: set[int]) -> str:
-    """A regex character class matching exactly these code points."""
+def _class_body(codepoints: Iterable[int]) -> str:
+    """The inside of a regex character class matching exactly these code points."""
     ranges: list[list[int]] = []
     for cp in sorted(codepoints):
         if ranges and ranges[-1][1] == cp - 1:
             ranges[-1][1] = cp
         else:
             ranges.append([cp, cp])
-    return "[" + "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]"
+    return "".join(_char(a) if a == b else f"{_char(a)}-{_char(b)}" for a, b in ranges)
+
+
+def _char(codepoint: int) -> str:
+    """A code point as a regex escape, valid in and out of classes (surrogates included)."""
+    return f"\\U{codepoint:08x}"
 
 
 def _class_codepoints(pattern: re.Pattern[str]) -> set[int]:
@@ -140,49 +145,150 @@ _TRIGGERS: Final[dict[str, set[int]]] = {
     "remove_control_chars": set(chardata.CONTROL_CHARS),
 }
 
-# ftfy tests each segment with is_bad(), whose only anchor is "^[ÃÂ][ ]".  A
-# segment may start anywhere in the text (after "\n", or where a line over
-# max_decode_length is cut), so the whole-text test drops that anchor: a
-# match in any segment is then a match in the text.
-_ANCHORED: Final = "^[ÃÂ][ ]"
-_BAD_PATTERN: Final = badness.BADNESS_RE.pattern
-_WHOLE_TEXT_GATE: Final = _BAD_PATTERN.count("^") - _BAD_PATTERN.count("[^") == 1 and _ANCHORED in _BAD_PATTERN
-_BAD_ANYWHERE: Final = re.compile(_BAD_PATTERN.replace(_ANCHORED, "[ÃÂ][ ]"), badness.BADNESS_RE.flags)
+
+# --- the mojibake hint ------------------------------------------------------------------------
+#
+# fix_encoding leaves a segment as it is when the segment is ASCII or when
+# badness.is_bad() (a search for BADNESS_RE) finds nothing.  That regex runs
+# at 5-20 MB/s, too slow to try on every line.  The hint stands in for it:
+# per alternative of BADNESS_RE, the rarest element that only matches
+# non-ASCII characters (the anchor), and lookarounds for the elements beside
+# it.  The regex engine skips to anchor characters at C speed and checks
+# the lookarounds only there.  Every match of BADNESS_RE in a segment gives
+# a hit at its anchor, in the segment and in any text holding it (the
+# lookarounds only read characters of the match), so no hit means no bad
+# segment; a hit is only a hint, which is_bad() then confirms or not.
 
 
-def _required_chars(pattern: re.Pattern[str]) -> tuple[set[int], int] | None:
-    """Non-ASCII characters one of which every match holds, and the longest match; None if unsure.
+@dataclass(frozen=True)
+class _Hint:
+    """Where mojibake may be, as pieces of a regex (see :func:`_anchored`).
 
-    True when each top-level alternative has an element that matches only
-    non-ASCII characters (the mojibake characters); checked on the parsed
-    pattern, so a new ftfy whose regex breaks the rule turns the shortcut off.
-    Every such element is mandatory, so one per alternative is enough: the
-    one least likely in ordinary text (see :func:`_rarity`), which keeps
-    letters and everyday punctuation out of the set and the gate fast on
-    accented, Greek and Cyrillic text.
+    ``anchors``: the inside of a class holding a character of every match.
+    ``branches``: per alternative, its anchor then lookarounds for the
+    elements beside it.  ``ascii_free``: the same, keeping only the elements
+    next to the anchor that match non-ASCII characters alone: those stay
+    side by side when the ASCII characters are deleted from the text.
     """
+
+    anchors: str
+    branches: tuple[str, ...]
+    ascii_free: tuple[str, ...]
+    flags: int = 0
+
+
+_NO_HINT: Final = _Hint("", (), ())
+# Exact but slow: without a usable BADNESS_RE, every non-ASCII segment goes to is_bad().
+_ANY_NON_ASCII: Final = _Hint("\\x80-\\U0010ffff", ("[\\x80-\\U0010ffff]",), ("[\\x80-\\U0010ffff]",))
+
+
+def _build_hint(pattern: re.Pattern[str]) -> _Hint:
+    """The hint for ``pattern`` (BADNESS_RE), from its parsed form; _ANY_NON_ASCII if its shape is unexpected."""
     parser, c = _sre()
+    if pattern.flags & re.IGNORECASE:
+        return _ANY_NON_ASCII  # a non-ASCII literal could then match ASCII letters
     tree = parser.parse(pattern.pattern, pattern.flags)
-    longest = tree.getwidth()[1]
-    if len(tree.data) != 1 or tree.data[0][0] is not c.BRANCH or longest >= c.MAXREPEAT:
-        return None
-    found: set[int] = set()
-    for alternative in tree.data[0][1][1]:
-        elements = [ch for ch in (_non_ascii_only(op, av, c) for op, av in alternative.data) if ch]
-        if not elements:
-            return None
-        rarest: set[int] = min(elements, key=_rarity)
-        found.update(rarest)
-    return found, longest
+    top = tree.data[0] if len(tree.data) == 1 else None
+    alternatives = top[1][1] if top is not None and top[0] is c.BRANCH else [tree]
+    anchors: set[int] = set()
+    branches: list[str] = []
+    ascii_free: list[str] = []
+    for alternative in alternatives:
+        elements = list(alternative.data)
+        choices = [(i, chars) for i, (op, av) in enumerate(elements) if (chars := _non_ascii_only(op, av, c))]
+        if not choices:
+            return _ANY_NON_ASCII
+        at, chars = min(choices, key=lambda choice: _rarity(choice[1]))
+        anchors |= chars
+        branches.append(_branch(elements, at, c, ascii_free=False))
+        ascii_free.append(_branch(elements, at, c, ascii_free=True))
+    return _Hint(_class_body(anchors), tuple(branches), tuple(ascii_free), pattern.flags & ~re.VERBOSE)
 
 
-#: Punctuation that ordinary text uses often; with letters, what the required set should avoid.
+def _branch(elements: list[tuple[Any, Any]], at: int, c: ModuleType, ascii_free: bool) -> str:
+    """Element ``at`` (the anchor), then lookarounds for the elements beside it that can be checked.
+
+    Before the anchor, only one-character elements (a lookbehind has a fixed
+    width); ``ascii_free``: on both sides, only non-ASCII-only ones.  Leaving
+    elements out only makes the branch match more, never less.
+    """
+    anchor = _element_text(*elements[at], c)
+    assert anchor is not None  # a LITERAL or IN, by the choice of anchor
+    before = _beside(reversed(elements[:at]), c, ascii_free, one_char=True)[::-1]
+    after = _beside(elements[at + 1 :], c, ascii_free, one_char=False)
+    lookbehind = f"(?<={''.join(before)}{anchor})" if before else ""
+    lookahead = f"(?={''.join(after)})" if after else ""
+    return anchor + lookbehind + lookahead
+
+
+def _beside(elements: Iterable[tuple[Any, Any]], c: ModuleType, ascii_free: bool, one_char: bool) -> list[str]:
+    """Pattern texts of the leading elements that can be checked, up to the first that cannot."""
+    out: list[str] = []
+    for op, av in elements:
+        one_wide = op in (c.LITERAL, c.ANY, c.IN)
+        usable = bool(_non_ascii_only(op, av, c)) if ascii_free else (one_wide or not one_char)
+        text = _element_text(op, av, c) if usable else None
+        if text is None:
+            break
+        out.append(text)
+    return out
+
+
+def _element_text(op: Any, av: Any, c: ModuleType) -> str | None:
+    """Pattern text for one parsed element; None for kinds not rebuilt here (left out of the hint)."""
+    if op is c.LITERAL:
+        return _char(av)
+    if op is c.ANY:
+        return "."
+    if op is c.IN:
+        body = _joined([_class_item(kind, value, c) for kind, value in av])
+        return None if body is None else f"[{body}]"
+    if op is c.MAX_REPEAT:
+        low, high, sub = av
+        body = _joined([_element_text(o, a, c) for o, a in sub.data])
+        return None if body is None else f"(?:{body}){{{low},{'' if high == c.MAXREPEAT else high}}}"
+    return None
+
+
+def _joined(parts: list[str | None]) -> str | None:
+    """The parts end to end; None if one is missing."""
+    present = [part for part in parts if part is not None]
+    return "".join(present) if len(present) == len(parts) else None
+
+
+def _class_item(kind: Any, value: Any, c: ModuleType) -> str | None:
+    """Pattern text for one item of a parsed class."""
+    if kind is c.LITERAL:
+        return _char(value)
+    if kind is c.RANGE:
+        return f"{_char(value[0])}-{_char(value[1])}"
+    if kind is c.NEGATE:
+        return "^"
+    if kind is c.CATEGORY:
+        return next((escape for name, escape in _CATEGORIES.items() if value is getattr(c, name, None)), None)
+    return None
+
+
+_CATEGORIES: Final = {
+    **{"CATEGORY_DIGIT": "\\d", "CATEGORY_SPACE": "\\s", "CATEGORY_WORD": "\\w"},
+    **{"CATEGORY_NOT_DIGIT": "\\D", "CATEGORY_NOT_SPACE": "\\S", "CATEGORY_NOT_WORD": "\\W"},
+}
+
+
+#: Punctuation that ordinary text uses often; with letters, what anchors should avoid.
 _EVERYDAY: Final = frozenset(map(ord, "‘’‚“”„«»‹›–—•…©®™€£°·×½¼¾¡¿§¶\u00a0"))
 
 
 def _rarity(chars: set[int]) -> tuple[int, int]:
-    """How often ordinary text would hit a character of ``chars`` (lower is rarer): a static estimate."""
-    common = sum(unicodedata.category(chr(c)).startswith("L") or c in _EVERYDAY for c in chars)
+    """How often ordinary text would hit a character of ``chars`` (lower is rarer): a static estimate.
+
+    Letters and everyday punctuation count, lowercase letters twice (so "Ђ",
+    not "в", anchors "вЂ"); then the smaller set wins.
+    """
+    common = 0
+    for char in chars:
+        category = unicodedata.category(chr(char))
+        common += 2 if category == "Ll" else int(category.startswith("L") or char in _EVERYDAY)
     return common, len(chars)
 
 
@@ -211,37 +317,62 @@ def _non_ascii_only(op: Any, av: Any, c: ModuleType) -> set[int] | None:
     return out
 
 
-def _shortcut() -> tuple[re.Pattern[str], re.Pattern[str], int] | None:
-    """Regexes to find mojibake characters and to shorten the stretches far from any."""
-    required = _required_chars(_BAD_ANYWHERE)
-    if required is None:
-        return None
-    chars, width = required
-    mojibake = _char_class(chars)
-    other = "[^" + mojibake[1:]
-    return re.compile(mojibake), re.compile(f"({other}{{{width}}}){other}+({other}{{{width}}})"), width
+_HINT: Final = _build_hint(badness.BADNESS_RE)
+_NEVER: Final = re.compile("(?!)")
 
 
-_SHORTCUT: Final = _shortcut()
+def _anchored(triggers: str, hint: _Hint, branches: tuple[str, ...]) -> re.Pattern[str]:
+    """A regex hitting every trigger character and every anchor whose branch holds.
 
-
-def _bad_anywhere(text: str) -> bool:
-    """_BAD_ANYWHERE.search(text), cheaper: the regex runs at 5-20 MB/s, too slow for a gate.
-
-    A match holds a mojibake character and is at most `width` long, so text
-    farther than that from every mojibake character can be cut out (a NUL
-    keeps the two sides apart) without losing a match.
+    Its shape, "[triggers and anchors](?<=[triggers]|branch|...)", starts
+    with a plain class, which lets the regex engine skip to candidates at C
+    speed; there, each branch whose first class misses is dismissed at once.
     """
-    if _SHORTCUT is None:
-        return _BAD_ANYWHERE.search(text) is not None
-    mojibake, far, _ = _SHORTCUT
-    if not mojibake.search(text):
-        return False
-    return _BAD_ANYWHERE.search(far.sub("\\1\x00\\2", text)) is not None
+    alternatives = ([f"[{triggers}]"] if triggers else []) + list(branches)
+    if not alternatives:
+        return _NEVER
+    return re.compile(f"[{triggers}{hint.anchors}](?<={'|'.join(alternatives)})", hint.flags)
+
+
+_BAD_HINT: Final = _anchored("", _HINT, _HINT.branches)
+
+
+def _is_bad(text: str) -> bool:
+    """badness.is_bad(text), the same answer for every text, but fast on the clean ones the hint rules out."""
+    return _BAD_HINT.search(text) is not None and badness.is_bad(text)
+
+
+_FixAndExplain = Callable[[str, ftfy.TextFixerConfig], ftfy.ExplainedText]
+
+
+def _rebind_fix_and_explain() -> _FixAndExplain:
+    """ftfy.fix_and_explain, running ftfy's own code but with :func:`_is_bad` as its is_bad.
+
+    fix_encoding calls is_bad() at every step, and so on the text it has
+    just fixed, twice: there BADNESS_RE reads every character (at 5-20 MB/s)
+    to find nothing, which is half of ftfy's time on a damaged line.  The
+    functions of ftfy's main module are copied into a namespace of their own
+    where is_bad is replaced, so ftfy itself is left untouched; if ftfy does
+    not look as expected, its own fix_and_explain is used.
+    """
+    original = vars(ftfy)
+    if original.get("is_bad") is not badness.is_bad or not isinstance(original.get("fix_and_explain"), FunctionType):
+        return ftfy.fix_and_explain
+    namespace = dict(original)
+    for name, value in original.items():
+        if isinstance(value, FunctionType) and value.__globals__ is original:
+            copy = FunctionType(value.__code__, namespace, value.__name__, value.__defaults__, value.__closure__)
+            copy.__kwdefaults__ = value.__kwdefaults__
+            namespace[name] = copy
+    namespace["is_bad"] = _is_bad
+    return cast(_FixAndExplain, namespace["fix_and_explain"])
+
+
+_FIX_AND_EXPLAIN: Final = _rebind_fix_and_explain()
 
 
 class _Gate:
-    """Decides, exactly, that ftfy would return a segment unchanged (or only with CRLF -> LF).
+    """Decides, exactly, that ftfy would return a text or segment unchanged (or only with CRLF -> LF).
 
     fix_and_explain() runs its fixers and returns as soon as one round
     changes nothing.  A round changes nothing when: no HTML entity (the only
@@ -251,23 +382,52 @@ class _Gate:
     """
 
     def __init__(self, options: RepairOptions) -> None:
-        enabled = {name for name in _TRIGGERS if getattr(options, name)}
-        self.triggers = re.compile(_char_class(set().union(*(_TRIGGERS[n] for n in enabled))) if enabled else "(?!)")
+        trigger_set = set().union(*(chars for name, chars in _TRIGGERS.items() if getattr(options, name)))
+        triggers = _class_body(trigger_set)
+        hint = _HINT if options.fix_encoding else _NO_HINT
+        self.bad_hint = _anchored("", hint, hint.branches)
+        self.suspect = _anchored(triggers, hint, hint.branches)
+        self.suspect_ascii_free = _anchored(triggers, hint, hint.ascii_free)
+        self.ascii_bystanders = bytes(b for b in range(0x80) if b not in trigger_set)
         self.entities = bool(options.unescape_html)
         self.auto_entities = options.unescape_html == "auto"
-        self.fix_encoding = options.fix_encoding
         self.crlf = options.fix_line_breaks
         self.normalization = options.normalization
         self.max_length = options.max_decode_length
 
-    def unchanged(self, text: str, bad: Callable[[str], bool], entities: bool) -> bool:
-        """One round of fix_and_explain(text) would change nothing."""
-        return not (
-            self.triggers.search(text)
-            or (entities and self.entity_before_markup(text))
-            or (self.fix_encoding and not text.isascii() and bad(text))
-            or (self.normalization and not unicodedata.is_normalized(self.normalization, text))
-        )
+    def whole_text(self, text: str) -> str | None:
+        """ftfy.fix_text's result when it is provably the text itself or its CRLF -> LF form."""
+        if len(text) > self.max_length and (self.normalization or "\r" in text):
+            return None  # a cut inside a long line could split "\r\n" or a normalization unit
+        if not (self.crlf and "\r" in text):
+            return text if self.settled(text, self.entities) and self.quiet(text) else None
+        # "\r" is a trigger: each line's round one turns "\r\n" into "\n", round two must change nothing.
+        lf = text.replace("\r\n", "\n")
+        if self.settled(lf, self.entities) and self.quiet(lf) and not self.bad_hint.search(text):
+            return lf
+        return None
+
+    def quiet(self, text: str) -> bool:
+        """No trigger character and no segment that is_bad(): the part of the test that reads every character.
+
+        Most text is mostly ASCII and no anchor is, so the first pass reads
+        only the non-ASCII characters (and ASCII triggers): the UTF-8 bytes
+        with the others deleted, at C speed.  A match's non-ASCII neighbours
+        stay side by side there, so no hit there means no hit in the text;
+        only a hit, or text that is mostly non-ASCII, costs a pass over it all.
+        """
+        data = text.encode("utf-8", "surrogatepass")
+        if len(data) - len(text) <= len(text) // 4:
+            kept = data.translate(None, self.ascii_bystanders)
+            if not kept or self.suspect_ascii_free.search(kept.decode("utf-8", "surrogatepass")) is None:
+                return True
+        return self.suspect.search(text) is None
+
+    def settled(self, text: str, entities: bool) -> bool:
+        """Nothing for unescape_html (when ``entities``) or normalization to do."""
+        if entities and self.entity_before_markup(text):
+            return False
+        return not self.normalization or unicodedata.is_normalized(self.normalization, text)
 
     def entity_before_markup(self, text: str) -> bool:
         """An HTML entity where unescape_html acts.
@@ -279,43 +439,40 @@ class _Gate:
         end = len(text) if end < 0 else end
         return text.find("&", 0, end) >= 0 and chardata.HTML_ENTITY_RE.search(text, 0, end) is not None
 
-    def crlf_only(self, text: str, bad: Callable[[str], bool], entities: bool) -> str | None:
-        """Text whose only change is CRLF -> LF: that result, else None.
-
-        Round one: nothing but fix_line_breaks acts (no trigger other than
-        the "\\r" of a "\\r\\n", and fix_encoding passes the original); round
-        two, on the LF text, changes nothing.
-        """
-        if not self.crlf or "\r\n" not in text:
-            return None
-        lf = text.replace("\r\n", "\n")
-        if not self.unchanged(lf, bad, entities):
-            return None
-        if self.fix_encoding and not text.isascii() and bad(text):
-            return None
-        return lf
-
-    def whole_text(self, text: str) -> str | None:
-        """ftfy.fix_text's result when it is provably the text itself or its CRLF -> LF form."""
-        if not _WHOLE_TEXT_GATE:
-            return None
-        if len(text) > self.max_length and (self.normalization or "\r" in text):
-            # A cut inside a long line could split "\r\n" or a normalization unit.
-            return None
-        if self.unchanged(text, _bad_anywhere, self.entities):
-            return text
-        return self.crlf_only(text, _bad_anywhere, self.entities)
+    def suspects(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of the segments that may change, in order; all others provably stay as they are."""
+        if self.normalization and (len(text) > self.max_length or not self.settled(text, entities=False)):
+            return list(_segments(text, self.max_length))  # cut lines, or unnormalized lines to find
+        found: set[tuple[int, int]] = set()
+        pos = 0
+        while (hit := self.suspect.search(text, pos)) is not None:
+            span = _segment_at(text, hit.start(), self.max_length)
+            found.add(span)
+            pos = span[1]
+        if self.entities:
+            end = text.find("<") if self.auto_entities else -1
+            for entity in chardata.HTML_ENTITY_RE.finditer(text, 0, len(text) if end < 0 else end):
+                found.add(_segment_at(text, entity.start(), self.max_length))
+        return sorted(found)
 
     def segment(self, text: str, entities: bool) -> str | None:
         """fix_and_explain(text)'s result when it is provably text or its CRLF -> LF form.
 
-        ``entities``: whether unescape_html is still on for this segment.
+        ``entities``: whether unescape_html is still on for this segment.  A
+        hint of mojibake is enough to leave the segment to ftfy: a segment
+        with a hit is nearly always bad, and ftfy tests that first.
         """
-        if self.unchanged(text, badness.is_bad, entities):
+        if self.unchanged(text, entities):
             return text
-        if text.endswith("\r\n") and "\r" not in text[:-2]:
-            return self.crlf_only(text, badness.is_bad, entities)
+        if self.crlf and text.endswith("\r\n") and "\r" not in text[:-2]:
+            lf = text[:-2] + "\n"
+            if self.unchanged(lf, entities) and self.bad_hint.search(text) is None:
+                return lf
         return None
+
+    def unchanged(self, text: str, entities: bool) -> bool:
+        """One round of fix_and_explain(text) would change nothing."""
+        return self.settled(text, entities) and self.suspect.search(text) is None
 
 
 @functools.lru_cache(maxsize=64)
@@ -348,21 +505,31 @@ def _repair(text: str, options: RepairOptions, explain: bool) -> tuple[str, list
     if whole is not None:
         return whole, ([_CRLF_STEP] if whole != text else [])
     config = options.ftfy_config()
+    markup = text.find("<") if config.unescape_html == "auto" else -1
     out: list[str] = []
     plans: list[list[tuple[str, str]]] = []
-    for segment in _segments(text, options.max_decode_length):
+    done = 0
+    for start, end in gate.suspects(text):
         # As ftfy.fix_text: once a segment holds "<", "auto" stops unescaping for good.
-        if config.unescape_html == "auto" and "<" in segment:
+        if 0 <= markup < end:
             config = config._replace(unescape_html=False)
-        fixed = gate.segment(segment, bool(config.unescape_html))
-        plan = [_CRLF_STEP] if fixed is not None and fixed != segment else []
-        if fixed is None:
-            fixed, steps = ftfy.fix_and_explain(segment, config)
-            plan = [(step.action, step.parameter) for step in steps or ()]
-        out.append(fixed)
+        segment = text[start:end]
+        fixed, plan = _fix_segment(gate, segment, config)
+        out += (text[done:start], fixed)
+        done = end
         if explain and plan and not _covered(plan, plans):
             plans.append(plan)
+    out.append(text[done:])
     return "".join(out), [step for plan in plans for step in plan]
+
+
+def _fix_segment(gate: _Gate, segment: str, config: ftfy.TextFixerConfig) -> tuple[str, list[tuple[str, str]]]:
+    """fix_and_explain(segment, config) and its plan, without ftfy when the gate can tell."""
+    fixed = gate.segment(segment, bool(config.unescape_html))
+    if fixed is not None:
+        return fixed, ([_CRLF_STEP] if fixed != segment else [])
+    fixed, steps = _FIX_AND_EXPLAIN(segment, config)
+    return fixed, [(step.action, step.parameter) for step in steps or ()]
 
 
 def _covered(plan: list[tuple[str, str]], plans: list[list[tuple[str, str]]]) -> bool:
@@ -371,11 +538,21 @@ def _covered(plan: list[tuple[str, str]], plans: list[list[tuple[str, str]]]) ->
     return any(earlier[i : i + n] == plan for earlier in plans for i in range(len(earlier) - n + 1))
 
 
-def _segments(text: str, max_length: int) -> Iterator[str]:
-    """The pieces ftfy.fix_text fixes independently: lines, cut at max_length."""
+def _segment_at(text: str, pos: int, max_length: int) -> tuple[int, int]:
+    """(start, end) of the segment of ftfy.fix_text holding text[pos]: its line, or a max_length piece of it."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos) + 1 or len(text)
+    if end - start > max_length:
+        start += (pos - start) // max_length * max_length
+        end = min(end, start + max_length)
+    return start, end
+
+
+def _segments(text: str, max_length: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of the pieces ftfy.fix_text fixes independently: lines, cut at max_length."""
     pos, end = 0, len(text)
     while pos < end:
         stop = text.find("\n", pos) + 1 or end
         stop = min(stop, pos + max_length)
-        yield text[pos:stop]
+        yield pos, stop
         pos = stop

@@ -7,6 +7,7 @@ validated against ``schemas/report.schema.json`` before it is written.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,12 +25,16 @@ class StageStats:
     seconds: float = 0.0
     rules: Counter[str] = field(default_factory=Counter)
 
-    def record(self, before: Document, after: Document, new_edits: list[Edit], seconds: float) -> None:
+    def record(self, before: Document, after: Document, new_edits: Sequence[Edit], seconds: float) -> None:
         self.seconds += seconds
+        if after is before:  # the stage changed nothing (the usual way to say so): nothing else to count
+            return
         if new_edits or before.text != after.text:
             self.documents_changed += 1
         self.chars_removed += max(0, len(before.text) - len(after.text))
-        self.rules.update(edit.rule for edit in new_edits)
+        rules = self.rules
+        for edit in new_edits:
+            rules[edit.rule] = rules.get(edit.rule, 0) + 1  # Counter.update's generator costs more than the loop
 
     def merge(self, other: StageStats) -> None:
         self.documents_changed += other.documents_changed
@@ -64,7 +69,10 @@ class RunStats:
     reject_reasons: Counter[str] = field(default_factory=Counter)
 
     def stage(self, name: str) -> StageStats:
-        return self.stages.setdefault(name, StageStats())
+        stats = self.stages.get(name)  # not setdefault: it would build a StageStats per call, per document
+        if stats is None:
+            stats = self.stages[name] = StageStats()
+        return stats
 
     def merge(self, other: RunStats) -> None:
         self.read += other.read

@@ -8,6 +8,7 @@ with one line of the first pass's stage counts, so the report still covers the s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -46,9 +47,14 @@ def read_spilled(stream: IO[bytes]) -> Iterator[Document | Reject]:
             yield doc
 
 
-def spill_stats(stream: IO[bytes]) -> RunStats:
-    """The first pass's counts, from the last line."""
-    last = b""
-    for line in stream:
-        last = line
-    return RunStats.from_dict(orjson.loads(last)["stats"])
+def spill_stats(stream: IO[bytes], window: int = 1 << 16) -> RunStats:
+    """The first pass's counts, from the last line, found from the end (a spill holds a part's documents)."""
+    end = stream.seek(0, os.SEEK_END)
+    while True:
+        start = max(0, end - window)
+        stream.seek(start)
+        tail = stream.read(end - start)
+        cut = tail.rfind(b"\n", 0, len(tail) - 1)  # the newline ending the line before the last
+        if cut >= 0 or start == 0:
+            return RunStats.from_dict(orjson.loads(tail[cut + 1 :])["stats"])
+        window *= 4

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from typing import IO, Any
 
-import orjson
-
 from normkit import RecordWriter, Register, hookimpl
 from normkit.exporting import ShapedExporter
+from normkit.output import encode_record
 
 
 class JsonlWriter(RecordWriter):
+    """Writes each record as the engine's part files hold it (:func:`~normkit.output.encode_record`)."""
+
     def write(self, record: Mapping[str, Any]) -> None:
-        self.stream.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+        self.stream.write(encode_record(record))
+
+    def copy_lines(self, source: IO[bytes]) -> None:
+        """Records already encoded as :meth:`write` would encode them: the final file takes the bytes."""
+        shutil.copyfileobj(source, self.stream, 1 << 20)
 
 
 class JsonlExporter(ShapedExporter):

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import importlib
+import re
+import unicodedata
 
 import ftfy
 import pytest
-from ftfy import fixes
+from ftfy import badness, fixes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from normkit.repairing import RepairOptions, repair, repair_explained
+from normkit.repairing import Normalization, RepairOptions, repair, repair_explained
 
 # normkit/__init__ re-exports the function repair, which shadows the submodule as an attribute.
 repair_module = importlib.import_module("normkit.repairing")
 
 SAFE, FTFY = RepairOptions.preset("safe"), RepairOptions.preset("ftfy")
+_NORMALIZATIONS: list[Normalization] = ["NFC", "NFD", "NFKC", "NFKD"]
 
 
 # --- options --------------------------------------------------------------------------------
@@ -71,20 +74,54 @@ def test_each_fixer_is_the_identity_outside_its_trigger_characters(name: str) ->
     assert SINGLE_CHARACTER_FIXERS[name](others) == others
 
 
-def test_the_whole_text_gate_is_active_for_this_ftfy() -> None:
-    """ftfy's badness regex has one anchor, which the whole-text gate drops, and bounded alternatives."""
-    assert repair_module._WHOLE_TEXT_GATE
-    assert repair_module._SHORTCUT is not None
+def test_the_hint_is_built_from_this_ftfy() -> None:
+    """One branch per alternative of BADNESS_RE, anchored on rare non-ASCII characters, not the fallback."""
+    hint = repair_module._HINT
+    assert hint is not repair_module._ANY_NON_ASCII
+    assert len(hint.branches) == len(hint.ascii_free) == badness.BADNESS_RE.pattern.count("|") + 1
+    anchors = re.compile(f"[{hint.anchors}]")
+    assert not anchors.search("".join(map(chr, range(0x80))))
+    assert not anchors.search("вé"), "common lowercase letters are not anchors"
+    clean = "“Quoted” ½ cup, © 2024 — für Über Ärger, в доме, Ελληνικά, SÃO PAULO"
+    assert repair_module._BAD_HINT.search(clean) is None, "anchors alone are not hits"
+
+
+def test_ftfy_is_left_untouched() -> None:
+    """ftfy runs with a faster is_bad in a namespace of its own: the module itself keeps its functions."""
+    assert ftfy.is_bad is badness.is_bad
+    assert ftfy.fix_and_explain.__globals__ is vars(ftfy)
+    assert repair_module._FIX_AND_EXPLAIN is not ftfy.fix_and_explain
+    assert repair_module._FIX_AND_EXPLAIN.__globals__["is_bad"] is repair_module._is_bad
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "plain ASCII\nlines\n", "naïve café, Ελληνικά, Русский, 日本語\n" * 3, "AT&T and R&D\n", "a\r\nb\r\n"],
+    [
+        "",
+        "plain ASCII\nlines\n",
+        "naïve café, Ελληνικά, Русский, 日本語\n" * 3,
+        "AT&T and R&D\n",
+        "a\r\nb\r\n",
+        "“Quoted” ½ cup, © 2024 — für Über Ärger\n",
+    ],
 )
 def test_clean_text_never_reaches_ftfy(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = ftfy.fix_text(text)
-    monkeypatch.setattr(ftfy, "fix_and_explain", _no_ftfy)
+    expected = ftfy.fix_text(text, SAFE.ftfy_config())
+    monkeypatch.setattr(repair_module, "_FIX_AND_EXPLAIN", _no_ftfy)
     assert repair(text) == expected
+
+
+def test_only_damaged_lines_reach_ftfy(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "clean line\r\ncafÃ© au lait\r\nnaïve “quotes”\r\nAT&amp;T\n"
+    seen: list[str] = []
+
+    def spy(segment: str, config: ftfy.TextFixerConfig) -> ftfy.ExplainedText:
+        seen.append(segment)
+        return ftfy.fix_and_explain(segment, config)
+
+    monkeypatch.setattr(repair_module, "_FIX_AND_EXPLAIN", spy)
+    assert repair(text) == ftfy.fix_text(text, SAFE.ftfy_config())
+    assert seen == ["cafÃ© au lait\r\n", "AT&amp;T\n"]
 
 
 def _no_ftfy(*args: object, **kwargs: object) -> None:
@@ -152,7 +189,9 @@ def test_ftfy_is_not_idempotent_when_a_fix_creates_a_line_break() -> None:
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BREAKS = "\r\n\u2028\u2029\x85"
 MOJIBAKE_PARTS = list("aé Ã©â€™¢œžŸ\xa0Â&;<>#x0123\x1b[m\x9d\x81\ufeff\ud83d\udca9ﬁ“”＠\u0301")
-MOJIBAKE_PARTS += ["&amp;", "&lt;", "&EACUTE;", "&#x41;", "&#39;", "\x1b[31m"]
+MOJIBAKE_PARTS += ["&amp;", "&lt;", "&EACUTE;", "&#x41;", "&#39;", "\x1b[31m", "\r", "\u2028", "\x85", "\u3000", "ｶ"]
+# cp1252's 0x80-0x9f, and pieces of Cyrillic, Greek, box-drawing and MacRoman mojibake.
+MOJIBAKE_PARTS += [*"€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’•–—˜™š›žΒβВГРС═½×²√≈", "вЂ", "β€", "ā€", "Ã ", "ä Ü", "äÜ"]
 
 
 def mojibake(chars: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -164,11 +203,13 @@ def mojibake(chars: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 def texts(breaks: bool) -> st.SearchStrategy[str]:
     chars = st.characters(codec="utf-8", exclude_characters="" if breaks else BREAKS)
     parts = st.sampled_from([p for p in MOJIBAKE_PARTS if breaks or p not in BREAKS])
+    # Strings BADNESS_RE matches: every alternative of ftfy's mojibake test, each next to what the hint checks.
+    bad = st.from_regex(badness.BADNESS_RE, fullmatch=True).filter(lambda b: breaks or not set(b) & set(BREAKS))
     line = st.one_of(
         st.text(chars),
         st.lists(parts).map("".join),
         mojibake(chars),
-        st.lists(mojibake(chars) | st.lists(parts, max_size=4).map("".join)).map("".join),
+        st.lists(mojibake(chars) | st.lists(parts | bad, max_size=4).map("".join)).map("".join),
     )
     separator = st.sampled_from(["\n", "\r\n", "\r", "\u2028"] if breaks else ["\n"])
     return st.lists(st.tuples(line, separator), max_size=4).map(lambda ls: "".join(a + b for a, b in ls))
@@ -203,7 +244,42 @@ def test_repair_is_idempotent_without_line_break_characters(text: str, options: 
 
 
 @PROPERTY
-@given(st.lists(texts(breaks=True) | st.sampled_from(["x" * 40, " " * 9, "日本語" * 5])).map("".join))
-def test_badness_shortcut_agrees_with_the_regex(text: str) -> None:
-    expected = repair_module._BAD_ANYWHERE.search(text) is not None
-    assert repair_module._bad_anywhere(text) == expected
+@given(texts(breaks=True))
+def test_the_fast_is_bad_agrees_with_ftfy(text: str) -> None:
+    assert repair_module._is_bad(text) == badness.is_bad(text)
+
+
+@PROPERTY
+@given(texts(breaks=True), st.sampled_from([SAFE, FTFY]))
+def test_the_rebound_ftfy_agrees_with_ftfy(text: str, options: RepairOptions) -> None:
+    config = options.ftfy_config()
+    assert repair_module._FIX_AND_EXPLAIN(text, config) == ftfy.fix_and_explain(text, config)
+
+
+@PROPERTY
+@given(texts(breaks=True), st.sampled_from([SAFE, FTFY]))
+def test_quiet_text_has_no_trigger_and_no_bad_segment(text: str, options: RepairOptions) -> None:
+    """The whole-text test (ASCII deleted first) never misses what the per-segment tests would see."""
+    gate = repair_module._gate(options)
+    if gate.quiet(text):
+        segments = [text[a:b] for a, b in repair_module._segments(text, options.max_decode_length)]
+        assert not any(map(badness.is_bad, segments))
+        assert all(fixes.remove_control_chars(s) == s and fixes.fix_c1_controls(s) == s for s in segments)
+
+
+@PROPERTY
+@given(
+    st.text(st.sampled_from("ab\n\u0301\u0323e\u1100\u1161\uac00Å\u212b")),
+    st.sampled_from(["NFC", "NFD", "NFKC", "NFKD"]),
+)
+def test_normalized_text_has_normalized_lines(text: str, form: Normalization) -> None:
+    """Why one is_normalized() over the text answers for each line (a segment cut inside a line is not covered)."""
+    if unicodedata.is_normalized(form, text):
+        assert all(unicodedata.is_normalized(form, line) for line in text.splitlines(keepends=True))
+
+
+@PROPERTY
+@given(st.text(st.sampled_from("ab\n")), st.integers(1, 5))
+def test_segment_at_finds_the_segment_ftfy_cuts(text: str, max_length: int) -> None:
+    for start, end in repair_module._segments(text, max_length):
+        assert all(repair_module._segment_at(text, pos, max_length) == (start, end) for pos in range(start, end))
