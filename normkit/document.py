@@ -7,7 +7,7 @@ cross a process boundary, be written by any exporter and be read back for ``norm
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 __all__ = ["Document", "Edit", "Flag", "Origin", "Reject"]
@@ -153,11 +153,23 @@ class Document:
         )
 
     def evolve(self, **changes: Any) -> Document:
-        """A copy with ``changes`` applied; stages use it so the input document stays as it was."""
-        return replace(self, **changes)
+        """A copy with ``changes`` applied; stages use it so the input document stays as it was.
+
+        ``dataclasses.replace`` without its per-field work (several stages evolve every document): a shallow
+        copy of the fields, as ``replace`` makes, and an unknown field is still a TypeError.
+        """
+        unknown = changes.keys() - _DOCUMENT_FIELDS
+        if unknown:
+            raise TypeError(f"Document has no field {sorted(unknown)[0]!r}")
+        copied = object.__new__(type(self))
+        copied.__dict__.update(self.__dict__, **changes)
+        return copied
 
     def flag(self, code: str, stage: str, detail: str = "") -> None:
         self.flags.append(Flag(code, stage, detail))
+
+
+_DOCUMENT_FIELDS = frozenset(f.name for f in fields(Document))
 
 
 def line_edits(stage: str, rule: str, before: str, after: str, detail: str | None = None) -> list[Edit]:

@@ -6,11 +6,12 @@ edges, and a "Most read" heading with no article paragraph after it starts a blo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-__all__ = ["Layout", "ends_sentence", "has_words", "is_credit_name", "words"]
+__all__ = ["Layout", "ends_sentence", "has_words", "is_credit_name", "word_test", "words"]
 
 #: characters that end a sentence (Latin, CJK, closing quotes and brackets after a full stop).
 TERMINAL = frozenset('.!?…"”’»)。！？」')
@@ -33,6 +34,10 @@ FOOTER_CLASSES = frozenset({"share", "comments", "newsletter"})
 FOOTER_ANCHORS = frozenset({"share", "comments"})
 
 
+#: the characters :func:`_cjk` counts.
+_CJK = re.compile("[\u3000-\u9fff\uac00-\ud7af]")
+
+
 def _cjk(line: str) -> bool:
     """Scripts written without spaces, where words cannot be counted by splitting."""
     sample = line[:40]
@@ -50,6 +55,15 @@ def has_words(line: str, count: int) -> bool:
     """``words(line) >= count``, splitting no more of the line than it takes to know."""
     if _cjk(line):
         return len(line) // 2 >= count
+    return _has_spaced_words(line, count)
+
+
+def word_test(text: str) -> Callable[[str, int], bool]:
+    """:func:`has_words` for the lines of ``text``, cheaper when no line of it can be CJK (one C pass over it)."""
+    return has_words if not text.isascii() and _CJK.search(text) else _has_spaced_words
+
+
+def _has_spaced_words(line: str, count: int) -> bool:
     return count <= 0 or len(line.split(None, count - 1)) >= count
 
 

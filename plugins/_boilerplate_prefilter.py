@@ -68,6 +68,8 @@ class Prefilter:
     last: frozenset[str] | None = None
     #: the pattern scans the line (``.{3,400}?...``, a lookahead): worth gating; else cheap enough to just run
     scans: bool = False
+    #: the lowered characters a match may start with, as ``last``
+    first: frozenset[str] | None = None
 
     def admits(self, line: str, normed: str) -> bool:
         """False only when the pattern cannot fullmatch ``line`` (``normed`` is its :func:`norm`)."""
@@ -81,7 +83,10 @@ class Prefilter:
         return self.min_len <= size <= self.max_len
 
     def fits_last(self, last: str) -> bool:
-        return self.last is None or not last or last.isspace() or _ends_in(last, self.last)
+        return self.last is None or not last or last.isspace() or _one_of(last, self.last)
+
+    def fits_first(self, first: str) -> bool:
+        return self.first is None or not first or first.isspace() or _one_of(first, self.first)
 
     def holds(self, line: str, normed: str) -> bool:
         """The half that reads the line: one string of each group occurs in it."""
@@ -105,8 +110,8 @@ def prefilter(pattern: str, *, ignorecase: bool) -> Prefilter:
     low, high = parsed.getwidth()
     high = min(high, _bounded_by_lookahead(items))
     groups = sorted(_needs(items), key=_strength, reverse=True)[:MAX_GROUPS]
-    last = _last(items, ignorecase=ignorecase)
-    return Prefilter(low, high, tuple(tuple(sorted(g)) for g in groups), last, _scans(items))
+    last, first = _last(items, ignorecase=ignorecase), _first(items, ignorecase=ignorecase)
+    return Prefilter(low, high, tuple(tuple(sorted(g)) for g in groups), last, _scans(items), first)
 
 
 #: single characters rare in prose, so a requirement of one of them says as much as a word does.
@@ -121,10 +126,11 @@ def _strength(group: frozenset[str]) -> int:
 WORD = "\x00word"
 
 
-def _ends_in(char: str, last: frozenset[str]) -> bool:
-    if char.lower() in last or norm(char) in last:
+def _one_of(char: str, chars: frozenset[str]) -> bool:
+    """Whether ``char`` may be matched by one of ``chars`` (lowered characters, ``WORD`` and ``DIGIT``)."""
+    if char.lower() in chars or norm(char) in chars:
         return True
-    return (WORD in last and (char.isalnum() or char == "_")) or (DIGIT in last and char.isdecimal())
+    return (WORD in chars and (char.isalnum() or char == "_")) or (DIGIT in chars and char.isdecimal())
 
 
 def _scans(items: Sequence[Any]) -> bool:
@@ -145,50 +151,51 @@ def _scans(items: Sequence[Any]) -> bool:
 
 def _last(items: Sequence[Any], *, ignorecase: bool) -> frozenset[str] | None:
     """The characters a match of the sequence can end with, or None when that is not known (or anything)."""
+    return _edge(items, ignorecase=ignorecase, forward=False)
+
+
+def _first(items: Sequence[Any], *, ignorecase: bool) -> frozenset[str] | None:
+    """The characters a match of the sequence can start with, or None when that is not known (or anything)."""
+    return _edge(items, ignorecase=ignorecase, forward=True)
+
+
+def _edge(items: Sequence[Any], *, ignorecase: bool, forward: bool) -> frozenset[str] | None:
+    nullable, chars = _seq_edge(items, ignorecase=ignorecase, forward=forward)
+    return None if nullable else chars  # a sequence that may match nothing has no edge character of its own
+
+
+def _seq_edge(items: Sequence[Any], *, ignorecase: bool, forward: bool) -> tuple[bool, frozenset[str] | None]:
+    """(may match the empty string, the characters a match can start or end with) for a sequence of items."""
     chars: set[str] = set()
-    for op, av in reversed(items):
+    for op, av in items if forward else reversed(items):
         if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
-            continue  # zero width: the character before it ends the match
-        nullable, found = _last_of(op, av, ignorecase=ignorecase)
-        if found is None:
-            return None
-        chars |= found
-        if not nullable:
-            return frozenset(chars)
-    return None  # the whole sequence may match nothing: no last character of its own
-
-
-def _last_of(op: Any, av: Any, *, ignorecase: bool) -> tuple[bool, frozenset[str] | None]:
-    """(may match the empty string, the characters the item can end with)."""
-    if op is _c.LITERAL:
-        return False, frozenset({chr(av).lower()}) if _usable(av) else None
-    if op is _c.IN:
-        return False, _class_chars(av, ignorecase=ignorecase)
-    if op is _c.SUBPATTERN:
-        return _seq_last(list(av[-1]), ignorecase=ignorecase)
-    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
-        nullable, found = _seq_last(list(av[2]), ignorecase=ignorecase)
-        return nullable or av[0] == 0, found
-    if op is _c.BRANCH:
-        results = [_seq_last(list(branch), ignorecase=ignorecase) for branch in av[1]]
-        if any(found is None for _, found in results):
-            return False, None
-        return any(n for n, _ in results), frozenset().union(*(found for _, found in results))  # type: ignore[arg-type]
-    return False, None
-
-
-def _seq_last(items: Sequence[Any], *, ignorecase: bool) -> tuple[bool, frozenset[str] | None]:
-    chars: set[str] = set()
-    for op, av in reversed(items):
-        if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
-            continue
-        nullable, found = _last_of(op, av, ignorecase=ignorecase)
+            continue  # zero width: the next character read starts (or ends) the match
+        nullable, found = _edge_of(op, av, ignorecase=ignorecase, forward=forward)
         if found is None:
             return False, None
         chars |= found
         if not nullable:
             return False, frozenset(chars)
     return True, frozenset(chars)
+
+
+def _edge_of(op: Any, av: Any, *, ignorecase: bool, forward: bool) -> tuple[bool, frozenset[str] | None]:
+    """(may match the empty string, the characters the item can start or end with)."""
+    if op is _c.LITERAL:
+        return False, frozenset({chr(av).lower()}) if _usable(av) else None
+    if op is _c.IN:
+        return False, _class_chars(av, ignorecase=ignorecase)
+    if op is _c.SUBPATTERN:
+        return _seq_edge(list(av[-1]), ignorecase=ignorecase, forward=forward)
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
+        nullable, found = _seq_edge(list(av[2]), ignorecase=ignorecase, forward=forward)
+        return nullable or av[0] == 0, found
+    if op is _c.BRANCH:
+        results = [_seq_edge(list(branch), ignorecase=ignorecase, forward=forward) for branch in av[1]]
+        if any(found is None for _, found in results):
+            return False, None
+        return any(n for n, _ in results), frozenset().union(*(found for _, found in results))  # type: ignore[arg-type]
+    return False, None
 
 
 def _class_chars(items: Sequence[Any], *, ignorecase: bool) -> frozenset[str] | None:

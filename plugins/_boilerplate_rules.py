@@ -272,21 +272,25 @@ class _Gated:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.gated: list[tuple[int, Rule, Prefilter, Any]] = []
         self.open: dict[str, tuple[int, Rule]] = {}
-        parts = []
+        self._open_gates: list[tuple[int, Rule, Prefilter]] = []
         for position, rule in enumerate(rules):
             gate = prefilter(rule.pattern or "", ignorecase=not rule.case)
             if not gate.scans or gate == Prefilter(scans=True):
                 self.open[f"r{position}"] = (position, rule)
-                parts.append(f"(?P<r{position}>{_body(rule)})")
+                self._open_gates.append((position, rule, gate))
             else:
                 self.gated.append((position, rule, gate, re.compile(_body(rule)).fullmatch))
-        self.alternation = re.compile("|".join(parts)).fullmatch if parts else _no_match
+        #: every open rule in one alternation (the reference the per-first-character ones are tested against)
+        self.alternation = _alternation(self._open_gates)
         self.end = len(rules)
         self._shapes: dict[tuple[int, str], _Shape] = {}
         self._screens: dict[int, _Shape] = {}
+        self._openers: dict[str, Any] = {}
+        self._alternations: dict[tuple[int, ...], Any] = {}
 
     def first(self, line: str) -> Rule | None:
-        found = self.alternation(line)
+        opener = self._openers.get(line[:1]) or self._opener(line[:1])
+        found = opener(line)
         until, rule = self.open[found.lastgroup] if found and found.lastgroup else (self.end, None)
         shape = (len(line), line[-1:])
         candidates, needed, digit, unscreened = self._shapes.get(shape) or self._shape(shape)
@@ -305,6 +309,20 @@ class _Gated:
                 if fullmatch(line):
                     return gated
         return rule
+
+    def _opener(self, first: str) -> Any:
+        """The alternation of the open rules a line starting with ``first`` can match, built once per character.
+
+        Most open rules start with a few words ("read more", "image copyright"), so a line holds at most a few
+        of them to try; the rest could not match it, so leaving them out never changes which rule wins.
+        """
+        if len(self._openers) >= MAX_SHAPES:
+            self._openers.clear()
+        admitted = [entry for entry in self._open_gates if entry[2].fits_first(first)]
+        key = tuple(position for position, _, _ in admitted)
+        opener = self._alternations.get(key) or self._alternations.setdefault(key, _alternation(admitted))
+        self._openers[first] = opener
+        return opener
 
     def _shape(self, shape: tuple[int, str]) -> _Shape:
         """The screen for lines of one (length, last character): the one of the candidates passing both tests."""
@@ -369,6 +387,12 @@ class _Needles:
 
 def _no_match(line: str) -> None:
     return None
+
+
+def _alternation(rules: Sequence[tuple[int, Rule, Prefilter]]) -> Any:
+    """One fullmatch of ``rules`` in order, each in a group named after its position (``r3``)."""
+    parts = [f"(?P<r{position}>{_body(rule)})" for position, rule, _ in rules]
+    return re.compile("|".join(parts)).fullmatch if parts else _no_match
 
 
 def _minimal(strings: set[str]) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import Any
 from normkit import Context, Document, Flag, Profile, Register, Stage, hookimpl
 from normkit.errors import RejectDocument
 
-from ._boilerplate_layout import Layout, ends_sentence, has_words, is_credit_name
+from ._boilerplate_layout import Layout, ends_sentence, has_words, is_credit_name, word_test
 from ._boilerplate_learn import LEARNED_FILE, LearnedLine, LineCounter, line_hash, load_learned, merge, select
 from ._boilerplate_learn import save_learned as write_learned
 from ._boilerplate_removal import Removal, remove_lines
@@ -144,7 +144,8 @@ class BoilerplateStage(Stage):
         min_words = int(options["body_min_words"])
         # facts about each line, worked out once: whether it ends like a sentence, then (only then) its words
         ends = [ends_sentence(text) for text in texts]
-        prose = [end and has_words(line.rstrip(), min_words) for end, line in zip(ends, lines, strict=True)]
+        counted = word_test(doc.text)
+        prose = [end and counted(line.rstrip(), min_words) for end, line in zip(ends, lines, strict=True)]
         claimed = [m is not None for m in matches]
         classes = [m.cls if m is not None else None for m in matches]
         paragraph = [p and not c for p, c in zip(prose, claimed, strict=True)]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,6 +40,19 @@ documents = st.builds(
 @given(documents)
 def test_json_form_round_trips_exactly(doc: Document) -> None:
     assert Document.from_dict(json.loads(json.dumps(doc.to_dict()))) == doc
+
+
+@given(documents, texts, optional_texts)
+def test_evolve_is_dataclasses_replace(doc: Document, text: str, title: str | None) -> None:
+    evolved = doc.evolve(text=text, title=title, raw=b"x")
+    assert evolved == dataclasses.replace(doc, text=text, title=title, raw=b"x") and evolved.raw == b"x"
+    assert evolved is not doc and evolved.edits is doc.edits, "a shallow copy, as replace makes"
+    assert doc.evolve() == doc
+
+
+def test_evolve_refuses_an_unknown_field() -> None:
+    with pytest.raises(TypeError, match="'txt'"):
+        Document(id="a").evolve(txt="b")
 
 
 def test_raw_bytes_are_never_serialised() -> None:

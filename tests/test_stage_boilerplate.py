@@ -454,6 +454,16 @@ TRICKY = [
     "photos © Studio Name, 2018",
     "Jane Doe contributed reporting from Lagos.",
     "KELVIN SIGN \u212a AND LONG \u017f AND DOTTED \u0130 LETTERS IN A LONG LINE OF SHOUTED TEXT HERE",
+    # lines opening with the words of open rules, which are tried by their first character
+    "Read more: Harbour town votes to keep its ferry",
+    "Image copyright Getty Images",
+    "\u212aeywords: ferry, harbour",
+    "\u017fhare all sharing options for: Harbour town",
+    "Tags: ferry, harbour, council",
+    "Updated 12:30 GMT, 18 November",
+    "12:30Harbour town votes to keep its ferry",
+    "© Jane Doe Harbour town votes to keep its ferry running",
+    "“Above: the ferry at dawn",
 ]
 
 
@@ -556,6 +566,14 @@ def test_has_words_is_a_word_count_at_least(line: str, count: int) -> None:
     from normkit_plugins._boilerplate_layout import has_words, words
 
     assert has_words(line, count) == (words(line) >= count)
+
+
+@given(st.lists(st.text(alphabet=" \t\u00a0\u3000\u2fffab.中文한\ud7b0", max_size=40), max_size=4), st.integers(-1, 12))
+def test_the_word_test_for_a_text_counts_as_has_words_on_each_line(lines: list[str], count: int) -> None:
+    from normkit_plugins._boilerplate_layout import has_words, word_test
+
+    counted = word_test("\n".join(lines))
+    assert [counted(line, count) for line in lines] == [has_words(line, count) for line in lines]
 
 
 def test_a_sentence_opening_with_a_date_label_word_is_not_a_timestamp() -> None:

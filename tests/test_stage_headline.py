@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from normkit_plugins.stage_headline import fold, is_repeat, title_keys
 
 from normkit import Config, Document, Pipeline
@@ -20,6 +24,13 @@ def headline(text: str, title: str | None = None, **options: object) -> Document
 
 def test_fold_ignores_case_punctuation_and_spacing() -> None:
     assert fold("U.S. says -- Iran!") == fold("us  says iran")
+
+
+@given(st.text(st.sampled_from("aZ9_ .'’-|\t\x1cß İ\u00a0é—“") | st.characters(), max_size=30))
+def test_fold_on_bytes_is_the_regex_fold(line: str) -> None:
+    """The ASCII fast path folds exactly as the regex does (joiners dropped, runs of ``[\\W_]`` to one space)."""
+    expected = re.sub(r"[\W_]+", " ", re.sub(r"[.'’]", "", line.casefold())).strip()
+    assert fold(line) == expected
 
 
 @pytest.mark.parametrize(
