@@ -1,6 +1,6 @@
 """Throughput: ``normkit run`` on 1 and 2 workers against the I/O floor and datatrove, on news-like JSONL.
 
-    python benchmarks/throughput.py [--docs N] [--runs K] [--source FOLDER] [--workdir DIR]
+    python benchmarks/throughput.py [--docs N] [--runs K] [--source FOLDER] [--workdir DIR] [--breakdown]
 
 The corpus is generated (never committed): pages from ``--source`` (default: the boilerplate dev corpus in
 ``../shared`` beside the checkout, when present; else generated sentences) cycled, each made unique, about
@@ -10,7 +10,8 @@ medians over the runs:
 a. the I/O floor: read, parse, serialize and write the same records with orjson, nothing else;
 b. ``normkit run`` with the default pipeline on 1 worker, and c. on 2 workers, as a user runs it;
 d. datatrove's comparable pipeline (JsonlReader -> FTFYFormatter -> C4QualityFilter as a line filter ->
-   JsonlWriter) on 1 worker, when datatrove is importable.
+   JsonlWriter) on 1 worker, when datatrove is importable;
+e. with ``--breakdown``, ``normkit run`` on 1 worker without the boilerplate stage: what that stage costs.
 
 Each run also measures the machine's own ceiling for two processes: the same pure-Python loop run twice in a
 row, then twice at once. On a shared virtual machine two "cores" rarely give 2x, so normkit's 2-worker speed-up
@@ -103,12 +104,19 @@ def io_floor(corpus: Path, out: Path) -> None:
             target.write(orjson.dumps(orjson.loads(line), option=orjson.OPT_APPEND_NEWLINE))
 
 
-def normkit(workers: int) -> Callable[[Path, Path], None]:
+def normkit(workers: int, config: Path | None = None) -> Callable[[Path, Path], None]:
     def run(corpus: Path, out: Path) -> None:
         command = [*NORMKIT, str(corpus), "-o", str(out), "--workers", str(workers), "--no-resume", "-q"]
-        subprocess.run(command, check=True)
+        subprocess.run([*command, "--config", str(config)] if config else command, check=True)
 
     return run
+
+
+def without_boilerplate(work: Path) -> Path:
+    """A configuration of the default pipeline less its boilerplate stage (``--breakdown``)."""
+    path = work / "no-boilerplate.toml"
+    path.write_text('pipeline = ["decode", "fix_text", "whitespace", "headline"]\n', "utf-8")
+    return path
 
 
 def datatrove(corpus: Path, out: Path) -> None:
@@ -128,8 +136,10 @@ def ceiling() -> float:
     return serial / (time.perf_counter() - started)
 
 
-def variants() -> dict[str, Callable[[Path, Path], None]]:
+def variants(breakdown: Path | None = None) -> dict[str, Callable[[Path, Path], None]]:
     found = {"floor": io_floor, "normkit-1": normkit(1), "normkit-2": normkit(2)}
+    if breakdown:
+        found["normkit-1-no-boilerplate"] = normkit(1, breakdown)
     try:
         import datatrove as _  # noqa: F401 - only asks whether it is installed
     except ImportError:
@@ -139,14 +149,16 @@ def variants() -> dict[str, Callable[[Path, Path], None]]:
     return found
 
 
-def measure(corpus: Path, work: Path, runs: int) -> tuple[dict[str, list[float]], list[float]]:
+def measure(
+    corpus: Path, work: Path, runs: int, breakdown: Path | None = None
+) -> tuple[dict[str, list[float]], list[float]]:
     """Seconds per variant per run, and the machine's two-process ceiling measured in each run."""
-    times: dict[str, list[float]] = {name: [] for name in variants()}
+    times: dict[str, list[float]] = {name: [] for name in variants(breakdown)}
     ceilings: list[float] = []
     for run in range(runs):
         ceilings.append(ceiling())
         print(f"run {run + 1}/{runs} two-process ceiling: {ceilings[-1]:.2f}x", file=sys.stderr)
-        for name, variant in variants().items():
+        for name, variant in variants(breakdown).items():
             out = work / f"out-{name}"
             shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(f"{out}-logs", ignore_errors=True)
@@ -166,6 +178,9 @@ def table(times: dict[str, list[float]], ceilings: list[float], size: int, docs:
     rows.append("")
     if "datatrove-1" in medians:
         rows.append(f"- normkit 1 worker vs datatrove 1 worker: {medians['datatrove-1'] / medians['normkit-1']:.2f}x")
+        if "normkit-1-no-boilerplate" in medians:
+            lean = medians["datatrove-1"] / medians["normkit-1-no-boilerplate"]
+            rows.append(f"- normkit 1 worker without the boilerplate stage vs datatrove 1 worker: {lean:.2f}x")
     scaling, limit = medians["normkit-1"] / medians["normkit-2"], statistics.median(ceilings)
     rows.append(f"- normkit 2 workers vs 1 worker: {scaling:.2f}x")
     rows.append(f"- this machine's two-process ceiling: {limit:.2f}x (runs: {', '.join(f'{c:.2f}' for c in ceilings)})")
@@ -180,12 +195,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--workdir", type=Path, help="Where the corpus and outputs go (default: a temp folder).")
+    parser.add_argument("--breakdown", action="store_true", help="Also run 1 worker without the boilerplate stage.")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="normkit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     corpus = work / "corpus" / "news.jsonl"
     size = write_corpus(corpus, args.docs, args.source)
     print(f"corpus: {args.docs} documents, {size / 1e6:.1f} MB ({size / args.docs / 1e3:.1f} KB each)")
-    print(table(*measure(corpus, work, args.runs), size, args.docs))
+    breakdown = without_boilerplate(work) if args.breakdown else None
+    print(table(*measure(corpus, work, args.runs, breakdown), size, args.docs))
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -273,6 +273,7 @@ class _Batch:
         self.shard_size = 0
 
     def run(self) -> BatchResult:
+        self.work.lock()
         parts = self._timed("plan", self._plan)
         with self._executor(parts) as executor:
             learned, key, learned_key = self._timed("learn", lambda: self._learn(executor, parts))

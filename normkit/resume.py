@@ -15,7 +15,12 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: runs into one folder are not locked there
+    fcntl = None  # type: ignore[assignment]
 
 import orjson
 
@@ -32,6 +37,7 @@ STATE_DIR = ".normkit"
 _FORMAT = 1
 _PLAN = "plan.json"
 _LEARNED = "learned.pickle"
+_LOCK = "lock"
 
 
 def run_key(config: Config, plugins: PluginSpec, learned: str = "") -> str:
@@ -67,6 +73,7 @@ class WorkFolder:
     def __init__(self, root: Path, *, temporary: bool = False) -> None:
         self.root, self.temporary = root, temporary
         self.parts = root / "parts"
+        self._lock: IO[bytes] | None = None
 
     @classmethod
     def for_output(cls, folder: Path | None) -> WorkFolder:
@@ -85,6 +92,27 @@ class WorkFolder:
     def spill(self, part: Part, key: str) -> Path:
         """Where the learning pass keyed ``key`` spills ``part`` (the key keeps another pass's spill unused)."""
         return self.parts / f"{part.name}.spill-{key[:16]}.jsonl"
+
+    def lock(self) -> None:
+        """Hold ``.normkit/lock`` until :meth:`close`: a second run into the same folder is refused, not mixed in.
+
+        Two runs would commit parts over each other's and prune what the other just wrote. The lock is an
+        advisory ``flock``, released by the kernel when the process ends however it ends, so a killed run
+        never leaves a stale lock behind.
+        """
+        if fcntl is None or self._lock is not None:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = (self.root / _LOCK).open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise NormkitError(
+                f"{self.root.parent}: another normkit run is writing into this folder (it holds {self.root / _LOCK});"
+                " wait for it to finish, or choose another output folder"
+            ) from None
+        self._lock = handle
 
     def start(self, sharding: dict[str, Any], resume: bool) -> None:
         """Check that finished parts here were cut the same way, then record how this run is cut."""
@@ -136,6 +164,9 @@ class WorkFolder:
             pickle.dump({"key": key, "state": state}, stream)
 
     def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
         if self.temporary:
             shutil.rmtree(self.root, ignore_errors=True)
 

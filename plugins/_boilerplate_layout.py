@@ -6,7 +6,6 @@ edges, and a "Most read" heading with no article paragraph after it starts a blo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,8 +33,8 @@ FOOTER_CLASSES = frozenset({"share", "comments", "newsletter"})
 FOOTER_ANCHORS = frozenset({"share", "comments"})
 
 
-#: the characters :func:`_cjk` counts.
-_CJK = re.compile("[\u3000-\u9fff\uac00-\ud7af]")
+#: UTF-16 high bytes other than those of the characters :func:`_cjk` counts (U+3000-9FFF, U+AC00-D7AF).
+_NOT_CJK_HIGH_BYTES = bytes(b for b in range(256) if not (0x30 <= b <= 0x9F or 0xAC <= b <= 0xD7))
 
 
 def _cjk(line: str) -> bool:
@@ -59,8 +58,15 @@ def has_words(line: str, count: int) -> bool:
 
 
 def word_test(text: str) -> Callable[[str, int], bool]:
-    """:func:`has_words` for the lines of ``text``, cheaper when no line of it can be CJK (one C pass over it)."""
-    return has_words if not text.isascii() and _CJK.search(text) else _has_spaced_words
+    """:func:`has_words` for the lines of ``text``, cheaper when no line of it can be CJK.
+
+    A CJK character's UTF-16 high byte is one of a few, so the high bytes of the text with the others deleted
+    say "no CJK here" in a few C passes (a regex class reads a character at a time, 4x slower). Characters
+    that share a high byte with CJK ones only send the text to the exact per-line :func:`has_words`.
+    """
+    if text.isascii() or not text.encode("utf-16-le", "surrogatepass")[1::2].translate(None, _NOT_CJK_HIGH_BYTES):
+        return _has_spaced_words
+    return has_words
 
 
 def _has_spaced_words(line: str, count: int) -> bool:

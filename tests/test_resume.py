@@ -98,6 +98,21 @@ def test_a_different_sharding_is_refused_and_no_resume_starts_over(tmp_path: Pat
     assert report["shards"]["skipped"] == 0 and report["shards"]["total"] > 3
 
 
+def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path: Path) -> None:
+    from normkit.resume import WorkFolder
+
+    inputs = write_inputs(tmp_path / "in")
+    other = WorkFolder.for_output(tmp_path / "out")
+    other.lock()  # as a run in another process holds it
+    try:
+        with pytest.raises(NormkitError, match=r"another normkit run is writing into this folder .*\.normkit/lock"):
+            batch(inputs, tmp_path / "out")
+        assert not (tmp_path / "out" / "documents.jsonl").exists()
+    finally:
+        other.close()
+    assert batch(inputs, tmp_path / "out")["documents"]["written"] == 12, "free again once the other run ends"
+
+
 def test_parts_of_inputs_gone_since_are_deleted(tmp_path: Path) -> None:
     inputs = write_inputs(tmp_path / "in")
     batch(inputs, tmp_path / "out", NO_LEARNING)

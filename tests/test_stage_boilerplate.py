@@ -568,7 +568,13 @@ def test_has_words_is_a_word_count_at_least(line: str, count: int) -> None:
     assert has_words(line, count) == (words(line) >= count)
 
 
-@given(st.lists(st.text(alphabet=" \t\u00a0\u3000\u2fffab.中文한\ud7b0", max_size=40), max_size=4), st.integers(-1, 12))
+@given(
+    st.lists(
+        st.text(alphabet=" \t\u00a0ab.’\u2fff\u3000中\u9fff\ua000\uabff\uac00한\ud7af\ud7b0\U00020000", max_size=40),
+        max_size=4,
+    ),
+    st.integers(-1, 12),
+)
 def test_the_word_test_for_a_text_counts_as_has_words_on_each_line(lines: list[str], count: int) -> None:
     from normkit_plugins._boilerplate_layout import has_words, word_test
 
