@@ -263,7 +263,6 @@ class _Batch:
         self.workers = resolve_workers(workers if workers is not None else self.options.get("workers"))
         self.pipeline = Pipeline(config, plugins=plugins)
         self.run_id = uuid.uuid4().hex  # names this run's pipeline in every process (see _pipeline)
-        _share(self.run_id, self.pipeline)
         self.output = Output(output, self.pipeline.exporter)
         self.work = WorkFolder.for_output(self.output.folder)
         self.stats, self.fresh = RunStats(), RunStats()  # the whole output; what this run processed
@@ -274,6 +273,7 @@ class _Batch:
 
     def run(self) -> BatchResult:
         self.work.lock()
+        _share(self.run_id, self.pipeline)  # run_batch forgets it whatever happens next
         parts = self._timed("plan", self._plan)
         with self._executor(parts) as executor:
             learned, key, learned_key = self._timed("learn", lambda: self._learn(executor, parts))

@@ -92,6 +92,9 @@ class Stage:
     # workers' ``learned()`` states with ``merge_learned`` (reduce), and hands the result to every
     # instance through ``apply_learned`` before the cleaning pass. States must be small and picklable
     # (counts of hashes, not texts), so memory is bounded by what is counted, not by the corpus.
+    # Each document goes through the stages before the first learning stage once, in the first pass (it is
+    # spilled to disk as it reaches that stage); the cleaning pass starts there. A process keeps one pipeline,
+    # so the same stage instances serve both passes: ``learned()`` must hand over and clear what was observed.
 
     learns: bool = False  # may be set per instance (e.g. only when an option asks for learning)
 
@@ -147,6 +150,11 @@ class RecordWriter:
 
     def close(self) -> None:
         """Write any trailer (e.g. a closing bracket); the engine closes and commits the file."""
+
+    #: Optional: ``copy_lines(source)`` writes the lines of an engine part file (one record a line, as
+    #: :func:`normkit.output.encode_record` encodes it) exactly as ``write`` would write each record. The engine
+    #: then streams part files through it instead of parsing every record again (the JSON Lines writer does).
+    copy_lines: Callable[[IO[bytes]], None] | None = None
 
 
 class Exporter:

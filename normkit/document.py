@@ -7,7 +7,7 @@ cross a process boundary, be written by any exporter and be read back for ``norm
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 __all__ = ["Document", "Edit", "Flag", "Origin", "Reject"]
@@ -73,14 +73,14 @@ class Edit:
         """The inverse of :meth:`to_dict`; other keys are ignored. Spelt out: it runs for every edit spilled."""
         get = data.get
         return cls(
-            data["stage"],
-            data["action"],
-            data["rule"],
-            get("line"),
-            get("before", ""),
-            get("after", ""),
-            get("plugin"),
-            get("detail"),
+            stage=data["stage"],
+            action=data["action"],
+            rule=data["rule"],
+            line=get("line"),
+            before=get("before", ""),
+            after=get("after", ""),
+            plugin=get("plugin"),
+            detail=get("detail"),
         )
 
 
@@ -156,8 +156,11 @@ class Document:
         """A copy with ``changes`` applied; stages use it so the input document stays as it was.
 
         ``dataclasses.replace`` without its per-field work (several stages evolve every document): a shallow
-        copy of the fields, as ``replace`` makes, and an unknown field is still a TypeError.
+        copy of the fields, as ``replace`` makes, and an unknown field is still a TypeError. A subclass with
+        fields or checks of its own gets ``replace`` itself.
         """
+        if type(self) is not Document:
+            return replace(self, **changes)
         unknown = changes.keys() - _DOCUMENT_FIELDS
         if unknown:
             raise TypeError(f"Document has no field {sorted(unknown)[0]!r}")

@@ -148,7 +148,7 @@ def write_record(stream: IO[bytes], record: Mapping[str, Any]) -> None:
 
 
 def _export(paths: Sequence[Path], writer: RecordWriter) -> None:
-    copy_lines = getattr(writer, "copy_lines", None)  # lines already in the writer's format: copied as bytes
+    copy_lines = writer.copy_lines  # lines already in the writer's format: copied as bytes
     for path in paths:
         if path.exists():  # a part that failed for good has rejects but no records
             with path.open("rb") as source:

@@ -9,7 +9,9 @@ a run cut into shards differently is refused rather than mixed with the old part
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import importlib
 import pickle
 import shutil
 import tempfile
@@ -31,7 +33,7 @@ from normkit.output import PartFiles, atomic_file
 from normkit.plugins import PluginSpec, _own_version
 from normkit.report import RunStats
 
-__all__ = ["STATE_DIR", "WorkFolder", "mark_done", "run_key"]
+__all__ = ["STATE_DIR", "WorkFolder", "code_digest", "mark_done", "run_key"]
 
 STATE_DIR = ".normkit"
 _FORMAT = 1
@@ -43,11 +45,35 @@ _LOCK = "lock"
 def run_key(config: Config, plugins: PluginSpec, learned: str = "") -> str:
     """What a part's output depends on besides its input bytes.
 
-    The ``[run]`` section is left out: workers, executor or retries never change a record.
+    The ``[run]`` section is left out: workers, executor or retries never change a record. normkit's own
+    code and data count by content, not only by version number: a changed rule file with the same version
+    (a development checkout, a patched install) must redo the parts cleaned with the old one.
     """
     digest = dataclasses.replace(config, run={}, path=None).digest()
-    text = f"{digest}\n{plugins!r}\n{_own_version()}\n{learned}"
+    text = f"{digest}\n{plugins!r}\n{_own_version()}\n{code_digest()}\n{learned}"
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+#: normkit's packages whose files decide what a run writes: the engine, its schemas, the builtin plugins.
+_OWN_PACKAGES = ("normkit", "normkit.schemas", "normkit_plugins")
+_OWN_SUFFIXES = frozenset({".py", ".toml", ".json"})
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of the source and data files of normkit's own packages, as installed (a few ms, once)."""
+    return packages_digest(_OWN_PACKAGES)
+
+
+def packages_digest(names: Sequence[str]) -> str:
+    """A digest of the ``.py``, ``.toml`` and ``.json`` files directly in each of the packages ``names``."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name in names:
+        folder = Path(importlib.import_module(name).__file__ or "").parent
+        for path in sorted(p for p in folder.iterdir() if p.suffix in _OWN_SUFFIXES and p.is_file()):
+            digest.update(f"{name}/{path.name}\0{path.stat().st_size}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def mark_done(files: PartFiles, part: Part, key: str, stats: RunStats) -> None:

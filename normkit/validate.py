@@ -213,16 +213,19 @@ def _inline(node: Any, base: str, root: dict[str, Any], seen: tuple[str, ...]) -
     """
     if not isinstance(node, dict):
         return node
-    if "$id" in node:
-        base = urllib.parse.urljoin(base, str(node["$id"]))
+    if "$id" in node and _document(urllib.parse.urljoin(base, str(node["$id"]))) != _document(base):
+        raise _NotInlinableError(node["$id"])  # a resource of its own inside a document: refs resolve against it
     if "$ref" in node:
         uri = urllib.parse.urljoin(base, str(node["$ref"]))
         if not set(node) <= _ANNOTATIONS or uri in seen:
             raise _NotInlinableError(uri)
         document_uri, fragment = urllib.parse.urldefrag(uri)
-        document = root if document_uri == urllib.parse.urldefrag(str(root.get("$id", "")))[0] else None
-        document = document or _normkit_schema(document_uri)
-        return _inline(_pointed(document, fragment), document_uri, root, (*seen, uri))
+        try:
+            document = root if document_uri == _document(str(root.get("$id", ""))) else _normkit_schema(document_uri)
+            target = _pointed(document, fragment)
+        except Exception as exc:  # not ours to explain: fastjsonschema resolves it and says why
+            raise _NotInlinableError(uri) from exc
+        return _inline(target, document_uri, root, (*seen, uri))
     copied = dict(node)
     if "properties" in node:
         copied["properties"] = {name: _inline(child, base, root, seen) for name, child in node["properties"].items()}
@@ -230,6 +233,11 @@ def _inline(node: Any, base: str, root: dict[str, Any], seen: tuple[str, ...]) -
         if key in node:
             copied[key] = _inline(node[key], base, root, seen)
     return copied
+
+
+def _document(uri: str) -> str:
+    """The URI of the document ``uri`` is in (the URI without its fragment)."""
+    return urllib.parse.urldefrag(uri)[0]
 
 
 def _pointed(document: Any, fragment: str) -> Any:

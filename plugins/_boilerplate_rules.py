@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -251,7 +252,7 @@ def _body(rule: Rule) -> str:
 MAX_SHAPES = 1 << 14
 #: one gated rule as :meth:`_Gated.first` tries it: position, rule, groups (strings, whether a digit counts), regex.
 _Candidate = tuple[int, Rule, tuple[tuple[tuple[str, ...], bool], ...], Any]
-#: per line shape: the candidates, the strings (and whether a digit) screening them, those without groups.
+#: per set of candidates: the candidates, the strings (and whether a digit) screening them, those without groups.
 _Shape = tuple[tuple[_Candidate, ...], "_Needles", bool, tuple[_Candidate, ...]]
 
 
@@ -275,18 +276,22 @@ class _Gated:
         self._open_gates: list[tuple[int, Rule, Prefilter]] = []
         for position, rule in enumerate(rules):
             gate = prefilter(rule.pattern or "", ignorecase=not rule.case)
-            if not gate.scans or gate == Prefilter(scans=True):
+            # open: cheap enough to run as it is, or nothing to screen it by (``first`` serves open rules only)
+            if not gate.scans or dataclasses.replace(gate, first=None) == Prefilter(scans=True):
                 self.open[f"r{position}"] = (position, rule)
                 self._open_gates.append((position, rule, gate))
             else:
                 self.gated.append((position, rule, gate, re.compile(_body(rule)).fullmatch))
-        #: every open rule in one alternation (the reference the per-first-character ones are tested against)
-        self.alternation = _alternation(self._open_gates)
         self.end = len(rules)
         self._shapes: dict[tuple[int, str], _Shape] = {}
         self._screens: dict[int, _Shape] = {}
         self._openers: dict[str, Any] = {}
         self._alternations: dict[tuple[int, ...], Any] = {}
+
+    @cached_property
+    def alternation(self) -> Any:
+        """Every open rule in one alternation: what the per-first-character ones must agree with (tests)."""
+        return _alternation(self._open_gates)
 
     def first(self, line: str) -> Rule | None:
         opener = self._openers.get(line[:1]) or self._opener(line[:1])
@@ -325,7 +330,7 @@ class _Gated:
         return opener
 
     def _shape(self, shape: tuple[int, str]) -> _Shape:
-        """The screen for lines of one (length, last character): the one of the candidates passing both tests."""
+        """The screen for lines of one (length, last character): that of the gated rules passing both tests."""
         if len(self._shapes) >= MAX_SHAPES:
             self._shapes.clear()
         size, last = shape

@@ -6,6 +6,8 @@ import shutil
 from collections.abc import Mapping
 from typing import IO, Any
 
+import orjson
+
 from normkit import RecordWriter, Register, hookimpl
 from normkit.exporting import ShapedExporter
 from normkit.output import encode_record
@@ -18,7 +20,14 @@ class JsonlWriter(RecordWriter):
         self.stream.write(encode_record(record))
 
     def copy_lines(self, source: IO[bytes]) -> None:
-        """Records already encoded as :meth:`write` would encode them: the final file takes the bytes."""
+        """Records already encoded as :meth:`write` would encode them: the final file takes the bytes.
+
+        A subclass that writes records its own way gets each of them through its ``write``.
+        """
+        if type(self).write is not JsonlWriter.write:
+            for line in source:
+                self.write(orjson.loads(line))
+            return
         shutil.copyfileobj(source, self.stream, 1 << 20)
 
 

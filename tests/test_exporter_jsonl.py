@@ -42,3 +42,24 @@ def test_unknown_option_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match=r"output\.options"):
         pipeline_for("jsonl", shape="xml")
+
+
+def test_part_files_are_copied_as_bytes_unless_a_subclass_writes_its_own_way() -> None:
+    import io
+
+    from normkit_plugins.exporter_jsonl import JsonlWriter
+
+    from normkit.output import encode_record
+
+    records = [{"id": "a", "text": "é"}, {"id": "b", "text": "x"}]
+    part = b"".join(map(encode_record, records))
+
+    class Upper(JsonlWriter):
+        def write(self, record: dict) -> None:
+            super().write({**record, "text": record["text"].upper()})
+
+    plain, upper = io.BytesIO(), io.BytesIO()
+    JsonlWriter(plain).copy_lines(io.BytesIO(part))
+    Upper(upper).copy_lines(io.BytesIO(part))
+    assert plain.getvalue() == part
+    assert [orjson.loads(line)["text"] for line in upper.getvalue().splitlines()] == ["É", "X"]

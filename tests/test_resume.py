@@ -72,6 +72,34 @@ def test_a_changed_configuration_redoes_every_shard(tmp_path: Path) -> None:
     assert report["shards"]["skipped"] == 0
 
 
+def test_changed_normkit_code_or_rules_redo_every_shard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same version number with other rules (a development checkout) must not mix old parts with new."""
+    import normkit.resume
+
+    inputs = write_inputs(tmp_path / "in")
+    batch(inputs, tmp_path / "out")
+    assert batch(inputs, tmp_path / "out")["shards"]["done"] == 0
+    monkeypatch.setattr(normkit.resume, "code_digest", lambda: "another boilerplate_rules.toml")
+    assert batch(inputs, tmp_path / "out")["shards"]["skipped"] == 0
+
+
+def test_the_code_digest_follows_code_and_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from normkit.resume import _OWN_PACKAGES, packages_digest
+
+    assert set(_OWN_PACKAGES) == {"normkit", "normkit.schemas", "normkit_plugins"}
+    package = tmp_path / "digested_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "rules.toml").write_text('exact = ["Share this"]\n')
+    (package / "notes.txt").write_text("not code")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = packages_digest(["digested_pkg"])
+    (package / "notes.txt").write_text("still not code")
+    assert packages_digest(["digested_pkg"]) == before
+    (package / "rules.toml").write_text('exact = ["Share this story"]\n')
+    assert packages_digest(["digested_pkg"]) != before
+
+
 def test_only_the_shard_of_a_changed_input_is_redone(tmp_path: Path) -> None:
     inputs = write_inputs(tmp_path / "in")
     batch(inputs, tmp_path / "out", NO_LEARNING)

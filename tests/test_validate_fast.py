@@ -81,3 +81,40 @@ def test_agreement_on_any_json(schema: str, data: st.DataObject) -> None:
 )
 def test_agreement_on_edge_cases(record: dict) -> None:
     agree("document", record)
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if "$ref" in node else []
+        return own + [r for value in node.values() for r in _refs(value)]
+    return [r for value in node for r in _refs(value)] if isinstance(node, list) else []
+
+
+@pytest.mark.parametrize("name", ["document", "hf", "dolma"])
+def test_record_schemas_are_compiled_with_their_refs_inlined(name: str) -> None:
+    """fastjsonschema builds a function per $ref and names every array item before calling it: inlined, no ref."""
+    from normkit.validate import _inlined, load_schema
+
+    schema = load_schema(name)
+    assert _refs(schema), "the shipped schema refers to its parts"
+    inlined = _inlined(schema)
+    assert inlined is not None and not _refs({k: v for k, v in inlined.items() if k != "$defs"})
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        # a nested resource: its own $id changes what "#/..." means inside it
+        {"$id": "https://normkit.dev/x.json", "properties": {"a": {"$id": "inner.json", "$ref": "#/$defs/b"}}},
+        # a pointer to nothing
+        {"$id": "https://normkit.dev/x.json", "properties": {"a": {"$ref": "#/$defs/missing"}}},
+        # a ref with a sibling that constrains
+        {"$id": "https://normkit.dev/x.json", "properties": {"a": {"$ref": "#/$defs/b", "type": "string"}}},
+        # a cycle
+        {"$id": "x.json", "$defs": {"b": {"items": {"$ref": "#/$defs/b"}}}, "items": {"$ref": "#/$defs/b"}},
+    ],
+)
+def test_schemas_the_inliner_cannot_take_whole_are_left_to_fastjsonschema(schema: dict) -> None:
+    from normkit.validate import _inlined
+
+    assert _inlined(schema) is None
