@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from normkit.config import Config
 from normkit.document import Document, Reject
@@ -171,12 +171,19 @@ class ObservePart:
     part: Part
     spill: Path
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self) -> Observed:
         pipeline = _pipeline(self.setup)
         pipeline.observe_reset()  # whatever a failed attempt in this process left behind
         with atomic_file(self.spill) as spill:
             states = [pipeline.observe_shard(shard, spill) for shard in self.part.shards]
-        return pipeline.merge_learned(states)
+        return Observed(pipeline.merge_learned(states), pipeline.observed)
+
+
+class Observed(NamedTuple):
+    """What a part's learning task sends back: the learning stages' states, and the inputs it read (progress)."""
+
+    states: dict[str, Any]
+    inputs: int
 
 
 @dataclass(frozen=True)
@@ -354,9 +361,9 @@ class _Batch:
                 stage.save_learned(learned.get(stage.name), self.output.folder)
         return learned, run_key(self.config, self.pipeline.plugin_spec, key), key
 
-    def _observed(self, reduce: _Reducer, part: Part, index: int, state: Any) -> bool:
-        reduce.add(index, state)
-        self._advance(0, part.size)
+    def _observed(self, reduce: _Reducer, part: Part, index: int, observed: Observed) -> bool:
+        reduce.add(index, observed.states)
+        self._advance(observed.inputs, part.size)
         return False
 
     def _clean(

@@ -53,6 +53,8 @@ class Pipeline:
         self.exporter: Exporter = self._build("exporter", self.config.output.get("format", "jsonl"))
         self._loaders: dict[str, Loader] = {}
         self.stats = RunStats()
+        #: inputs read by :meth:`observe_shard` since :meth:`observe_reset` (the learning pass's progress)
+        self.observed = 0
 
     def _build(self, kind: str, name: str, options: Mapping[str, Any] | None = None) -> Any:
         """Instantiate a registered component after checking its options against its ``options_schema``."""
@@ -165,6 +167,7 @@ class Pipeline:
         """
         start = self.learning_start()
         for item in self.load(shard):
+            self.observed += 1
             outcome = item if isinstance(item, Reject) else self.process(item, stop=start)
             if spill is not None:
                 write_spilled(spill, outcome)
@@ -187,6 +190,7 @@ class Pipeline:
 
     def observe_reset(self) -> None:
         """Forget what the learning stages observed so far (``learned()`` hands it over and clears it)."""
+        self.observed = 0
         for stage in self.learning_stages():
             stage.learned()
 

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -115,3 +116,30 @@ def test_fail_fast_keeps_the_shards_before_the_stop(tmp_path: Path) -> None:
     result = run_batch([str(tmp_path)], str(tmp_path / "out"), config, workers=1)
     assert result.stopped_early and result.exit_code == 1
     assert len((tmp_path / "out" / "documents.jsonl").read_bytes().splitlines()) == 5
+
+
+class RecordedProgress:
+    """A stand-in for the command line's bar: what each pass announced and advanced."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, list[int]] = {}
+
+    def begin(self, phase: str, total_bytes: int) -> None:
+        self.phases[phase] = [total_bytes, 0, 0]
+
+    def advance(self, documents: int, size: int) -> None:
+        current = self.phases[list(self.phases)[-1]]
+        current[1] += documents
+        current[2] += size
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "pool"])
+def test_both_passes_report_documents_and_bytes_as_parts_finish(tmp_path: Path, executor: str) -> None:
+    """The bar shows docs/s, MB/s and an ETA from these: the learning pass counts documents too."""
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(b"".join(orjson.dumps({"text": f"Doc {i}.\nShare this"}) + b"\n" for i in range(300)))
+    progress = RecordedProgress()
+    config = Config().with_overrides(run={"shard_size": 2048, "executor": executor})
+    run_batch([str(data)], str(tmp_path / "out"), config, workers=2, progress=progress)
+    size = data.stat().st_size
+    assert progress.phases == {"learning": [size, 300, size], "cleaning": [size, 300, size]}
