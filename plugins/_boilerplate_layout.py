@@ -125,8 +125,8 @@ class Layout:
         paragraphs = [i for i, p in enumerate(self.paragraph) if p]
         if len(paragraphs) <= 2:  # with two paragraphs, which is the standfirst is anyone's guess
             return paragraphs[0] if paragraphs else len(self.lines)
-        header = self._cluster(range(paragraphs[0] + 1, paragraphs[2]), HEADER_CLASSES, HEADER_ANCHORS)
-        header = header[-1] if header else -1
+        cluster = self._cluster(range(paragraphs[0] + 1, paragraphs[2]), HEADER_CLASSES, HEADER_ANCHORS)
+        header = cluster[-1] if cluster else -1
         following = self._next_text(paragraphs[0], 1)
         if following is not None and self.claimed[following]:
             header = max(header, following)
