@@ -8,6 +8,8 @@ from pathlib import Path
 import orjson
 import pytest
 import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
 
 from normkit import Config, Document, Pipeline, Reject
 from normkit.inputs import discover
@@ -117,3 +119,39 @@ def test_jsonl_declared_encoding_field_decodes_raw_text(tmp_path: Path, pipeline
     decoded = pipeline.process(doc)
     assert decoded.text == "Привет, мир"
     assert (decoded.decoding["encoding"], decoded.decoding["method"]) == ("cp1251", "forced")
+
+
+URL_PARTS = st.sampled_from(
+    [
+        "https:",
+        "http:",
+        "",
+        "//",
+        "/",
+        "www.Example.com",
+        "user@host",
+        ":8080",
+        "?q=/x",
+        "#a/b",
+        "[::1]",
+        "[",
+        "news",
+        "a.b",
+    ]
+)
+
+
+@given(st.lists(URL_PARTS, max_size=7).map("".join))
+def test_url_host_is_urlsplit_hostname(url: str) -> None:
+    """url_host cuts the URL before its path and caches by that head: the answer (or error) must not change."""
+    from urllib.parse import urlsplit
+
+    from normkit.inputs import url_host
+
+    def outcome(get: object) -> object:
+        try:
+            return get(url)  # type: ignore[operator]
+        except ValueError as exc:
+            return type(exc)
+
+    assert outcome(url_host) == outcome(lambda u: urlsplit(u).hostname)

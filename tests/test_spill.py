@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import orjson
+import pytest
 
 from normkit import Config, Pipeline
 from normkit.inputs import Shard
@@ -61,3 +62,18 @@ def test_undecoded_bytes_survive_the_spill() -> None:
     stream.seek(0)
     (doc,) = read_spilled(stream)
     assert doc.raw == bytes(range(256))
+
+
+@pytest.mark.parametrize("window", [1, 7, 1 << 16])
+@pytest.mark.parametrize("lines", [0, 1, 40])
+def test_the_counts_line_is_found_from_the_end_whatever_the_window(window: int, lines: int) -> None:
+    """spill_stats reads backwards in growing windows: a last line longer than the window is still read whole."""
+    from normkit.report import RunStats
+    from normkit.spill import spill_stats, write_spill_stats
+
+    stats = RunStats(read=3, written=2, rejected=1)
+    stream = io.BytesIO()
+    for n in range(lines):
+        stream.write(orjson.dumps({"document": {"id": str(n), "text": "x" * n}}) + b"\n")
+    write_spill_stats(stream, stats)
+    assert spill_stats(stream, window=window).to_dict() == stats.to_dict()
