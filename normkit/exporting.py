@@ -4,6 +4,10 @@ A *shape* is what a record looks like (and so which schema it must pass); a *for
 written (JSON Lines, one JSON array, Parquet). :class:`ShapedExporter` lets one format write any shape,
 chosen with the ``shape`` option, so ``--format dolma`` and ``[output.options] shape = "dolma"`` under
 ``format = "parquet"`` are the same records.
+
+The dolma and hf shapes have no title field. A title the headline stage took from the first line of a plain
+text file goes back there by default (``title = "text"``): a language model should read a page as it was,
+headline first. ``"metadata"`` keeps it in ``metadata.title`` only, ``"drop"`` leaves it out.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SHAPES",
+    "TITLE_LINE_RULE",
+    "TITLE_PLACES",
     "FolderWriter",
     "RecordSettings",
     "Shape",
@@ -32,19 +38,26 @@ __all__ = [
     "exporter_options",
     "page_record",
     "safe_filename",
+    "title_from_text",
 ]
 
 #: metadata keys that may hold when a document was created, in order of preference (for Dolma's ``created``).
 CREATED_KEYS = ("created", "date_published", "published", "date")
+#: where the dolma and hf shapes put the title: back in the text (when it came from there), metadata, nowhere.
+TITLE_PLACES = ("text", "metadata", "drop")
+#: the headline stage's rule for "the first line of a plain text, moved into ``title``" (an edit of each document).
+TITLE_LINE_RULE = "title-line"
 
 
 @dataclass(frozen=True)
 class RecordSettings:
-    """Per-run choices that change a record: whether edits and flags go in, and the Dolma ``added`` time."""
+    """Per-run choices that change a record: whether edits and flags go in, the Dolma ``added`` time, and
+    where the title goes in the shapes without a title field (one of :data:`TITLE_PLACES`)."""
 
     edits: bool
     flags: bool
     added: str
+    title: str = "text"
 
 
 @dataclass(frozen=True)
@@ -57,10 +70,13 @@ class Shape:
     build: Callable[[Document, RecordSettings], dict[str, Any]]
     #: whether edits and flags go in unless the options say otherwise; the LLM-data shapes leave them out.
     history_by_default: bool = False
+    #: whether the record has a field of its own for the title (else the ``title`` option says where it goes).
+    has_title: bool = False
 
 
 def _document(doc: Document, settings: RecordSettings) -> dict[str, Any]:
     record = doc.to_dict()
+    record["title"] = doc.title or None  # a record's "" (it has no title) is written as no title
     if not settings.edits:
         del record["edits"]
     if not settings.flags:
@@ -78,13 +94,39 @@ def _history(doc: Document, settings: RecordSettings) -> dict[str, Any]:
     return history
 
 
+def title_from_text(doc: Document) -> bool:
+    """Whether ``doc``'s title was the first line of its text (a plain text file), as its edits say.
+
+    A record's own title field never was in its text, so only this title can be put back.
+    """
+    return any(
+        e.rule == TITLE_LINE_RULE and e.stage == "headline" and e.action == "removed" and e.before.strip()
+        for e in doc.edits
+    )
+
+
+def _title_and_text(doc: Document, settings: RecordSettings) -> tuple[dict[str, Any], str]:
+    """The ``metadata`` title entry and the text, for a shape without a title field, as ``settings.title`` says.
+
+    ``"text"``: a title taken from the first line goes back there, a blank line before the body (kept in
+    ``metadata`` too, for filtering); ``"metadata"``: ``metadata.title`` only; ``"drop"``: neither.
+    """
+    title = doc.title or None
+    if settings.title == "drop":
+        return {}, doc.text
+    if settings.title == "text" and title and title_from_text(doc):
+        return {"title": title}, f"{title}\n\n{doc.text}" if doc.text else title
+    return {"title": title}, doc.text
+
+
 def _dolma(doc: Document, settings: RecordSettings) -> dict[str, Any]:
     # Dolma's ``created`` is "a best guess when not known": the input's own date, else the time it was added.
     created = next((doc.metadata[k] for k in CREATED_KEYS if isinstance(doc.metadata.get(k), str)), settings.added)
-    metadata = {**doc.metadata, "title": doc.title, "url": doc.url, **_history(doc, settings)}
+    title, text = _title_and_text(doc, settings)
+    metadata = {**doc.metadata, **title, "url": doc.url, **_history(doc, settings)}
     return {
         "id": doc.id,
-        "text": doc.text,
+        "text": text,
         "source": doc.source or "",
         "added": settings.added,
         "created": created,
@@ -93,12 +135,13 @@ def _dolma(doc: Document, settings: RecordSettings) -> dict[str, Any]:
 
 
 def _hf(doc: Document, settings: RecordSettings) -> dict[str, Any]:
-    metadata = {**doc.metadata, "source": doc.source, "title": doc.title, "url": doc.url, **_history(doc, settings)}
-    return {"text": doc.text, "id": doc.id, "metadata": metadata}
+    title, text = _title_and_text(doc, settings)
+    metadata = {**doc.metadata, "source": doc.source, **title, "url": doc.url, **_history(doc, settings)}
+    return {"text": text, "id": doc.id, "metadata": metadata}
 
 
 SHAPES: dict[str, Shape] = {
-    "document": Shape("document", "document", "", _document, history_by_default=True),
+    "document": Shape("document", "document", "", _document, history_by_default=True, has_title=True),
     "dolma": Shape("dolma", "dolma", ".dolma", _dolma),
     "hf": Shape("hf", "hf", ".hf", _hf),
 }
@@ -106,7 +149,7 @@ SHAPES: dict[str, Shape] = {
 
 def page_record(doc: Document) -> dict[str, Any]:
     """The record of the page-like exporters (text, markdown): what a reader of the page sees."""
-    return {"id": doc.id, "title": doc.title, "text": doc.text, "source": doc.source, "url": doc.url}
+    return {"id": doc.id, "title": doc.title or None, "text": doc.text, "source": doc.source, "url": doc.url}
 
 
 _OPTIONS: dict[str, dict[str, Any]] = {
@@ -114,11 +157,16 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "edits": {"description": "Include every edit (default: yes for document, no for dolma/hf).", "type": "boolean"},
     "flags": {"description": "Include the flags (default: as for edits).", "type": "boolean"},
     "added": {"description": "Dolma's `added` timestamp (default: when the run started).", "type": "string"},
+    "title": {
+        "description": "dolma/hf: a title taken from a text's first line goes back in the `text` (default), "
+        "only in `metadata`, or is dropped.",
+        "enum": list(TITLE_PLACES),
+    },
 }
 
 
 def exporter_options(*names: str, **extra: dict[str, Any]) -> dict[str, Any]:
-    """An ``options_schema`` with the shared options ``names`` (shape, edits, flags, added) and ``extra`` ones."""
+    """An ``options_schema`` with the shared options ``names`` (shape, edits, flags, added, title) and ``extra``."""
     properties = {name: _OPTIONS[name] for name in names} | extra
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
@@ -138,7 +186,7 @@ class ShapedExporter(Exporter):
 
     default_shape: ClassVar[str] = "document"
     format_suffix: ClassVar[str] = ".jsonl"
-    options_schema = exporter_options("shape", "edits", "flags", "added")
+    options_schema = exporter_options("shape", "edits", "flags", "added", "title")
 
     def __init__(self, options: Mapping[str, Any], context: Context) -> None:
         super().__init__(options, context)
@@ -147,7 +195,14 @@ class ShapedExporter(Exporter):
         self.schema = self.shape.schema
         self.suffix = self.shape.marker + self.format_suffix
         edits = self.options.get("edits", self.shape.history_by_default)
-        self.settings = RecordSettings(edits, self.options.get("flags", edits), self.options.get("added") or _now())
+        flags, added = self.options.get("flags", edits), self.options.get("added") or _now()
+        self.settings = RecordSettings(edits, flags, added, self._title_place())
+
+    def _title_place(self) -> str:
+        """The ``title`` option; refused for a shape with a title field, where it would silently do nothing."""
+        if "title" in self.options and self.shape.has_title:
+            raise ValueError(f"option title is for the shapes without a title field (dolma, hf), not {self.shape.name}")
+        return str(self.options.get("title", "text"))
 
     def to_record(self, doc: Document) -> dict[str, Any]:
         return self.shape.build(doc, self.settings)

@@ -18,7 +18,7 @@ TERMINAL = frozenset('.!?…"”’»)。！？」')
 CLOSERS = '"”’»)」'
 
 
-#: lowercase words a bare photo credit may hold between its names ("RenderBurger for Quanta Magazine").
+#: lowercase words a bare photo credit may hold between its names ("Studio Nine for The Weekly Review").
 CREDIT_JOINERS = frozenset({"of", "for", "and", "&", "/", "|", "via", "de", "van", "von", "the", "-", "–"})
 #: a bare credit names a person or an outlet: a few words, never a phrase.
 MAX_CREDIT_WORDS = 5

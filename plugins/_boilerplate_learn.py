@@ -84,12 +84,8 @@ class LineCounter:
         if seen is None:
             seen = self.sources[source] = SourceCounts()
         seen.documents += 1
-        counts, samples, max_chars = seen.counts, seen.samples, self.max_chars
-        # dict.fromkeys, not a set: the first text kept for a hash must not depend on the process's hash seed
-        for line in dict.fromkeys(map(str.strip, lines)):
-            if not line or len(line) > max_chars:
-                continue
-            key = line_hash(line)
+        counts, samples = seen.counts, seen.samples
+        for key, line in _document_lines(lines, self.max_chars).items():
             count = counts[key] = counts.get(key, 0) + 1  # not += 1: Counter's __missing__ is Python code
             if key not in samples and (count > 1 or len(samples) < self.sample_budget):
                 samples[key] = line
@@ -98,6 +94,17 @@ class LineCounter:
         """The state since the last drain; the executor merges drained states, so none is counted twice."""
         state, self.sources = self.sources, {}
         return state
+
+
+def _document_lines(lines: Iterable[str], max_chars: int) -> dict[int, str]:
+    """The document's distinct short lines by hash, each counted once: digits are masked before the count,
+    so the rows of one table ("Round 1: 3 points", "Round 2: 6 points") are one line of one document."""
+    distinct: dict[int, str] = {}
+    # dict.fromkeys, not a set: the first text kept for a hash must not depend on the process's hash seed
+    for line in dict.fromkeys(map(str.strip, lines)):
+        if line and len(line) <= max_chars:
+            distinct.setdefault(line_hash(line), line)
+    return distinct
 
 
 def merge(states: Iterable[Mapping[str, SourceCounts] | None]) -> dict[str, SourceCounts]:
@@ -136,6 +143,8 @@ def select(
     """Per source, the lines seen in at least ``min_documents`` documents and ``min_share`` of them."""
     learned: dict[str, dict[int, LearnedLine]] = {}
     for source, seen in state.items():
+        if seen.documents < 2:  # a line of a lone document repeats nothing
+            continue
         lines = {
             key: LearnedLine(seen.samples.get(key, f"<line {key:016x}>"), count, round(count / seen.documents, 4))
             for key, count in seen.counts.items()

@@ -16,12 +16,14 @@ class Removal(NamedTuple):  # a tuple: documents make dozens, and a frozen datac
     """Why one line goes: the rule that fired, the plugin that owns it, and an optional explanation.
 
     ``inside`` marks lines that sit inside articles (captions): they say nothing about where an article ends.
+    ``thread`` marks the lines of a comment thread dropped as a whole, readers' paragraphs included.
     """
 
     rule: str
     plugin: str | None = None
     detail: str | None = None
     inside: bool = False
+    thread: bool = False
 
 
 def remove_lines(stage: str, lines: list[str], removals: Mapping[int, Removal]) -> tuple[list[str], list[Edit]]:

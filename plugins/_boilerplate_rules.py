@@ -52,6 +52,7 @@ RULE_SCHEMA: dict[str, Any] = {
         "section": {"type": "boolean", "description": "The line heads a trailing block of links."},
         "final": {"type": "boolean", "description": "A section heading after which the article never resumes."},
         "max_words": {"type": "integer", "minimum": 1, "description": "The rule never claims longer lines."},
+        "prose": {"type": "boolean", "description": "A builtin rule that may remove a line of running text."},
     },
 }
 
@@ -73,6 +74,9 @@ class Rule:
     final: bool = False
     max_words: int | None = None
     plugin: str | None = None
+    #: the rule may remove a line of running text (see :mod:`normkit_plugins._boilerplate_lines`): only rules
+    #: whose evidence is the whole line's shape (a caption with its credit), never a keyword it mentions
+    prose: bool = False
 
 
 @lru_cache(maxsize=1 << 12)  # one document asks for a line's fold up to three times: rules, sections, learned hash
@@ -107,6 +111,7 @@ def rules_from_tables(
             final=bool(table.get("final", False)),
             max_words=table.get("max_words"),
             plugin=plugin,
+            prose=bool(table.get("prose", False)),
         )
         for table in tables
     ]
@@ -222,7 +227,7 @@ class RuleSet:
             rule = self.exact.get(fold(line))
             if rule is not None:
                 return rule
-        words = line.count(" ") + 1
+        words = len(line.split())  # tabs and NBSP separate words too: a line of them is no short line
         short = words <= SHORT_LINE_WORDS
         if self.trusted:
             rule = (self._gated_short if short else self._gated_long).first(line)

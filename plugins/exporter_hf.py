@@ -1,6 +1,8 @@
 """The ``hf`` exporter: JSON Lines in the shape Hugging Face datasets and datatrove read (text, id, metadata).
 
-The same records as ``jsonl`` with ``shape = "hf"``, under a name ``--format`` can take.
+The same records as ``jsonl`` with ``shape = "hf"``, under a name ``--format`` can take. The shape has no title
+field: a title taken from the first line of a plain text file goes back in ``text`` unless the ``title`` option
+says ``"metadata"`` or ``"drop"``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from normkit.exporting import exporter_options
 class HfExporter(JsonlExporter):
     name = "hf"
     default_shape = "hf"
-    options_schema = exporter_options("edits", "flags")
+    options_schema = exporter_options("edits", "flags", "title")
 
 
 @hookimpl

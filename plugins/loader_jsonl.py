@@ -2,6 +2,9 @@
 
 Fields named in the mapping become document fields; every other field goes to ``metadata``. A text field
 may hold a string, or (with an ``encoding`` field) raw text that the ``decode`` stage decodes.
+
+A record has a title field even when it is missing or empty: its ``title`` is then ``""`` (no title), never
+None (not known, as for a plain text file), so the ``headline`` stage takes no line of its text as a title.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ class JsonlLoader(Loader):
             return self._reject(origin, f"text field {f['text']!r} is {what}", doc_id)
         doc = Document(
             id=doc_id,
-            title=_str_or_none(record.get(f["title"])),
+            title=_str_or_none(record.get(f["title"])) or "",  # "": this record has no title
             url=_str_or_none(record.get(f["url"])),
             source=_str_or_none(record.get(f["source"])),
             metadata={k: v for k, v in record.items() if k not in self.mapped},

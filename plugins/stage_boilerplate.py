@@ -7,7 +7,9 @@ from the batch); position decides the rest: see :mod:`normkit_plugins._boilerpla
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from normkit.errors import RejectDocument
 from ._boilerplate_layout import Layout, ends_sentence, has_words, is_credit_name, word_test
 from ._boilerplate_learn import LEARNED_FILE, LearnedLine, LineCounter, line_hash, load_learned, merge, select
 from ._boilerplate_learn import save_learned as write_learned
+from ._boilerplate_lines import LineFacts, LineModel, feature_rows, line_facts, load_model
 from ._boilerplate_removal import Removal, remove_lines
 from ._boilerplate_rules import RULE_SCHEMA, Rule, RuleSet, builtin_rules, rules_from_tables
 
@@ -28,6 +31,10 @@ LEARNED = Rule("learned", cls="learned")
 MIN_LINK_RUN = 4
 #: a bare link label ("Read more", "Continue reading") has no more words than this.
 MAX_LINK_LABEL_WORDS = 4
+#: "Label: value": a label of at most three words, a colon, then the value.
+_LABELLED = re.compile(r"[^\W\d_][\w'’-]*(?: [\w'’-]+){0,2}\s?:\s+\S.{0,150}")
+#: passes over a document's remaining lines before its removals are settled (see ``_settled_removals``).
+MAX_PASSES = 3
 #: a caption says what a picture shows in a sentence of at least this many words.
 CAPTION_MIN_WORDS = 4
 SCALAR_DEFAULTS: dict[str, Any] = {
@@ -42,6 +49,8 @@ SCALAR_DEFAULTS: dict[str, Any] = {
     "learn_min_documents": 5,
     "learn_min_share": 0.2,
     "learn_max_line_chars": 200,
+    "comments": "drop",
+    "model": True,
 }
 
 
@@ -67,6 +76,11 @@ def _options_schema() -> dict[str, Any]:
             "learn_min_share": {**number, "maximum": 1, "description": "Share of the source's documents, too."},
             "learn_max_line_chars": {**count, "description": "Longer lines are not counted."},
             "learned_file": {"type": "string", "description": "Use this reviewed learned-boilerplate.json."},
+            "comments": {
+                "enum": ["drop", "keep"],
+                "description": "A comment thread under an article: drop it (default) or keep the readers' posts.",
+            },
+            "model": {"type": "boolean", "description": "Remove lines the line model finds to be furniture."},
         },
     }
 
@@ -91,6 +105,9 @@ class BoilerplateStage(Stage):
         self.learns = bool(self.settings["learn"]) and "learned_file" not in self.options  # type: ignore[misc]
         for profile in context.profiles():  # a broken profile rule is a start-up error, not a per-document one
             self._profile_rules(profile)
+        self._strong_rules = frozenset(
+            {LEARNED.id, "caption-credit", *(rule.id for rule in builtin_rules() if rule.prose)}
+        )
 
     # -- rule sets, built once per process -------------------------------------------------------------
 
@@ -124,7 +141,7 @@ class BoilerplateStage(Stage):
             return doc
         options = {**self.settings, **self.options_for(doc)}
         lines = doc.text.split("\n")
-        removals, timeouts = self._removals(doc, lines, options)
+        removals, timeouts = self._settled_removals(doc, lines, options)
         flags = [Flag("rule-timeout", self.name, f"a user pattern ran out of time on line {n}; kept") for n in timeouts]
         if not removals:
             return doc.evolve(flags=[*doc.flags, *flags]) if flags else doc
@@ -132,6 +149,27 @@ class BoilerplateStage(Stage):
         result = doc.evolve(text="\n".join(kept), edits=[*doc.edits, *edits], flags=[*doc.flags, *flags])
         self._check_loss(result, doc.text, options)
         return result
+
+    def _settled_removals(
+        self, doc: Document, lines: list[str], options: Mapping[str, Any]
+    ) -> tuple[dict[int, Removal], list[int]]:
+        """The removals, judged again on what they leave until nothing more goes, so cleaning is idempotent.
+
+        Neighbours decide some lines (a short line between two removed widgets), so the cleaned text may show
+        a line in a new light; a few passes settle it, each on the text the previous one left.
+        """
+        removals, timeouts = self._removals(doc, lines, options)
+        for _ in range(MAX_PASSES - 1):
+            if not removals:
+                break
+            kept, edits = remove_lines(self.name, lines, removals)
+            gone = {edit.line - 1 for edit in edits}
+            survivors = [i for i in range(len(lines)) if i not in gone]
+            more, _ = self._removals(doc, kept, options)
+            if not more:
+                break
+            removals.update({survivors[i]: why for i, why in more.items()})
+        return removals, timeouts
 
     def _removals(
         self, doc: Document, lines: list[str], options: Mapping[str, Any]
@@ -145,20 +183,28 @@ class BoilerplateStage(Stage):
         # facts about each line, worked out once: whether it ends like a sentence, then (only then) its words
         ends = [ends_sentence(text) for text in texts]
         counted = word_test(doc.text)
-        prose = [end and counted(line.rstrip(), min_words) for end, line in zip(ends, lines, strict=True)]
+        sentence = [end and counted(line.rstrip(), min_words) for end, line in zip(ends, lines, strict=True)]
         claimed = [m is not None for m in matches]
         classes = [m.cls if m is not None else None for m in matches]
-        paragraph = [p and not c for p, c in zip(prose, claimed, strict=True)]
+        # the article's span is where its sentences are; running text (function words) anywhere is protected:
+        # position alone never removes it
+        paragraph = [p and not c for p, c in zip(sentence, claimed, strict=True)]
+        facts = line_facts(lines)
+        prose = [a or b for a, b in zip(sentence, facts.prose, strict=True)]
         layout = Layout(lines, texts, ends, paragraph, claimed, classes)
         removals = _line_removals(layout, matches, learned)
-        _caption_blocks(layout, matches, removals)
+        _caption_blocks(layout, matches, facts.prose, removals)
         _labelled_teasers(layout, matches, prose, removals)
         if any(layout.paragraph):  # position means nothing in a page without an article
             _block_removals(layout, prose, removals, layout.first, layout.last)
             _teaser_blocks(layout, sections, prose, removals, limit)
             _zone_removals(layout, prose, removals, layout.first, layout.last)
         if options["sections"]:
-            _cut_trailing_section(layout, sections, removals, int(options["article_min_words"]), limit)
+            comments = CommentPolicy(options["comments"], any(layout.paragraph))
+            _cut_trailing_section(layout, sections, removals, facts.prose, comments, limit)
+        if options["model"]:
+            _model_removals(facts, removals, load_model())
+        _protect_running_text(facts, removals, self._strong_rules)
         return removals, timeouts
 
     def _check_loss(self, result: Document, before: str, options: Mapping[str, Any]) -> None:
@@ -268,7 +314,9 @@ def _line_removals(
     return removals
 
 
-def _caption_blocks(layout: Layout, matches: list[Rule | None], removals: dict[int, Removal]) -> None:
+def _caption_blocks(
+    layout: Layout, matches: list[Rule | None], running: Sequence[bool], removals: dict[int, Removal]
+) -> None:
     """A block of two lines, a sentence and a credit under it, is a photo caption: both go.
 
     The credit is a line a caption rule claimed ("Photo: Getty Images") or a bare name ("Berkeley Earth"). A
@@ -285,13 +333,15 @@ def _caption_blocks(layout: Layout, matches: list[Rule | None], removals: dict[i
         rule = matches[credit]
         if rule is not None and rule.cls == "caption":
             removals.setdefault(credit, Removal(rule.id, rule.plugin, inside=True))
-        elif rule is not None or not is_credit_name(texts[credit]):
-            continue
+            caption = "caption-credit"  # a credit line says so: strong enough for a sentence of running text
+        elif rule is not None or not is_credit_name(texts[credit]) or running[i]:
+            continue  # a bare name under running text may as well sign a quotation: both stay
         else:
             detail = f"a credit under the caption on line {i + 1}"
             removals[credit] = Removal("credit-name", detail=detail, inside=True)
+            caption = "caption-name"
         detail = f"a caption: the credit {texts[credit][:60]!r} is under it"
-        removals[i] = Removal("caption-credit", detail=detail, inside=True)
+        removals[i] = Removal(caption, detail=detail, inside=True)
 
 
 def _labelled_teasers(
@@ -380,22 +430,90 @@ def _zone_removals(layout: Layout, prose: list[bool], removals: dict[int, Remova
             removals[i] = Removal("trail-furniture", detail=f"not a sentence, in the furniture below line {tail + 1}")
 
 
+@dataclass(frozen=True)
+class CommentPolicy:
+    """What a comment thread's heading starts: ``drop`` removes the thread under an article, ``keep`` keeps it.
+
+    A page with no article above the thread *is* the thread (a forum, a mailing list): its posts stay either way.
+    """
+
+    mode: str
+    has_article: bool
+
+    def drops_thread(self) -> bool:
+        return self.mode == "drop" and self.has_article
+
+
 def _cut_trailing_section(
-    layout: Layout, sections: RuleSet, removals: dict[int, Removal], min_words: int, limit: int
+    layout: Layout,
+    sections: RuleSet,
+    removals: dict[int, Removal],
+    running: Sequence[bool],
+    comments: CommentPolicy,
+    limit: int,
 ) -> None:
-    """From the first section heading after the body with no article paragraph after it, remove everything."""
+    """Under each section heading after the body ("Most read", "Related stories"), the block of links it starts.
+
+    A block ends at the first line of running text: a box in the middle of an article never takes the
+    paragraphs after it. Only a comment thread's heading, under an article and with ``comments = "drop"``,
+    takes everything below it, readers' paragraphs included.
+    """
     texts = layout.texts
-    article_until = layout.last_article_paragraph(min_words)
-    for i in range(layout.first + 1, len(texts)):
-        stripped = texts[i]
-        rule = sections.match(stripped) if stripped and len(stripped) <= limit else None
-        if rule is None or (not rule.final and article_until > i):
+    i = layout.first + 1
+    while i < len(texts):
+        rule = sections.match(texts[i]) if texts[i] and len(texts[i]) <= limit else None
+        if rule is None or (running[i] and not rule.prose):
+            i += 1
             continue
-        detail = f"in the block that {stripped!r} (line {i + 1}) starts after the article"
-        for j in range(i, len(texts)):
-            if texts[j] and j not in removals:
-                removals[j] = Removal(rule.id, rule.plugin, detail if j != i else None)
+        thread = rule.final and comments.drops_thread()
+        detail = f"in the block that {texts[i]!r} (line {i + 1}) starts after the article"
+        removals.setdefault(i, Removal(rule.id, rule.plugin))
+        i += 1
+        while i < len(texts) and (thread or not running[i]):
+            if texts[i] and i not in removals:
+                removals[i] = Removal(rule.id, rule.plugin, detail, thread=thread)
+            i += 1
+
+
+def _model_removals(facts: LineFacts, removals: dict[int, Removal], model: LineModel) -> None:
+    """Lines no rule named that the line model, from their shape and neighbours, is confident are furniture."""
+    if not any(facts.prose):  # a page without running text (a list, a form, a Q&A): no context to judge by
         return
+    rows = feature_rows(facts)
+    for i, row in rows.items():
+        if i in removals or facts.prose[i]:
+            continue
+        probability = model.probability(row)
+        if probability > model.threshold:
+            removals[i] = Removal("line-model", detail=f"not running text, P(boilerplate) = {probability:.2f}")
+
+
+def _protect_running_text(facts: LineFacts, removals: dict[int, Removal], strong: frozenset[str]) -> None:
+    """Running text leaves only on strong evidence: a rule for the whole line, the batch, or a comment thread.
+
+    Keyword rules ("newsletter", "comments", a date) and position (a block, a zone) are weak evidence: a
+    paragraph that merely mentions a newsletter, or that follows a "Related" box, stays.
+    """
+    protected = set(_label_lists(facts.texts))
+    for i in [i for i in removals if facts.prose[i] or i in protected]:
+        why = removals[i]
+        if not (why.thread or why.rule in strong or ":" in why.rule):
+            del removals[i]
+
+
+def _label_lists(texts: Sequence[str]) -> Iterator[int]:
+    """Lines of glued runs of two or more "Label: value" lines ("Venue: the old mill", "Date: 14 June").
+
+    A single "Updated: 3 March" under a headline is a dateline; a run of them is a fact box of the article.
+    """
+    run: list[int] = []
+    for i, text in enumerate([*texts, ""]):
+        if _LABELLED.fullmatch(text):
+            run.append(i)
+            continue
+        if len(run) >= 2:
+            yield from run
+        run = []
 
 
 @hookimpl

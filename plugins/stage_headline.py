@@ -1,4 +1,10 @@
-"""The ``headline`` stage: the title is kept once, in ``title``; its repeats and doubled paragraphs leave the body."""
+"""The ``headline`` stage: the title is kept once, in ``title``; its repeats and doubled paragraphs leave the body.
+
+Where the title comes from depends on what the document is. A record (JSON Lines) has a title field: its
+title is a string, ``""`` when the record has none, and no line of its text is taken as a title. A plain
+text file has no title field (``title`` is None): its first line may become the title, and exporters
+without a title field (dolma, hf) put that line back, because it is told apart by its ``title-line`` edit.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,19 @@ import itertools
 import re
 from collections.abc import Mapping
 
-from normkit import Document, Register, Stage, hookimpl
+from normkit import Document, Flag, Register, Stage, hookimpl
 
 from ._boilerplate_removal import Removal, remove_lines
 
-__all__ = ["HeadlineStage", "fold"]
+__all__ = ["TITLE_LINE", "HeadlineStage", "fold"]
 
 _FOLD = re.compile(r"[\W_]+", re.UNICODE)
 #: ASCII bytes as :data:`_FOLD` sees them: letters and digits stay, everything else (``_`` too) is a space.
 _ASCII_FOLD = bytes(b if chr(b).isalnum() else 32 for b in range(128)) + b" " * 128
 #: what sites put between a headline and their name: "Title | Site", "Title - Site", "Title :: Site".
 _SITE_SEPARATOR = re.compile(r"\s+(?:[|\-–—:·•»]|::)\s+")
+#: the rule of the edit that moves a plain text's first line into ``title`` (``normkit.exporting`` reads it).
+TITLE_LINE = "title-line"
 
 
 def fold(line: str) -> str:
@@ -75,15 +83,27 @@ class HeadlineStage(Stage):
         options = {"window": 12, "max_site_words": 5, "max_title_words": 30, **self.options_for(doc)}
         lines = doc.text.split("\n")
         removals: dict[int, Removal] = {}
-        title = doc.title.strip() if doc.title else self._title_line(lines, removals, options)
+        # None: no title field (a plain text file), so the first line may be one; a record's "" is no title.
+        title = self._title_line(lines, removals, options) if doc.title is None else doc.title.strip()
         if title:
             self._repeats(lines, title, removals, options)
         if options.get("doubled_paragraphs", True):
             _doubled(lines, removals)
-        if not removals and title == doc.title:
+        if not removals and title == (doc.title or ""):
             return doc
         kept, edits = remove_lines(self.name, lines, removals)
-        return doc.evolve(title=title or None, text="\n".join(kept), edits=[*doc.edits, *edits])
+        text = "\n".join(kept)
+        flags = [*doc.flags, *self._emptied(doc.text, text)]
+        # a record keeps "" (it has no title), so a later headline run still takes no line from it
+        new_title = title or (None if doc.title is None else "")
+        return doc.evolve(title=new_title, text=text, edits=[*doc.edits, *edits], flags=flags)
+
+    def _emptied(self, before: str, after: str) -> list[Flag]:
+        """A flag when this stage left no text: a page that was only its title must not pass unnoticed."""
+        if after.strip() or not before.strip():
+            return []
+        count = sum(1 for line in before.split("\n") if line.strip())
+        return [Flag("title-only", self.name, f"empty text: all {count} non-blank lines were the title or its repeats")]
 
     def _title_line(self, lines: list[str], removals: dict[int, Removal], options: Mapping[str, object]) -> str:
         """The first line, when it looks like a title (short, not a sentence), moved out of the text."""
@@ -98,7 +118,7 @@ class HeadlineStage(Stage):
         window, site_words = int(options["window"]), int(options["max_site_words"])  # type: ignore[call-overload]
         if line.endswith(".") and not _repeated_below(lines[first + 1 :], line, window, site_words):
             return ""  # a sentence opening plain text, unless the page repeats it as its headline
-        removals[first] = Removal("title-line", detail="the first line, kept as the title")
+        removals[first] = Removal(TITLE_LINE, detail="the first line, kept as the title")
         return line
 
     def _repeats(self, lines: list[str], title: str, removals: dict[int, Removal], options: Mapping[str, int]) -> None:

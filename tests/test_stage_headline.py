@@ -1,15 +1,21 @@
-"""The headline stage: the title kept once, its repeats and doubled paragraphs removed, each with an edit."""
+"""The headline stage: the title kept once, its repeats and doubled paragraphs removed, each with an edit.
+
+A record (JSON Lines) loses no line unless it repeats its title; a plain text file's first line may become
+the title; a text left empty is flagged.
+"""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from normkit_plugins.stage_headline import fold, is_repeat, title_keys
+from normkit_plugins.stage_headline import TITLE_LINE, fold, is_repeat, title_keys
 
-from normkit import Config, Document, Pipeline
+from normkit import Config, Document, Pipeline, get_plugin_manager
 
 TITLE = "Harbour town votes to keep its ferry running"
 BODY = "The council voted on Tuesday evening to keep its ferry running through the winter months."
@@ -119,3 +125,66 @@ def test_a_first_sentence_that_does_not_come_back_is_not_a_title() -> None:
     doc = headline(text)
     assert doc.title is None
     assert doc.text == text
+
+
+# -- records (JSON Lines) and plain text files ---------------------------------------------------------
+
+
+def load_and_clean(tmp_path: Path, name: str, content: bytes) -> list[Document]:
+    """``content`` as the file ``name``, read by the loader ``normkit run`` picks, through headline."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    config = Config.from_mapping({"pipeline": ["decode", "whitespace", "headline"]})
+    pipeline = Pipeline(config, pm=get_plugin_manager(load_entrypoints=False))
+    with path.open("rb") as stream:
+        loaded = list(pipeline.loader_for(str(path)).load(stream, str(path)))
+    results = [pipeline.process(doc) for doc in loaded if isinstance(doc, Document)]
+    assert all(isinstance(doc, Document) for doc in results) and len(results) == len(loaded)
+    return results  # type: ignore[return-value]
+
+
+def records(tmp_path: Path, *rows: dict[str, str]) -> list[Document]:
+    return load_and_clean(tmp_path, "in.jsonl", b"".join(orjson.dumps(row) + b"\n" for row in rows))
+
+
+def test_a_record_without_title_keeps_every_line() -> None:
+    text = "Short opening line\n\nSecond paragraph of the record, which is a sentence."
+    doc = headline(text, title="")  # "": a record that has no title, as the JSON Lines loader says
+    assert (doc.text, doc.title, doc.edits, doc.flags) == (text, "", [], [])
+
+
+def test_jsonl_records_without_title_lose_no_line(tmp_path: Path) -> None:
+    question = "Q: Which planet has the shortest year?\nA: Mercury, at 88 days."
+    docs = records(tmp_path, {"text": question}, {"text": "fine words"}, {"text": question, "title": ""})
+    assert [doc.text for doc in docs] == [question, "fine words", question]
+    assert all(doc.title == "" and doc.edits == [] and doc.flags == [] for doc in docs)
+
+
+def test_a_record_with_a_title_still_loses_its_repeats(tmp_path: Path) -> None:
+    (doc,) = records(tmp_path, {"title": TITLE, "text": f"{TITLE} - Courier\n\n{BODY}"})
+    assert (doc.title, doc.text) == (TITLE, BODY)
+    assert [e.rule for e in doc.edits if e.before] == ["title-repeat"]
+
+
+def test_the_first_line_of_a_plain_text_file_becomes_the_title(tmp_path: Path) -> None:
+    (doc,) = load_and_clean(tmp_path, "page.txt", f"{TITLE}\n\n{BODY}\n".encode())
+    assert (doc.title, doc.text) == (TITLE, BODY)
+    assert [e.rule for e in doc.edits if e.stage == "headline" and e.before] == [TITLE_LINE]
+    assert doc.flags == []
+
+
+def test_a_text_left_empty_is_flagged(tmp_path: Path) -> None:
+    (plain,) = load_and_clean(tmp_path, "note.txt", b"fine words\n")
+    (record,) = records(tmp_path, {"title": TITLE, "text": f"{TITLE}\n\n{TITLE} | Courier"})
+    for doc in (plain, record):
+        assert doc.text == ""
+        assert [(f.code, f.stage) for f in doc.flags] == [("title-only", "headline")]
+        assert "empty text" in doc.flags[0].detail
+    assert plain.title == "fine words"
+
+
+def test_the_flag_goes_on_a_copy() -> None:
+    """Immutable input: the flags list of the document handed in is not the one that grows."""
+    original = Document(id="t", text=TITLE)
+    result = Pipeline(Config.from_mapping({"pipeline": ["headline"]})).process(original)
+    assert isinstance(result, Document) and result.flags and original.flags == [] and original.text == TITLE

@@ -1,0 +1,242 @@
+"""What every page shows about each of its lines: length, function words, punctuation, shape and neighbours.
+
+These are the facts the boilerplate stage judges a line by when no rule names it. None of them names a
+site: a menu is short, capitalised and free of function words on any site, and a paragraph is long and
+full of them in any language. :func:`line_facts` works them out once per document; :class:`LineModel`
+weighs them (a logistic model fitted by ``benchmarks/fit_boilerplate.py`` with cross-validation grouped
+by site, shipped as ``boilerplate_model.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from ._boilerplate_layout import ends_sentence
+from ._boilerplate_stopwords import detect_language, stopwords
+
+__all__ = ["FEATURES", "LineFacts", "LineModel", "line_facts", "load_model"]
+
+#: punctuation stripped from a token before it is looked up as a function word.
+_PUNCT = "\"'“”‘’«»()[]{}<>.,;:!?¿¡…—–-*|/\\·•›‹"
+#: characters that separate the items of a menu or a link list written on one line.
+_SEPARATORS = ("|", "»", "›", "·", "•", " / ", " - ", "::")
+#: a line of running text: this many words (or CJK characters / 2) ...
+PROSE_WORDS = 10
+#: ... and this share of function words, where the language's are known.
+PROSE_STOP = 0.2
+#: ... or, for a line that does not end like a sentence (a signed post, a quotation and its author), this share.
+PROSE_STOP_UNENDED = 0.3
+#: a line with this share of capitalised words is a headline, whatever its length.
+HEADLINE_CAPS = 0.7
+#: the share assumed for a line whose language has no stoplist: no evidence either way, so prose-like.
+UNKNOWN_STOP = 0.3
+
+
+def _cjk_chars(text: str) -> int:
+    if not text or max(text) < "\u3000":
+        return 0
+    return sum(1 for ch in text if "\u3000" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af")
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """Per line of a document (blank lines included, with zeros): what :data:`FEATURES` are made of."""
+
+    texts: list[str]
+    words: list[int]
+    stop: list[float]
+    ends: list[bool]
+    prose: list[bool]
+    language: str | None
+
+    def nonblank(self) -> list[int]:
+        return [i for i, text in enumerate(self.texts) if text]
+
+
+def _words(text: str, tokens: list[str]) -> int:
+    """Words, with text in scripts written without spaces counted as two characters a word."""
+    cjk = _cjk_chars(text)
+    return max(len(tokens), cjk // 2) if cjk * 3 > len(text) else len(tokens)
+
+
+def line_facts(lines: Sequence[str]) -> LineFacts:
+    """The facts of every line of a document; its language is voted on by all of its words."""
+    texts = [line.strip() for line in lines]
+    tokens = [[token.strip(_PUNCT) for token in text.casefold().split()] for text in texts]
+    language = detect_language(token for line_tokens in tokens for token in line_tokens)
+    stops = stopwords(language)
+    words = [_words(text, line_tokens) for text, line_tokens in zip(texts, tokens, strict=True)]
+    stop = [
+        (sum(1 for token in line_tokens if token in stops) / len(line_tokens) if stops else UNKNOWN_STOP)
+        if line_tokens and len(line_tokens) * 2 >= count
+        else UNKNOWN_STOP
+        for line_tokens, count in zip(tokens, words, strict=True)
+    ]
+    ends = [ends_sentence(text) for text in texts]
+    prose = [_running(*facts) for facts in zip(texts, words, stop, ends, strict=True)]
+    return LineFacts(texts, words, stop, ends, prose, language)
+
+
+def _running(text: str, count: int, share: float, ends: bool) -> bool:
+    """Running text: enough words, function words among them, and either a sentence's end or many function
+    words; not a headline (nearly every word capitalised), which reads like a sentence but is a link's label."""
+    if count < PROSE_WORDS or share < PROSE_STOP or not (ends or share >= PROSE_STOP_UNENDED):
+        return False
+    tokens = text.split()
+    return sum(1 for token in tokens if token[:1].isupper()) < HEADLINE_CAPS * len(tokens)
+
+
+#: the features :class:`LineModel` weighs, in order; see :func:`features`.
+FEATURES = (
+    "words",
+    "stop",
+    "stop_x_words",
+    "ends",
+    "prose",
+    "caps",
+    "digits",
+    "separators",
+    "colon",
+    "url",
+    "glued",
+    "prev_prose",
+    "next_prose",
+    "before_first",
+    "after_last",
+    "short_run",
+    "edge_run",
+    "run_words",
+    "prose_above",
+    "prose_below",
+    "doc_prose",
+    "position",
+)
+
+
+def features(facts: LineFacts, index: int, context: _Context) -> list[float]:
+    """The feature vector of line ``index`` (non-blank), in :data:`FEATURES` order."""
+    text = facts.texts[index]
+    count = facts.words[index]
+    share = facts.stop[index]
+    tokens = text.split()
+    capitalised = sum(1 for token in tokens if token[:1].isupper()) / len(tokens) if tokens else 0.0
+    digits = sum(1 for ch in text if ch.isdigit()) / len(text)
+    return [
+        math.log1p(count),
+        share,
+        share * min(count, 30) / 30,
+        float(facts.ends[index]),
+        float(facts.prose[index]),
+        capitalised,
+        digits,
+        float(any(separator in text for separator in _SEPARATORS)),
+        float(text.endswith(":")),
+        float("http" in text or "www." in text or "@" in text),
+        float(context.glued(index)),
+        context.neighbour_prose(index, -1),
+        context.neighbour_prose(index, 1),
+        float(index < context.first),
+        float(index > context.last),
+        math.log1p(context.run[index]),
+        float(index < context.first or index > context.last) * math.log1p(context.run[index]),
+        math.log1p(context.run_words[index]),
+        math.log1p(context.distance(index, -1)),
+        math.log1p(context.distance(index, 1)),
+        context.doc_prose,
+        index / max(len(facts.texts) - 1, 1),
+    ]
+
+
+class _Context:
+    """Where each line sits: its neighbours, the span of running text, and runs of lines that are not prose."""
+
+    def __init__(self, facts: LineFacts) -> None:
+        self.facts = facts
+        self.filled = facts.nonblank()
+        prose = [i for i in self.filled if facts.prose[i]]
+        self.first = prose[0] if prose else len(facts.texts)
+        self.last = prose[-1] if prose else -1
+        self.doc_prose = len(prose) / len(self.filled) if self.filled else 0.0
+        self.order = {line: position for position, line in enumerate(self.filled)}
+        self.run, self.run_words = self._runs()
+
+    def _runs(self) -> tuple[list[int], list[float]]:
+        """Per line, how many non-blank lines in a row (blank lines between allowed) are not prose, and
+        their mean words."""
+        run = [0] * len(self.facts.texts)
+        mean = [0.0] * len(self.facts.texts)
+        start = 0
+        filled, prose, words = self.filled, self.facts.prose, self.facts.words
+        for position in range(len(filled) + 1):
+            if position == len(filled) or prose[filled[position]]:
+                members = filled[start:position]
+                average = sum(words[m] for m in members) / len(members) if members else 0.0
+                for member in members:
+                    run[member] = position - start
+                    mean[member] = average
+                start = position + 1
+        return run, mean
+
+    def distance(self, index: int, step: int) -> int:
+        """Non-blank lines from ``index`` to the nearest prose line in direction ``step`` (50 when none)."""
+        position = self.order[index] + step
+        steps = 1
+        while 0 <= position < len(self.filled) and steps < 50:
+            if self.facts.prose[self.filled[position]]:
+                return steps
+            position += step
+            steps += 1
+        return 50
+
+    def glued(self, index: int) -> bool:
+        texts = self.facts.texts
+        return (index > 0 and bool(texts[index - 1])) or (index + 1 < len(texts) and bool(texts[index + 1]))
+
+    def neighbour_prose(self, index: int, step: int) -> float:
+        position = self.order[index] + step
+        if not 0 <= position < len(self.filled):
+            return 0.0
+        neighbour = self.filled[position]
+        return float(self.facts.prose[neighbour])
+
+
+def feature_rows(facts: LineFacts) -> dict[int, list[float]]:
+    """The feature vector of every non-blank line."""
+    context = _Context(facts)
+    return {index: features(facts, index, context) for index in context.filled}
+
+
+@dataclass(frozen=True)
+class LineModel:
+    """A logistic model of "this line is boilerplate", with the threshold it acts above."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    means: tuple[float, ...]
+    scales: tuple[float, ...]
+
+    def probability(self, row: Sequence[float]) -> float:
+        z = self.bias
+        for value, weight, mean, scale in zip(row, self.weights, self.means, self.scales, strict=True):
+            z += weight * (value - mean) / scale
+        return 1 / (1 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LineModel:
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError("boilerplate_model.json was fitted for other features; rebuild it")
+        return cls(tuple(data["weights"]), data["bias"], data["threshold"], tuple(data["means"]), tuple(data["scales"]))
+
+
+@lru_cache(maxsize=1)
+def load_model() -> LineModel:
+    """The shipped model, read once per process."""
+    text = resources.files("normkit_plugins").joinpath("boilerplate_model.json").read_text("utf-8")
+    return LineModel.from_dict(json.loads(text))
