@@ -182,17 +182,3 @@ class Layout:
         if where == "edge":
             return index < first or index > last
         return True
-
-    def last_article_paragraph(self, min_words: int) -> int:
-        """The index of the last long paragraph standing alone (blank lines around it), or -1.
-
-        Teasers in a related-stories block come in runs of adjacent lines; an article's paragraphs stand
-        alone, so one of them after a "Most read" heading means the heading was not the end of the article.
-        """
-        lines, texts = self.lines, self.texts
-        for i in range(len(lines) - 1, -1, -1):
-            if not (self.paragraph[i] and words(lines[i]) >= min_words):
-                continue
-            if (i == 0 or not texts[i - 1]) and (i + 1 == len(lines) or not texts[i + 1]):
-                return i
-        return -1

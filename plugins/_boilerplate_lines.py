@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -126,7 +126,7 @@ def features(facts: LineFacts, index: int, context: _Context) -> list[float]:
     share = facts.stop[index]
     tokens = text.split()
     capitalised = sum(1 for token in tokens if token[:1].isupper()) / len(tokens) if tokens else 0.0
-    digits = sum(1 for ch in text if ch.isdigit()) / len(text)
+    digits = sum(map(str.isdigit, text)) / len(text)
     return [
         math.log1p(count),
         share,
@@ -206,10 +206,10 @@ class _Context:
         return float(self.facts.prose[neighbour])
 
 
-def feature_rows(facts: LineFacts) -> dict[int, list[float]]:
-    """The feature vector of every non-blank line."""
+def feature_rows(facts: LineFacts, only: Callable[[int], bool] | None = None) -> dict[int, list[float]]:
+    """The feature vector of every non-blank line (for which ``only`` holds, when given)."""
     context = _Context(facts)
-    return {index: features(facts, index, context) for index in context.filled}
+    return {index: features(facts, index, context) for index in context.filled if only is None or only(index)}
 
 
 @dataclass(frozen=True)

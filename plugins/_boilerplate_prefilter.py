@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 # the parser re compiles with, so a prefilter reads a pattern exactly as re does; private (and untyped) since
@@ -21,6 +22,7 @@ from typing import Any
 _NEW = sys.version_info >= (3, 11)
 _c: Any = importlib.import_module("re._constants" if _NEW else "sre_constants")
 _p: Any = importlib.import_module("re._parser" if _NEW else "sre_parse")
+_compiler: Any = importlib.import_module("re._compiler" if _NEW else "sre_compile")
 #: the pairs beyond simple lowercase that re matches as case twins (sigma, dotless i...)
 _EXTRA_CASES: Mapping[int, Any] = (
     importlib.import_module("re._casefix")._EXTRA_CASES
@@ -28,7 +30,7 @@ _EXTRA_CASES: Mapping[int, Any] = (
     else importlib.import_module("sre_compile")._ignorecase_fixes  # pragma: no cover - Python 3.10 only
 )
 
-__all__ = ["DIGIT", "Prefilter", "has_digit", "norm", "prefilter"]
+__all__ = ["DIGIT", "Prefilter", "ambiguous_repeat", "has_digit", "norm", "prefilter"]
 
 #: stands for "any decimal digit" (``\d``, ``[0-9]``) in a requirement group.
 DIGIT = "\x00digit"
@@ -103,7 +105,7 @@ class Prefilter:
 def prefilter(pattern: str, *, ignorecase: bool) -> Prefilter:
     """The prefilter of a whole-line ``pattern`` as compiled by :mod:`re`; an empty one when nothing is known."""
     try:
-        parsed = _p.parse(pattern, re.IGNORECASE if ignorecase else 0)
+        parsed = _parse(pattern, re.IGNORECASE if ignorecase else 0)
     except re.error:
         return Prefilter()
     items = list(parsed)
@@ -287,4 +289,83 @@ def _class_needs(items: Sequence[Any]) -> list[frozenset[str]]:
         return [frozenset({DIGIT})]
     if 0 < len(items) <= 4 and all(op is _c.LITERAL and _usable(av) for op, av in items):
         return [frozenset(chr(av).lower() for _, av in items)]
+    return []
+
+
+# -- repeats that backtrack catastrophically ----------------------------------------------------------------
+
+#: characters whose runs a repeat may split between its iterations: whitespace of each kind, word characters,
+#: and the punctuation of names, credits and lists; a pattern's own literal characters are tried too.
+RUN_CHARS = "\t \xa0\u2003aA1_-./,'’&|:;@#+©\x00é"
+_LEAVES = frozenset({_c.LITERAL, _c.NOT_LITERAL, _c.ANY, _c.IN})
+
+
+@lru_cache(maxsize=1 << 10)
+def _parse(pattern: str, flags: int) -> Any:
+    """The parse tree of a pattern (read only): the prefilter and the repeat check both read it, per rule set."""
+    return _p.parse(pattern, flags)
+
+
+@lru_cache(maxsize=1 << 10)
+def ambiguous_repeat(pattern: str, *, ignorecase: bool) -> str | None:
+    """A character whose runs a repeat of ``pattern`` can split between its iterations in several ways, or None.
+
+    ``(?:\\w+[ ,]*){1,5}`` matches ``aaaa`` as one iteration or as two, three or four; on a line it then fails
+    to match, it tries every split before giving up, which takes seconds on a few hundred characters. A repeat
+    whose body matches runs of one character of two lengths has that property. It is tested on the compiled
+    body, so it is exact for the characters tried (not a proof for all others): cheap enough for start-up.
+    """
+    flags = re.IGNORECASE if ignorecase else 0
+    try:
+        parsed = _parse(pattern, flags)
+    except re.error:
+        return None
+    chars = RUN_CHARS + "".join(sorted(set(_literal_chars(list(parsed)))))
+    for body in _repeated_bodies(list(parsed)):
+        fullmatch = _compiler.compile(body, flags).fullmatch
+        for char in chars:
+            if sum(fullmatch(char * size) is not None for size in (1, 2, 3)) >= 2:
+                return char
+    return None
+
+
+def _repeated_bodies(items: Sequence[Any]) -> list[Any]:
+    """The bodies (parsed) of repeats that may iterate twice or more, other than of a single character."""
+    bodies = []
+    for op, av in items:
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            body = av[2]
+            if av[1] >= 2 and not (len(body) == 1 and body[0][0] in _LEAVES):
+                bodies.append(body)
+            bodies.extend(_repeated_bodies(list(body)))
+        else:
+            bodies.extend(_repeated_bodies(_children(op, av)))
+    return bodies
+
+
+def _literal_chars(items: Sequence[Any]) -> list[str]:
+    """Every character the pattern names (literals, and the members of its classes)."""
+    chars = []
+    for op, av in items:
+        if op is _c.LITERAL:
+            chars.append(chr(av))
+        elif op is _c.IN:
+            chars.extend(chr(code) for kind, code in av if kind is _c.LITERAL)
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            chars.extend(_literal_chars(list(av[2])))
+        else:
+            chars.extend(_literal_chars(_children(op, av)))
+    return chars
+
+
+def _children(op: Any, av: Any) -> list[Any]:
+    """The items nested in a group, an alternation or a lookaround, as one sequence (empty for the rest)."""
+    if op is _c.SUBPATTERN:
+        return list(av[-1])
+    if op is _c.BRANCH:
+        return [item for branch in av[1] for item in branch]
+    if op in (_c.ASSERT, _c.ASSERT_NOT):
+        return list(av[1])
+    if op is getattr(_c, "ATOMIC_GROUP", None):
+        return list(av)
     return []

@@ -40,7 +40,6 @@ CAPTION_MIN_WORDS = 4
 SCALAR_DEFAULTS: dict[str, Any] = {
     "max_line_chars": 400,
     "body_min_words": 8,
-    "article_min_words": 10,
     "sections": True,
     "max_removed_share": 0.5,
     "on_empty": "flag",
@@ -66,7 +65,6 @@ def _options_schema() -> dict[str, Any]:
             "rules": {"type": "array", "items": RULE_SCHEMA, "description": "Extra rules; edits say config:<id>."},
             "max_line_chars": {**count, "description": "Longer lines are never boilerplate (and never matched)."},
             "body_min_words": {**count, "description": "Words a sentence needs to count as a body paragraph."},
-            "article_min_words": {**count, "description": "Words a lone paragraph needs to stop a section cut."},
             "sections": {"type": "boolean", "description": "Cut trailing blocks started by 'Most read' etc."},
             "max_removed_share": {**number, "maximum": 1, "description": "Flag a document losing more text."},
             "on_empty": {"enum": ["flag", "reject"], "description": "What to do when only boilerplate was left."},
@@ -479,10 +477,8 @@ def _model_removals(facts: LineFacts, removals: dict[int, Removal], model: LineM
     """Lines no rule named that the line model, from their shape and neighbours, is confident are furniture."""
     if not any(facts.prose):  # a page without running text (a list, a form, a Q&A): no context to judge by
         return
-    rows = feature_rows(facts)
+    rows = feature_rows(facts, lambda i: i not in removals and not facts.prose[i])
     for i, row in rows.items():
-        if i in removals or facts.prose[i]:
-            continue
         probability = model.probability(row)
         if probability > model.threshold:
             removals[i] = Removal("line-model", detail=f"not running text, P(boilerplate) = {probability:.2f}")
