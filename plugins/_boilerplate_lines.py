@@ -9,8 +9,10 @@ by site, shipped as ``boilerplate_model.json``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,22 +20,26 @@ from importlib import resources
 from typing import Any
 
 from ._boilerplate_layout import ends_sentence
-from ._boilerplate_stopwords import detect_language, stopwords
+from ._boilerplate_stopwords import VOTING_TOKENS, detect_language, stopwords
 
 __all__ = ["FEATURES", "LineFacts", "LineModel", "line_facts", "load_model"]
 
-#: punctuation stripped from a token before it is looked up as a function word.
-_PUNCT = "\"'“”‘’«»()[]{}<>.,;:!?¿¡…—–-*|/\\·•›‹"
 #: characters that separate the items of a menu or a link list written on one line.
 _SEPARATORS = ("|", "»", "›", "·", "•", " / ", " - ", "::")
 #: a line of running text: this many words (or CJK characters / 2) ...
 PROSE_WORDS = 10
 #: ... and this share of function words, where the language's are known.
 PROSE_STOP = 0.2
-#: ... or, for a line that does not end like a sentence (a signed post, a quotation and its author), this share.
+#: a line that neither ends like a sentence nor holds one's end is running text from this many words, with
+#: this share of function words.
+LONG_UNENDED = 20
 PROSE_STOP_UNENDED = 0.3
+#: a sentence's end inside a line: its punctuation (and closing quotes), a space, more text.
+_INNER_END = re.compile(r"[.!?…][\"”’»)]*\s+\S")
 #: a line with this share of capitalised words is a headline, whatever its length.
 HEADLINE_CAPS = 0.7
+#: a short line's share of function words before anyone asked for it (see :meth:`LineFacts.share`).
+UNASKED = -1.0
 #: the share assumed for a line whose language has no stoplist: no evidence either way, so prose-like.
 UNKNOWN_STOP = 0.3
 
@@ -54,42 +60,98 @@ class LineFacts:
     ends: list[bool]
     prose: list[bool]
     language: str | None
+    #: the lines that voted on the language
+    voters: tuple[int, ...] = ()
+
+    def share(self, index: int) -> float:
+        """Line ``index``'s share of function words, counted the first time it is asked for on a short line."""
+        if self.stop[index] == UNASKED:
+            self.stop[index] = _share(self.texts[index].casefold().split(), self.words[index], stopwords(self.language))
+        return self.stop[index]
 
     def nonblank(self) -> list[int]:
         return [i for i, text in enumerate(self.texts) if text]
 
+    def subset(self, indices: Sequence[int]) -> LineFacts:
+        """The facts of the lines at ``indices``, as :func:`line_facts` would find them for those lines alone.
 
-def _words(text: str, tokens: list[str]) -> int:
-    """Words, with text in scripts written without spaces counted as two characters a word."""
+        A line's facts are its own but for the language, which the longer lines vote on: when one of those
+        is left out, the vote is taken again.
+        """
+        kept = set(indices)
+        if not all(voter in kept for voter in self.voters):  # a voter left: the vote is taken again
+            return line_facts([self.texts[i] for i in indices])
+        position = {line: n for n, line in enumerate(indices)}
+        pick = [self.texts, self.words, self.stop, self.ends, self.prose]
+        voters = tuple(position[voter] for voter in self.voters)
+        return LineFacts(*([column[i] for i in indices] for column in pick), self.language, voters)
+
+
+def _words(text: str, count: int) -> int:
+    """Words (``count`` split by spaces), with text in scripts written without spaces counted as two
+    characters a word."""
+    if not text or max(text[:40]) < "\u3000":  # max() runs in C: most lines have no CJK character at all
+        return count
     cjk = _cjk_chars(text)
-    return max(len(tokens), cjk // 2) if cjk * 3 > len(text) else len(tokens)
+    return max(count, cjk // 2) if cjk * 3 > len(text) else count
 
 
 def line_facts(lines: Sequence[str]) -> LineFacts:
-    """The facts of every line of a document; its language is voted on by all of its words."""
+    """The facts of every line of a document; its language is voted on by the words of its longer lines
+    (so the vote does not change when short furniture lines go)."""
     texts = [line.strip() for line in lines]
-    tokens = [[token.strip(_PUNCT) for token in text.casefold().split()] for text in texts]
-    language = detect_language(token for line_tokens in tokens for token in line_tokens)
+    words = [_words(text, len(text.split())) for text in texts]
+    # only lines that may be running text are folded now; a short line's share is counted when it is asked for
+    folded = [text.casefold().split() if count >= PROSE_WORDS else [] for text, count in zip(texts, words, strict=True)]
+    voters = _voters(folded, words)
+    language = detect_language(itertools.chain.from_iterable(folded[i] for i in voters))
     stops = stopwords(language)
-    words = [_words(text, line_tokens) for text, line_tokens in zip(texts, tokens, strict=True)]
     stop = [
-        (sum(1 for token in line_tokens if token in stops) / len(line_tokens) if stops else UNKNOWN_STOP)
-        if line_tokens and len(line_tokens) * 2 >= count
-        else UNKNOWN_STOP
-        for line_tokens, count in zip(tokens, words, strict=True)
+        _share(tokens, count, stops) if count >= PROSE_WORDS else UNASKED
+        for tokens, count in zip(folded, words, strict=True)
     ]
-    ends = [ends_sentence(text) for text in texts]
+    ends = [ends_sentence(text) if count else False for text, count in zip(texts, words, strict=True)]
     prose = [_running(*facts) for facts in zip(texts, words, stop, ends, strict=True)]
-    return LineFacts(texts, words, stop, ends, prose, language)
+    return LineFacts(texts, words, stop, ends, prose, language, voters)
+
+
+def _voters(folded: Sequence[list[str]], words: Sequence[int]) -> tuple[int, ...]:
+    """The longer lines whose words vote on the language: those holding its first ``VOTING_TOKENS`` words.
+
+    A subset of the lines that keeps all of them takes the same vote (see :meth:`LineFacts.subset`).
+    """
+    voters, tokens = [], 0
+    for i, count in enumerate(words):
+        if count >= PROSE_WORDS and tokens < VOTING_TOKENS:
+            voters.append(i)
+            tokens += len(folded[i])
+    return tuple(voters)
+
+
+def _share(tokens: list[str], count: int, stops: frozenset[str]) -> float:
+    """The share of function words among ``tokens`` (case folded, punctuation left on: a word with a comma
+    after it rarely is one); unknown (no stoplist, or a script without spaces) is :data:`UNKNOWN_STOP`."""
+    if not stops or not tokens or len(tokens) * 2 < count:
+        return UNKNOWN_STOP
+    return sum(map(stops.__contains__, tokens)) / len(tokens)
 
 
 def _running(text: str, count: int, share: float, ends: bool) -> bool:
-    """Running text: enough words, function words among them, and either a sentence's end or many function
-    words; not a headline (nearly every word capitalised), which reads like a sentence but is a link's label."""
-    if count < PROSE_WORDS or share < PROSE_STOP or not (ends or share >= PROSE_STOP_UNENDED):
+    """Running text: enough words, function words among them, and the marks of sentences: it ends like one,
+    holds a sentence end inside (a post signed with a name, a quotation and its author), or is long and full
+    of function words. Not a headline, which reads like a sentence but either has nearly every word
+    capitalised or stops without a full stop: a teaser's label."""
+    if count < PROSE_WORDS or share < PROSE_STOP:
+        return False
+    if not (ends or _INNER_END.search(text) or (count >= LONG_UNENDED and share >= PROSE_STOP_UNENDED)):
         return False
     tokens = text.split()
-    return sum(1 for token in tokens if token[:1].isupper()) < HEADLINE_CAPS * len(tokens)
+    return _capitalised(tokens) < HEADLINE_CAPS * len(tokens)
+
+
+def _capitalised(tokens: list[str]) -> int:
+    """How many of ``tokens`` start with a capital (their first characters tested in one C loop)."""
+    return sum(map(str.isupper, "".join([token[0] for token in tokens])))
 
 
 #: the features :class:`LineModel` weighs, in order; see :func:`features`.
@@ -123,9 +185,9 @@ def features(facts: LineFacts, index: int, context: _Context) -> list[float]:
     """The feature vector of line ``index`` (non-blank), in :data:`FEATURES` order."""
     text = facts.texts[index]
     count = facts.words[index]
-    share = facts.stop[index]
+    share = facts.share(index)
     tokens = text.split()
-    capitalised = sum(1 for token in tokens if token[:1].isupper()) / len(tokens) if tokens else 0.0
+    capitalised = _capitalised(tokens) / len(tokens) if tokens else 0.0
     digits = sum(map(str.isdigit, text)) / len(text)
     return [
         math.log1p(count),

@@ -10,6 +10,7 @@ is the point (issue 6: speed without changing what is removed).
 from __future__ import annotations
 
 import importlib
+import itertools
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ _EXTRA_CASES: Mapping[int, Any] = (
     else importlib.import_module("sre_compile")._ignorecase_fixes  # pragma: no cover - Python 3.10 only
 )
 
-__all__ = ["DIGIT", "Prefilter", "ambiguous_repeat", "has_digit", "norm", "prefilter"]
+__all__ = ["DIGIT", "Prefilter", "ambiguous_repeat", "has_digit", "norm", "prefilter", "safe_prefix"]
 
 #: stands for "any decimal digit" (``\d``, ``[0-9]``) in a requirement group.
 DIGIT = "\x00digit"
@@ -327,6 +328,23 @@ def ambiguous_repeat(pattern: str, *, ignorecase: bool) -> str | None:
             if sum(fullmatch(char * size) is not None for size in (1, 2, 3)) >= 2:
                 return char
     return None
+
+
+def safe_prefix(pattern: str, *, ignorecase: bool) -> Any:
+    """``re``'s ``match`` for the pattern's leading items up to its first repeat of a group, or None.
+
+    A necessary condition for a guarded pattern, cheap enough to run on every line: what comes before its
+    ambiguous repeat ("by", a capital) rarely matches, and re runs it without the risk the repeat brings.
+    """
+    flags = re.IGNORECASE if ignorecase else 0
+    try:
+        items = list(_parse(pattern, flags))
+    except re.error:
+        return None
+    safe = list(itertools.takewhile(lambda item: not _repeated_bodies([item]), items))
+    if not safe:
+        return None
+    return _compiler.compile(_p.SubPattern(_parse(pattern, flags).state, safe), flags).match
 
 
 def _repeated_bodies(items: Sequence[Any]) -> list[Any]:

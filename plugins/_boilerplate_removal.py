@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from normkit import Edit
 
-__all__ = ["Removal", "remove_lines"]
+__all__ = ["Removal", "remove_lines", "surviving"]
 
 BLANK_DETAIL = "blank line left by the removal of line {line}"
 
@@ -41,6 +41,14 @@ def remove_lines(stage: str, lines: list[str], removals: Mapping[int, Removal]) 
         for i, why in sorted(gone.items())
     ]
     return [line for i, line in enumerate(lines) if i not in gone], edits
+
+
+def surviving(lines: list[str], removals: Mapping[int, Removal]) -> list[int]:
+    """The indices of the lines :func:`remove_lines` keeps, without building its edits."""
+    gone = dict(removals)
+    if gone:
+        _drop_stranded_blanks(lines, gone)
+    return [i for i in range(len(lines)) if i not in gone]
 
 
 def _drop_stranded_blanks(lines: list[str], gone: dict[int, Removal]) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 import enum
 import re
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -18,14 +19,14 @@ import regex
 
 from normkit.errors import ConfigError
 
-from ._boilerplate_prefilter import DIGIT, Prefilter, has_digit, norm, prefilter
+from ._boilerplate_prefilter import DIGIT, Prefilter, ambiguous_repeat, has_digit, norm, prefilter, safe_prefix
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["RULE_SCHEMA", "WHERE", "Rule", "RuleSet", "builtin_rules", "fold", "rules_from_tables"]
+__all__ = ["RULE_SCHEMA", "WHERE", "Budget", "Rule", "RuleSet", "builtin_rules", "fold", "rules_from_tables"]
 
 WHERE = ("any", "edge", "head")
 _BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?P<|\(\?<[A-Za-z]")
@@ -35,6 +36,11 @@ SHORT_LINE_WORDS = 16
 _PROBES = tuple(c * 2000 + "\x00" for c in ("a", "1", " ", "a ", "-", ".", "aA1 ,."))
 #: lines a trusted rule set remembers its answer for: navigation, share bars and credits repeat across a batch.
 MEMO_LINES = 1 << 16
+#: seconds the patterns run under a time limit (untrusted ones, guarded builtin ones) may spend on one document.
+DOC_BUDGET = 1.0
+#: longer lines meet every builtin pattern under the time limit: a quadratic pattern is slow on thousands of
+#: characters. The stage never matches lines over ``max_line_chars`` (400 unless raised), so only then.
+GUARD_CHARS = 400
 
 #: the JSON Schema of one rule table, shared by the stage's ``options_schema`` and the profile docs.
 RULE_SCHEMA: dict[str, Any] = {
@@ -124,24 +130,72 @@ def builtin_rules() -> tuple[Rule, ...]:
     return tuple(rules_from_tables(data["rules"]))
 
 
+class Budget:
+    """Seconds left for one document's patterns that run under a time limit, all its lines together.
+
+    A per-line timeout alone lets a document of 1,200 lines that each run out of time cost a minute; with a
+    budget the lines after it is spent are not matched (kept, and reported like any timed-out line).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+    @classmethod
+    def for_document(cls, rule_sets: Iterable[RuleSet]) -> Budget:
+        """A fresh budget: the smallest of the untrusted sets' (a stage gives them all the same), else the default."""
+        return cls(min((rule_set.budget for rule_set in rule_sets if not rule_set.trusted), default=DOC_BUDGET))
+
+    def allow(self, timeout: float) -> float:
+        """The timeout for one more match: ``timeout``, or what is left. Raises TimeoutError when nothing is."""
+        if self.left <= 0:
+            raise TimeoutError("the document's time for patterns is spent")
+        return min(timeout, self.left)
+
+    def spend(self, seconds: float) -> None:
+        self.left -= seconds
+
+
+def _timed(fullmatch: Any, line: str, timeout: float, budgets: Sequence[Budget]) -> Any:
+    """``fullmatch`` (a :mod:`regex` one) under ``timeout`` and what each budget has left, charged to all of them."""
+    for budget in budgets:
+        timeout = budget.allow(timeout)
+    started = time.perf_counter()
+    try:
+        return fullmatch(line, timeout=timeout)
+    finally:
+        spent = time.perf_counter() - started
+        for budget in budgets:
+            budget.spend(spent)
+
+
 class RuleSet:
     """Rules compiled for one look-up per line: a dict for exact lines, one alternation for every pattern.
 
     Builtin rules are trusted and use :mod:`re`. Rules from the configuration or a plugin use :mod:`regex`
     with a per-line ``timeout``, and are probed at start-up, so a pattern that backtracks catastrophically is
-    a configuration error, or at worst costs one line, never a hung run.
+    a configuration error, or at worst costs one line, never a hung run. A builtin pattern with a repeat that
+    can split a run of one character in several ways (see :func:`ambiguous_repeat`), and every builtin pattern
+    on a line over ``GUARD_CHARS``, runs the untrusted way too. Those timed runs share a :class:`Budget` of
+    ``budget`` seconds per document, when the caller passes one.
 
     A trusted set made ``within`` another trusted set holds some of its rules (the section headings among
     the builtin rules): a line no rule of the larger set touches is skipped without being matched again.
     """
 
     def __init__(
-        self, rules: Sequence[Rule], *, trusted: bool = True, timeout: float = 0.05, within: RuleSet | None = None
+        self,
+        rules: Sequence[Rule],
+        *,
+        trusted: bool = True,
+        timeout: float = 0.05,
+        within: RuleSet | None = None,
+        budget: float = DOC_BUDGET,
     ) -> None:
         # rules that may act anywhere are tried first: a line a position-limited rule also claims ("Image
         # copyright EPA" is a labelled credit and an image copyright) must not escape because it sits mid-body
         self.rules = tuple(sorted(rules, key=lambda rule: rule.where != "any"))
         self.timeout = timeout
+        self.budget = budget
         self.trusted = trusted
         if within is not None and not (trusted and within.trusted and set(self.rules) <= set(within.rules)):
             raise ValueError("a rule set is only within a trusted set holding all of its rules")
@@ -156,9 +210,11 @@ class RuleSet:
         # most rules are for short lines; a sentence of the article only meets the few that are not
         self._long = [r for r in self._patterned if (r.max_words or 1 << 30) > SHORT_LINE_WORDS]
         self._by_group = {f"r{self.rules.index(rule)}": rule for rule in self._patterned}
+        # words are counted up to the most any rule allows: past that, the count changes no verdict
+        self._most_words = max([SHORT_LINE_WORDS, *(rule.max_words or 0 for rule in self._patterned)])
         self._memo: dict[str, Rule | _Untouched | None] = {}
         if trusted:
-            self._gated_short, self._gated_long = _Gated(self._patterned), _Gated(self._long)
+            self._gated_short, self._gated_long = _Gated(self._patterned, timeout), _Gated(self._long, timeout)
         else:
             for rule in self._patterned:
                 self._check(rule, _body(rule))
@@ -191,49 +247,58 @@ class RuleSet:
                         f"(over {self.timeout * 4:g}s on a {len(probe)}-character line); simplify it"
                     ) from None
 
-    def match(self, line: str) -> Rule | None:
+    def match(self, line: str, budget: Budget | None = None) -> Rule | None:
         """The first rule (in order: exact lines, then patterns) that claims the stripped ``line``.
 
-        Raises TimeoutError when an untrusted pattern runs out of time on this line.
+        Raises TimeoutError when an untrusted pattern runs out of time on this line, or, given a ``budget``,
+        when a timed pattern does or the budget is spent. A trusted set without a budget (the layout asking
+        whether a line heads a section) answers None for a line a guarded pattern runs out of time on.
         """
         if not self.rules:  # the configuration's set, most of the time
             return None
         if not self.trusted:  # not remembered: a timeout depends on the machine's load, not on the line
-            return self._match(line)
-        verdict = self._remembered(line)
+            return self._match(line, budget)
+        try:
+            verdict = self._remembered(line, budget)
+        except TimeoutError:
+            if budget is not None:
+                raise
+            return None
         return None if verdict is UNTOUCHED else verdict
 
-    def _remembered(self, line: str) -> Rule | _Untouched | None:
+    def _remembered(self, line: str, budget: Budget | None = None) -> Rule | _Untouched | None:
         """The trusted verdict on ``line``, worked out once per distinct line (up to ``MEMO_LINES`` of them)."""
         memo = self._memo
         if line in memo:
             return memo[line]
-        if self.within is not None and self.within._remembered(line) is UNTOUCHED:
+        if self.within is not None and self.within._remembered(line, budget) is UNTOUCHED:
             verdict: Rule | _Untouched | None = UNTOUCHED  # none of the larger set's rules, so none of these
         else:
-            verdict = self._verdict(line)
+            verdict = self._verdict(line, budget)  # a timeout raises: nothing remembered
         if len(memo) >= MEMO_LINES:
             memo.clear()
         memo[line] = verdict
         return verdict
 
-    def _match(self, line: str) -> Rule | None:
-        verdict = self._verdict(line)
+    def _match(self, line: str, budget: Budget | None = None) -> Rule | None:
+        verdict = self._verdict(line, budget)
         return None if verdict is UNTOUCHED else verdict
 
-    def _verdict(self, line: str) -> Rule | _Untouched | None:
+    def _verdict(self, line: str, budget: Budget | None = None) -> Rule | _Untouched | None:
         """The rule claiming ``line``; None when the first rule matching it allows fewer words; else UNTOUCHED."""
         if len(line.split(None, self._exact_words)) <= self._exact_words:
             rule = self.exact.get(fold(line))
             if rule is not None:
                 return rule
-        words = len(line.split())  # tabs and NBSP separate words too: a line of them is no short line
+        # any whitespace separates words (tabs, NBSP): a line of them is no short line
+        words = len(line.split(None, self._most_words))
         short = words <= SHORT_LINE_WORDS
         if self.trusted:
-            rule = (self._gated_short if short else self._gated_long).first(line)
+            rule = (self._gated_short if short else self._gated_long).first(line, budget)
         else:
             pattern = self._pattern if short else self._long_pattern
-            found = pattern.fullmatch(line, timeout=self.timeout) if pattern is not None else None
+            budgets = (budget,) if budget is not None else ()
+            found = _timed(pattern.fullmatch, line, self.timeout, budgets) if pattern is not None else None
             rule = self._by_group[found.lastgroup] if found else None
         if rule is None:
             return UNTOUCHED
@@ -255,8 +320,9 @@ def _body(rule: Rule) -> str:
 
 #: (length, last character) shapes a gated set remembers its candidate rules for; lines have few.
 MAX_SHAPES = 1 << 14
-#: one gated rule as :meth:`_Gated.first` tries it: position, rule, groups (strings, whether a digit counts), regex.
-_Candidate = tuple[int, Rule, tuple[tuple[tuple[str, ...], bool], ...], Any]
+#: one gated rule as :meth:`_Gated.first` tries it: position, rule, groups (strings, whether a digit counts), regex,
+#: and whether that is a :class:`_Guard` (which takes the budget too).
+_Candidate = tuple[int, Rule, tuple[tuple[tuple[str, ...], bool], ...], Any, bool]
 #: per set of candidates: the candidates, the strings (and whether a digit) screening them, those without groups.
 _Shape = tuple[tuple[_Candidate, ...], "_Needles", bool, tuple[_Candidate, ...]]
 
@@ -273,16 +339,25 @@ class _Gated:
     set, and the rest once per distinct set (:meth:`_screen`): one string set, the union of each candidate's
     strongest group, that a line must touch before any of them can match; most sentences touch none, and
     skip the rules without a Python loop over them.
+
+    Time is bounded two ways. A rule with an ambiguous repeat is gated, whatever its prefilter, and its
+    pattern runs under a :class:`_Guard`; a line over ``GUARD_CHARS`` meets every rule that way (:meth:`_long`).
     """
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], timeout: float = 0.05) -> None:
         self.gated: list[tuple[int, Rule, Prefilter, Any]] = []
         self.open: dict[str, tuple[int, Rule]] = {}
         self._open_gates: list[tuple[int, Rule, Prefilter]] = []
+        self._ordered: list[tuple[int, Rule, Prefilter, _Guard]] = []
+        self.timeout = timeout
         for position, rule in enumerate(rules):
             gate = prefilter(rule.pattern or "", ignorecase=not rule.case)
+            guard = _Guard(rule, timeout)
+            self._ordered.append((position, rule, gate, guard))
+            if ambiguous_repeat(rule.pattern or "", ignorecase=not rule.case) is not None:
+                self.gated.append((position, rule, gate, guard))
             # open: cheap enough to run as it is, or nothing to screen it by (``first`` serves open rules only)
-            if not gate.scans or dataclasses.replace(gate, first=None) == Prefilter(scans=True):
+            elif not gate.scans or dataclasses.replace(gate, first=None) == Prefilter(scans=True):
                 self.open[f"r{position}"] = (position, rule)
                 self._open_gates.append((position, rule, gate))
             else:
@@ -298,7 +373,9 @@ class _Gated:
         """Every open rule in one alternation: what the per-first-character ones must agree with (tests)."""
         return _alternation(self._open_gates)
 
-    def first(self, line: str) -> Rule | None:
+    def first(self, line: str, budget: Budget | None = None) -> Rule | None:
+        if len(line) > GUARD_CHARS:
+            return self._long(line, budget)
         opener = self._openers.get(line[:1]) or self._opener(line[:1])
         found = opener(line)
         until, rule = self.open[found.lastgroup] if found and found.lastgroup else (self.end, None)
@@ -309,16 +386,28 @@ class _Gated:
         normed = norm(line)
         if not needed.found_in(normed) and not (digit and has_digit(line)):
             candidates = unscreened  # the others all miss their strongest group
-        for position, gated, groups, fullmatch in candidates:
+        for position, gated, groups, fullmatch, guarded in candidates:
             if position >= until:
                 break
             for strings, or_digit in groups:
                 if not any(map(normed.__contains__, strings)) and not (or_digit and has_digit(line)):
                     break
             else:
-                if fullmatch(line):
+                if fullmatch(line, budget) if guarded else fullmatch(line):
                     return gated
         return rule
+
+    def _long(self, line: str, budget: Budget | None) -> Rule | None:
+        """The first rule claiming a line over ``GUARD_CHARS``: each admitted one under its guard, in order.
+
+        The guards of one line share one timeout, so a line costs at most that, however many rules it meets.
+        """
+        normed, first = norm(line), line[:1]
+        budgets = [Budget(self.timeout), *([] if budget is None else [budget])]
+        for _, rule, gate, guard in self._ordered:
+            if gate.fits_first(first) and gate.admits(line, normed) and guard.run(line, budgets):
+                return rule
+        return None
 
     def _opener(self, first: str) -> Any:
         """The alternation of the open rules a line starting with ``first`` can match, built once per character.
@@ -350,9 +439,10 @@ class _Gated:
         """The candidates in the bit set ``fitting``, and the strings one of which a line needs to meet any.
 
         A line holding none of the needed strings (nor a digit, when ``digit``) misses the strongest group of
-        every candidate that has groups, leaving only the ``unscreened`` ones, which have none. Strings holding
-        a shorter needed string are dropped: the shorter one occurs whenever they do, so the test keeps its
-        answer and gets cheaper.
+        every candidate that has groups, leaving only the ``unscreened`` ones: those with none, and the guarded
+        ones (open rules until found ambiguous: their words, "by" or "di", are in most lines and would open
+        the screen; their guard tests a prefix first). Strings holding a shorter needed string are dropped: the
+        shorter one occurs whenever they do, so the test keeps its answer and gets cheaper.
         """
         candidates: list[_Candidate] = []
         unscreened: list[_Candidate] = []
@@ -360,16 +450,24 @@ class _Gated:
         for index, (position, rule, gate, fullmatch) in enumerate(self.gated):
             if not fitting >> index & 1:
                 continue
-            groups = tuple((tuple(s for s in group if s != DIGIT), DIGIT in group) for group in gate.groups)
-            candidates.append((position, rule, groups, fullmatch))
+            candidates.append(_candidate(position, rule, gate, fullmatch))
             strongest = gate.strongest()
-            if strongest is None:
+            if strongest is None or candidates[-1][4]:
                 unscreened.append(candidates[-1])
             else:
                 needed.update(strongest)
         entry = (tuple(candidates), _Needles(_minimal(needed - {DIGIT})), DIGIT in needed, tuple(unscreened))
         self._screens[fitting] = entry
         return entry
+
+
+def _candidate(position: int, rule: Rule, gate: Prefilter, fullmatch: Any) -> _Candidate:
+    """A gated rule as :meth:`_Gated.first` tries it; a guard's groups are left out: its prefix, run by re in
+    C, says more and costs less than the group tests in Python."""
+    if isinstance(fullmatch, _Guard):
+        return (position, rule, (), fullmatch, True)
+    groups = tuple((tuple(s for s in group if s != DIGIT), DIGIT in group) for group in gate.groups)
+    return (position, rule, groups, fullmatch, False)
 
 
 class _Needles:
@@ -395,8 +493,44 @@ class _Needles:
         return False
 
 
+class _Guard:
+    """One builtin pattern run by :mod:`regex` under a timeout: the untrusted way, for a trusted rule.
+
+    For a pattern that may backtrack badly (until it is rewritten) and for very long lines. Compiled the
+    first time it runs: most guards never do. :mod:`regex` reads ``\\w`` and case a little more widely than
+    :mod:`re` (combining marks, a few case pairs), so a guarded rule may differ on such lines.
+    """
+
+    def __init__(self, rule: Rule, timeout: float) -> None:
+        self.rule = rule
+        self.timeout = timeout
+
+    @cached_property
+    def _fullmatch(self) -> Any:
+        return regex.compile(_body(self.rule)).fullmatch
+
+    @cached_property
+    def _prefix(self) -> Any:
+        return safe_prefix(self.rule.pattern or "", ignorecase=not self.rule.case) or _any_line
+
+    def __call__(self, line: str, budget: Budget | None = None) -> bool:
+        """Whether the pattern fullmatches ``line``; TimeoutError when it or the ``budget`` runs out of time.
+
+        Most lines fail the pattern's safe prefix, run by re: a guarded rule tried on every short line
+        ("by" is in most of them) costs little more than it did in the open alternation.
+        """
+        return self._prefix(line) is not None and self.run(line, () if budget is None else (budget,))
+
+    def run(self, line: str, budgets: Sequence[Budget]) -> bool:
+        return _timed(self._fullmatch, line, self.timeout, budgets) is not None
+
+
 def _no_match(line: str) -> None:
     return None
+
+
+def _any_line(line: str) -> str:
+    return line
 
 
 def _alternation(rules: Sequence[tuple[int, Rule, Prefilter]]) -> Any:

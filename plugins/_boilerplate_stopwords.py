@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 
-__all__ = ["detect_language", "stopwords"]
+__all__ = ["VOTING_TOKENS", "detect_language", "stopwords"]
 
 #: the most frequent words of each language that vote on a document's language.
 PROBE_WORDS = 60
@@ -59,9 +60,9 @@ def detect_language(tokens: Iterable[str]) -> str | None:
     """The language whose frequent words the (case-folded) ``tokens`` hold most, or None when too few do."""
     probes = _probes()
     votes: dict[str, int] = {}
-    for token in itertools.islice(tokens, VOTING_TOKENS):
+    for token, count in Counter(itertools.islice(tokens, VOTING_TOKENS)).items():  # Counter counts in C
         for language in probes.get(token, ()):
-            votes[language] = votes.get(language, 0) + 1
+            votes[language] = votes.get(language, 0) + count
     if not votes:
         return None
     language, best = max(votes.items(), key=lambda item: (item[1], item[0]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,12 +17,12 @@ from typing import Any
 from normkit import Context, Document, Flag, Profile, Register, Stage, hookimpl
 from normkit.errors import RejectDocument
 
-from ._boilerplate_layout import Layout, ends_sentence, has_words, is_credit_name, word_test
+from ._boilerplate_layout import Layout, has_words, is_credit_name, word_test
 from ._boilerplate_learn import LEARNED_FILE, LearnedLine, LineCounter, line_hash, load_learned, merge, select
 from ._boilerplate_learn import save_learned as write_learned
 from ._boilerplate_lines import LineFacts, LineModel, feature_rows, line_facts, load_model
-from ._boilerplate_removal import Removal, remove_lines
-from ._boilerplate_rules import RULE_SCHEMA, Rule, RuleSet, builtin_rules, rules_from_tables
+from ._boilerplate_removal import Removal, remove_lines, surviving
+from ._boilerplate_rules import RULE_SCHEMA, Budget, Rule, RuleSet, builtin_rules, rules_from_tables
 
 __all__ = ["BoilerplateStage"]
 
@@ -44,10 +44,11 @@ SCALAR_DEFAULTS: dict[str, Any] = {
     "max_removed_share": 0.5,
     "on_empty": "flag",
     "regex_timeout": 0.05,
+    "regex_budget": 1.0,
     "learn": True,
     "learn_min_documents": 5,
     "learn_min_share": 0.2,
-    "learn_max_line_chars": 200,
+    "learn_max_line_chars": 1000,
     "comments": "drop",
     "model": True,
 }
@@ -69,6 +70,7 @@ def _options_schema() -> dict[str, Any]:
             "max_removed_share": {**number, "maximum": 1, "description": "Flag a document losing more text."},
             "on_empty": {"enum": ["flag", "reject"], "description": "What to do when only boilerplate was left."},
             "regex_timeout": {**number, "description": "Seconds a user pattern may spend on one line."},
+            "regex_budget": {**number, "description": "Seconds timed patterns may spend on a document, all lines."},
             "learn": {"type": "boolean", "description": "Learn lines that repeat across a source's documents."},
             "learn_min_documents": {**count, "description": "Documents a line must appear in to be learned."},
             "learn_min_share": {**number, "maximum": 1, "description": "Share of the source's documents, too."},
@@ -92,8 +94,12 @@ class BoilerplateStage(Stage):
         super().__init__(options, context)
         self.settings = {**SCALAR_DEFAULTS, **self.options}
         self.timeout = float(self.settings["regex_timeout"])
+        self.budget = float(self.settings["regex_budget"])
         self.config_rules = RuleSet(
-            rules_from_tables(self.options.get("rules", ()), prefix="config:"), trusted=False, timeout=self.timeout
+            rules_from_tables(self.options.get("rules", ()), prefix="config:"),
+            trusted=False,
+            timeout=self.timeout,
+            budget=self.budget,
         )
         self.builtin = self._builtin(frozenset(self.options.get("disable", ())))
         self.counter = LineCounter(int(self.settings["learn_max_line_chars"]))
@@ -123,7 +129,7 @@ class BoilerplateStage(Stage):
         if profile.name not in self._profiles:
             tables = profile.options.get(self.name, {}).get("rules", ())
             rules = rules_from_tables(tables, prefix=f"{profile.name}:", plugin=profile.plugin)
-            self._profiles[profile.name] = RuleSet(rules, trusted=False, timeout=self.timeout)
+            self._profiles[profile.name] = RuleSet(rules, trusted=False, timeout=self.timeout, budget=self.budget)
         return self._profiles[profile.name]
 
     def _rule_sets(self, doc: Document, options: Mapping[str, Any]) -> tuple[list[RuleSet], RuleSet]:
@@ -156,30 +162,31 @@ class BoilerplateStage(Stage):
         Neighbours decide some lines (a short line between two removed widgets), so the cleaned text may show
         a line in a new light; a few passes settle it, each on the text the previous one left.
         """
-        removals, timeouts = self._removals(doc, lines, options)
+        facts = line_facts(lines)
+        budget = Budget(self.budget)  # one for the document, whatever the passes
+        removals, timeouts = self._removals(doc, lines, options, facts, budget)
         for _ in range(MAX_PASSES - 1):
             if not removals:
                 break
-            kept, edits = remove_lines(self.name, lines, removals)
-            gone = {edit.line - 1 for edit in edits}
-            survivors = [i for i in range(len(lines)) if i not in gone]
-            more, _ = self._removals(doc, kept, options)
+            survivors = surviving(lines, removals)
+            kept = [lines[i] for i in survivors]
+            more, _ = self._removals(doc, kept, options, facts.subset(survivors), budget)
             if not more:
                 break
             removals.update({survivors[i]: why for i, why in more.items()})
         return removals, timeouts
 
     def _removals(
-        self, doc: Document, lines: list[str], options: Mapping[str, Any]
+        self, doc: Document, lines: list[str], options: Mapping[str, Any], facts: LineFacts, budget: Budget
     ) -> tuple[dict[int, Removal], list[int]]:
+        """What goes of ``lines`` (whose facts are ``facts``) and why, and the lines a pattern timed out on."""
         rule_sets, sections = self._rule_sets(doc, options)
         learned = self.learned_lines.get(doc.source or "", {})
         limit = int(options["max_line_chars"])
-        texts = [line.strip() for line in lines]
-        matches, timeouts = _matches(texts, rule_sets, learned, limit, self.learned_words.get(doc.source or ""))
+        texts = facts.texts
+        matches, timeouts = _matches(texts, rule_sets, learned, limit, self.learned_words.get(doc.source or ""), budget)
         min_words = int(options["body_min_words"])
-        # facts about each line, worked out once: whether it ends like a sentence, then (only then) its words
-        ends = [ends_sentence(text) for text in texts]
+        ends = facts.ends
         counted = word_test(doc.text)
         sentence = [end and counted(line.rstrip(), min_words) for end, line in zip(ends, lines, strict=True)]
         claimed = [m is not None for m in matches]
@@ -187,7 +194,6 @@ class BoilerplateStage(Stage):
         # the article's span is where its sentences are; running text (function words) anywhere is protected:
         # position alone never removes it
         paragraph = [p and not c for p, c in zip(sentence, claimed, strict=True)]
-        facts = line_facts(lines)
         prose = [a or b for a, b in zip(sentence, facts.prose, strict=True)]
         layout = Layout(lines, texts, ends, paragraph, claimed, classes)
         removals = _line_removals(layout, matches, learned)
@@ -202,7 +208,8 @@ class BoilerplateStage(Stage):
             _cut_trailing_section(layout, sections, removals, facts.prose, comments, limit)
         if options["model"]:
             _model_removals(facts, removals, load_model())
-        _protect_running_text(facts, removals, self._strong_rules)
+        _protect_running_text(facts, removals, self._strong_rules, lambda i: _learned_removal(texts[i], learned))
+        _doubled_paragraphs(texts, removals)
         return removals, timeouts
 
     def _check_loss(self, result: Document, before: str, options: Mapping[str, Any]) -> None:
@@ -261,11 +268,15 @@ def _matches(
     learned: Mapping[int, LearnedLine],
     limit: int,
     learned_words: int | None = None,
+    budget: Budget | None = None,
 ) -> tuple[list[Rule | None], list[int]]:
     """The rule claiming each stripped line (None: none does), and the 1-based lines a user pattern timed out on.
 
     ``learned_words``: the most words a line hashing like a ``learned`` one can have (None: unknown).
+    ``budget``: the time timed patterns have left for the document (None: a fresh one, ``regex_budget``); once
+    it is spent, each line left that needs one is kept and reported, at no cost.
     """
+    budget = Budget.for_document(rule_sets) if budget is None else budget
     rule_sets = [rule_set for rule_set in rule_sets if rule_set.rules]  # most of the time, only the builtin set
     matches: list[Rule | None] = []
     timeouts: list[int] = []
@@ -273,7 +284,7 @@ def _matches(
         rule = None
         if text and len(text) <= limit:
             try:
-                rule = _first_match(rule_sets, text)
+                rule = _first_match(rule_sets, text, budget)
             except TimeoutError:
                 timeouts.append(number)
             if rule is None and learned and _may_be_learned(text, learned_words) and line_hash(text) in learned:
@@ -287,9 +298,9 @@ def _may_be_learned(text: str, most_words: int | None) -> bool:
     return most_words is None or len(text.split(None, most_words)) <= most_words
 
 
-def _first_match(rule_sets: list[RuleSet], line: str) -> Rule | None:
+def _first_match(rule_sets: list[RuleSet], line: str, budget: Budget | None = None) -> Rule | None:
     for rule_set in rule_sets:
-        rule = rule_set.match(line)
+        rule = rule_set.match(line, budget)
         if rule is not None:
             return rule
     return None
@@ -300,15 +311,12 @@ def _line_removals(
 ) -> dict[int, Removal]:
     """Each matched line whose rule may act where the line sits."""
     first, last = layout.first, layout.last
-    removals = {}
+    removals: dict[int, Removal] = {}
     for i, rule in enumerate(matches):
         if rule is None or not layout.allows(rule.where, i, first, last):
             continue
-        detail = None
-        if rule is LEARNED:
-            seen = learned[line_hash(layout.texts[i])]
-            detail = f"in {seen.documents} documents of this source ({seen.share:.0%})"
-        removals[i] = Removal(rule.id, rule.plugin, detail, inside=rule.cls == "caption")
+        batch = _learned_removal(layout.texts[i], learned) if rule is LEARNED else None
+        removals[i] = batch or Removal(rule.id, rule.plugin, inside=rule.cls == "caption")
     return removals
 
 
@@ -484,7 +492,32 @@ def _model_removals(facts: LineFacts, removals: dict[int, Removal], model: LineM
             removals[i] = Removal("line-model", detail=f"not running text, P(boilerplate) = {probability:.2f}")
 
 
-def _protect_running_text(facts: LineFacts, removals: dict[int, Removal], strong: frozenset[str]) -> None:
+def _doubled_paragraphs(texts: Sequence[str], removals: dict[int, Removal]) -> None:
+    """A paragraph repeated verbatim right after itself, once the lines between them are gone (scrapers double
+    blocks, and a share bar between two copies hides the doubling until it goes): the copy goes."""
+    previous: str | None = None
+    for i, text in enumerate(texts):
+        if not text or i in removals:
+            continue
+        if text == previous and (len(text.split()) >= 3 or len(text) >= 20):
+            removals[i] = Removal("repeated-paragraph", detail="the same paragraph as the one before it")
+        previous = text
+
+
+def _learned_removal(text: str, learned: Mapping[int, LearnedLine]) -> Removal | None:
+    """The removal of a line learned from the batch (strong evidence), or None."""
+    seen = learned.get(line_hash(text)) if learned and text else None
+    if seen is None:
+        return None
+    return Removal(LEARNED.id, detail=f"in {seen.documents} documents of this source ({seen.share:.0%})")
+
+
+def _protect_running_text(
+    facts: LineFacts,
+    removals: dict[int, Removal],
+    strong: frozenset[str],
+    learned: Callable[[int], Removal | None],
+) -> None:
     """Running text leaves only on strong evidence: a rule for the whole line, the batch, or a comment thread.
 
     Keyword rules ("newsletter", "comments", a date) and position (a block, a zone) are weak evidence: a
@@ -494,7 +527,11 @@ def _protect_running_text(facts: LineFacts, removals: dict[int, Removal], strong
     for i in [i for i in removals if facts.prose[i] or i in protected]:
         why = removals[i]
         if not (why.thread or why.rule in strong or ":" in why.rule):
-            del removals[i]
+            batch = learned(i)  # a keyword rule claimed it first, but the batch has seen it on many pages
+            if batch is None:
+                del removals[i]
+            else:
+                removals[i] = batch
 
 
 def _label_lists(texts: Sequence[str]) -> Iterator[int]:

@@ -75,7 +75,6 @@ class HeadlineStage(Stage):
             "max_site_words": {"type": "integer", "minimum": 0, "description": "Words of a site name after a title."},
             "max_title_words": {"type": "integer", "minimum": 1, "description": "A longer first line is not a title."},
             "title_from_first_line": {"type": "boolean", "description": "Take the first line as the title."},
-            "doubled_paragraphs": {"type": "boolean", "description": "Remove a paragraph repeated right after itself."},
         },
     }
 
@@ -87,8 +86,6 @@ class HeadlineStage(Stage):
         title = self._title_line(lines, removals, options) if doc.title is None else doc.title.strip()
         if title:
             self._repeats(lines, title, removals, options)
-        if options.get("doubled_paragraphs", True):
-            _doubled(lines, removals)
         if not removals and title == (doc.title or ""):
             return doc
         kept, edits = remove_lines(self.name, lines, removals)
@@ -155,18 +152,6 @@ def _repeated_below(below: list[str], line: str, window: int, site_words: int) -
 def _is_sentence(line: str) -> bool:
     text = line.strip()
     return len(text.split()) >= 8 and text[-1] in '.!?…"”’'
-
-
-def _doubled(lines: list[str], removals: dict[int, Removal]) -> None:
-    """A paragraph repeated verbatim right after itself (scrapers double blocks): the copy goes."""
-    previous: str | None = None
-    for i, line in enumerate(lines):
-        text = line.strip()
-        if not text or i in removals:
-            continue
-        if text == previous and (len(text.split()) >= 3 or len(text) >= 20):
-            removals[i] = Removal("repeated-paragraph", detail="the same paragraph as the one before it")
-        previous = text
 
 
 @hookimpl

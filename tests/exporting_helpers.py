@@ -59,3 +59,16 @@ def validate(*args: str) -> tuple[int, str, str]:
     """``normkit validate ARGS``: exit code, stdout, stderr."""
     result = CliRunner().invoke(cli, ["validate", *args], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+def load_and_export(tmp_path: Path, fmt: str, name: str, content: bytes, **options: Any) -> list[dict[str, Any]]:
+    """``content`` as the file ``name``, loaded as ``normkit run`` would, through headline, as ``fmt`` records."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    config = {"pipeline": ["decode", "whitespace", "headline"], "output": {"format": fmt, "options": options}}
+    pipeline = Pipeline(Config.from_mapping(config), pm=get_plugin_manager(load_entrypoints=False))
+    with path.open("rb") as stream:
+        docs = list(pipeline.loader_for(str(path)).load(stream, str(path)))
+    records = [pipeline.export(pipeline.process(doc)) for doc in docs]  # type: ignore[arg-type]
+    assert all(isinstance(r, dict) for r in records), records
+    return records  # type: ignore[return-value]

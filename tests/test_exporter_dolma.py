@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 import pytest
-from exporting_helpers import DOCS, export, pipeline_for, validate
+from exporting_helpers import DOCS, export, load_and_export, pipeline_for, validate
 from normkit_plugins.stage_headline import TITLE_LINE
 
-from normkit import Config, ConfigError, Pipeline, get_plugin_manager
+from normkit import ConfigError
 from normkit.exporting import TITLE_LINE_RULE
 
 ADDED = "2024-02-01T00:00:00.000Z"
@@ -53,16 +53,7 @@ STORY = "Two keepers moved back into the lighthouse this spring, after ten years
 
 
 def cleaned(tmp_path: Path, name: str, content: bytes, **options: Any) -> list[dict[str, Any]]:
-    """``content`` as the file ``name``, loaded as ``normkit run`` would, through headline, as dolma records."""
-    path = tmp_path / name
-    path.write_bytes(content)
-    config = {"pipeline": ["decode", "whitespace", "headline"], "output": {"format": "dolma", "options": options}}
-    pipeline = Pipeline(Config.from_mapping(config), pm=get_plugin_manager(load_entrypoints=False))
-    with path.open("rb") as stream:
-        docs = list(pipeline.loader_for(str(path)).load(stream, str(path)))
-    records = [pipeline.export(pipeline.process(doc)) for doc in docs]  # type: ignore[arg-type]
-    assert all(isinstance(r, dict) for r in records), records
-    return records  # type: ignore[return-value]
+    return load_and_export(tmp_path, "dolma", name, content, **options)
 
 
 def test_records_without_title_keep_their_text(tmp_path: Path) -> None:

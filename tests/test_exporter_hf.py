@@ -7,9 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from exporting_helpers import DOCS, export, validate
-
-from normkit import Config, Pipeline, get_plugin_manager
+from exporting_helpers import DOCS, export, load_and_export, validate
 
 
 def test_round_trip_keeps_text_id_and_metadata(tmp_path: Path) -> None:
@@ -42,16 +40,7 @@ STORY = "The bakery on the green took first prize for its rye loaf, baked to a r
 
 
 def cleaned(tmp_path: Path, name: str, content: bytes, **options: Any) -> list[dict[str, Any]]:
-    """``content`` as the file ``name``, loaded as ``normkit run`` would, through headline, as hf records."""
-    path = tmp_path / name
-    path.write_bytes(content)
-    config = {"pipeline": ["decode", "whitespace", "headline"], "output": {"format": "hf", "options": options}}
-    pipeline = Pipeline(Config.from_mapping(config), pm=get_plugin_manager(load_entrypoints=False))
-    with path.open("rb") as stream:
-        docs = list(pipeline.loader_for(str(path)).load(stream, str(path)))
-    records = [pipeline.export(pipeline.process(doc)) for doc in docs]  # type: ignore[arg-type]
-    assert all(isinstance(r, dict) for r in records), records
-    return records  # type: ignore[return-value]
+    return load_and_export(tmp_path, "hf", name, content, **options)
 
 
 def test_records_without_title_keep_their_text(tmp_path: Path) -> None:

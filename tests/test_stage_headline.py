@@ -91,17 +91,6 @@ def test_title_quoted_after_the_article_started_is_kept() -> None:
     assert headline(text, title=TITLE).text == text
 
 
-def test_paragraph_doubled_by_the_scraper_is_removed_once() -> None:
-    doc = headline(f"{BODY}\n\n{BODY}\n\nThe end of the story, told in a sentence.", title="x")
-    assert doc.text.count(BODY) == 1
-    assert [e.rule for e in doc.edits if e.before] == ["repeated-paragraph"]
-
-
-def test_short_repeated_lines_are_not_paragraphs() -> None:
-    text = "Yes\nYes\n\nA table of answers, where the same short value repeats."
-    assert headline(text, title="x").text == text
-
-
 def test_empty_document_is_left_alone() -> None:
     doc = headline("")
     assert doc.text == "" and doc.edits == []
