@@ -1,19 +1,20 @@
-"""Where a line sits in a scraped page: body paragraphs, the head and tail around them, trailing link blocks.
+"""Where a line sits in a scraped page: body paragraphs, and the head and tail around them.
 
 Junk gathers before the first and after the last paragraph of an article, so a rule may be limited to those
-edges, and a "Most read" heading with no article paragraph after it starts a block that goes as a whole.
+edges; a page header (byline, date, share bar) or footer (share bar, comment form) near them moves them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-__all__ = ["Layout", "ends_sentence", "has_words", "is_credit_name", "word_test", "words"]
+__all__ = ["Layout", "ends_sentence", "is_credit_name"]
 
-#: characters that end a sentence (Latin, CJK, closing quotes and brackets after a full stop).
-TERMINAL = frozenset('.!?…"”’»)。！？」')
+#: characters that end a sentence (Latin, CJK, Devanagari, Arabic, Urdu, Ethiopic; closing quotes and brackets
+#: after a full stop).
+TERMINAL = frozenset('.!?…"”’»)。！？」।॥؟۔።')
 #: closing quotes and brackets, which end a sentence only after its own punctuation.
 CLOSERS = '"”’»)」'
 
@@ -31,46 +32,6 @@ HEADER_ANCHORS = frozenset({"byline", "share"})
 #: the classes of page-footer lines; a footer offers to share the page or to comment on it.
 FOOTER_CLASSES = frozenset({"share", "comments", "newsletter"})
 FOOTER_ANCHORS = frozenset({"share", "comments"})
-
-
-#: UTF-16 high bytes other than those of the characters :func:`_cjk` counts (U+3000-9FFF, U+AC00-D7AF).
-_NOT_CJK_HIGH_BYTES = bytes(b for b in range(256) if not (0x30 <= b <= 0x9F or 0xAC <= b <= 0xD7))
-
-
-def _cjk(line: str) -> bool:
-    """Scripts written without spaces, where words cannot be counted by splitting."""
-    sample = line[:40]
-    if not sample or max(sample) < "\u3000":  # max() runs in C: most lines have no CJK character at all
-        return False
-    return sum(1 for ch in sample if "\u3000" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af") * 3 > len(sample)
-
-
-def words(line: str) -> int:
-    """Word count, with CJK text counted as about two characters a word."""
-    return len(line) // 2 if _cjk(line) else len(line.split())
-
-
-def has_words(line: str, count: int) -> bool:
-    """``words(line) >= count``, splitting no more of the line than it takes to know."""
-    if _cjk(line):
-        return len(line) // 2 >= count
-    return _has_spaced_words(line, count)
-
-
-def word_test(text: str) -> Callable[[str, int], bool]:
-    """:func:`has_words` for the lines of ``text``, cheaper when no line of it can be CJK.
-
-    A CJK character's UTF-16 high byte is one of a few, so the high bytes of the text with the others deleted
-    say "no CJK here" in a few C passes (a regex class reads a character at a time, 4x slower). Characters
-    that share a high byte with CJK ones only send the text to the exact per-line :func:`has_words`.
-    """
-    if text.isascii() or not text.encode("utf-16-le", "surrogatepass")[1::2].translate(None, _NOT_CJK_HIGH_BYTES):
-        return _has_spaced_words
-    return has_words
-
-
-def _has_spaced_words(line: str, count: int) -> bool:
-    return count <= 0 or len(line.split(None, count - 1)) >= count
 
 
 def ends_sentence(line: str) -> bool:

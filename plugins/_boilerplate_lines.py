@@ -13,7 +13,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -26,7 +26,10 @@ __all__ = ["FEATURES", "LineFacts", "LineModel", "line_facts", "load_model"]
 
 #: characters that separate the items of a menu or a link list written on one line.
 _SEPARATORS = ("|", "»", "›", "·", "•", " / ", " - ", "::")
-#: a line of running text: this many words (or CJK characters / 2) ...
+#: characters of the scripts written without spaces (:func:`_unspaced`) counted as one word.
+CHARS_PER_WORD = 2
+_UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]")
+#: a line of running text: this many words (or characters of scripts without spaces / 2) ...
 PROSE_WORDS = 10
 #: ... and this share of function words, where the language's are known.
 PROSE_STOP = 0.2
@@ -35,7 +38,7 @@ PROSE_STOP = 0.2
 LONG_UNENDED = 20
 PROSE_STOP_UNENDED = 0.3
 #: a sentence's end inside a line: its punctuation (and closing quotes), a space, more text.
-_INNER_END = re.compile(r"[.!?…][\"”’»)]*\s+\S")
+_INNER_END = re.compile(r"(?:[.!?…।॥؟۔።][\"”’»)]*\s+|[。！？][」』”]*)\S")
 #: a line with this share of capitalised words is a headline, whatever its length.
 HEADLINE_CAPS = 0.7
 #: a short line's share of function words before anyone asked for it (see :meth:`LineFacts.share`).
@@ -44,10 +47,10 @@ UNASKED = -1.0
 UNKNOWN_STOP = 0.3
 
 
-def _cjk_chars(text: str) -> int:
-    if not text or max(text) < "\u3000":
-        return 0
-    return sum(1 for ch in text if "\u3000" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af")
+def _unspaced(text: str) -> int:
+    """Characters of scripts written without spaces between words: CJK (with its full-width punctuation),
+    Hangul, Thai, Lao, Khmer and Myanmar."""
+    return len(_UNSPACED.findall(text))
 
 
 @dataclass(frozen=True)
@@ -88,21 +91,20 @@ class LineFacts:
 
 
 def _words(text: str, count: int) -> int:
-    """Words (``count`` split by spaces), with text in scripts written without spaces counted as two
-    characters a word."""
-    if not text or max(text[:40]) < "\u3000":  # max() runs in C: most lines have no CJK character at all
+    """Words (``count`` split by spaces), with text in scripts written without spaces counted as a word per
+    :data:`CHARS_PER_WORD` characters, so that a paragraph there is never "short"."""
+    if not text or max(text[:40]) < "\u0e00":  # max() runs in C: most lines have no such character at all
         return count
-    cjk = _cjk_chars(text)
-    return max(count, cjk // 2) if cjk * 3 > len(text) else count
+    unspaced = _unspaced(text)
+    return max(count, unspaced // CHARS_PER_WORD) if unspaced * 3 > len(text) else count
 
 
 def line_facts(lines: Sequence[str]) -> LineFacts:
     """The facts of every line of a document; its language is voted on by the words of its longer lines
     (so the vote does not change when short furniture lines go)."""
     texts = [line.strip() for line in lines]
-    words = [_words(text, len(text.split())) for text in texts]
-    # only lines that may be running text are folded now; a short line's share is counted when it is asked for
-    folded = [text.casefold().split() if count >= PROSE_WORDS else [] for text, count in zip(texts, words, strict=True)]
+    folded = [text.casefold().split() for text in texts]
+    words = [_words(text, len(tokens)) for text, tokens in zip(texts, folded, strict=True)]
     voters = _voters(folded, words)
     language = detect_language(itertools.chain.from_iterable(folded[i] for i in voters))
     stops = stopwords(language)
@@ -110,6 +112,8 @@ def line_facts(lines: Sequence[str]) -> LineFacts:
         _share(tokens, count, stops) if count >= PROSE_WORDS else UNASKED
         for tokens, count in zip(folded, words, strict=True)
     ]
+    for i in _foreign(folded, words, stop, language):  # a paragraph in another language than the page's
+        stop[i] = _share(folded[i], words[i], stopwords(detect_language(folded[i])))
     ends = [ends_sentence(text) if count else False for text, count in zip(texts, words, strict=True)]
     prose = [_running(*facts) for facts in zip(texts, words, stop, ends, strict=True)]
     return LineFacts(texts, words, stop, ends, prose, language, voters)
@@ -126,6 +130,18 @@ def _voters(folded: Sequence[list[str]], words: Sequence[int]) -> tuple[int, ...
             voters.append(i)
             tokens += len(folded[i])
     return tuple(voters)
+
+
+def _foreign(
+    folded: Sequence[list[str]], words: Sequence[int], stop: Sequence[float], language: str | None
+) -> Iterator[int]:
+    """Long lines with few of the page's function words that another language claims: a Russian article
+    under an English cookie banner, a quotation in the original. They are judged by their own language."""
+    for i, (tokens, count, share) in enumerate(zip(folded, words, stop, strict=True)):
+        if count >= PROSE_WORDS and 0 <= share < PROSE_STOP:
+            own = detect_language(tokens)
+            if own is not None and own != language:
+                yield i
 
 
 def _share(tokens: list[str], count: int, stops: frozenset[str]) -> float:

@@ -269,8 +269,9 @@ class RuleSet:
     def _remembered(self, line: str, budget: Budget | None = None) -> Rule | _Untouched | None:
         """The trusted verdict on ``line``, worked out once per distinct line (up to ``MEMO_LINES`` of them)."""
         memo = self._memo
-        if line in memo:
-            return memo[line]
+        known = memo.get(line, _UNKNOWN)  # one look-up: another thread may clear the memo between two
+        if known is not _UNKNOWN:
+            return known
         if self.within is not None and self.within._remembered(line, budget) is UNTOUCHED:
             verdict: Rule | _Untouched | None = UNTOUCHED  # none of the larger set's rules, so none of these
         else:
@@ -303,6 +304,9 @@ class RuleSet:
         if rule is None:
             return UNTOUCHED
         return None if (rule.max_words or words) < words else rule
+
+
+_UNKNOWN = object()  # not in the memo (None is a verdict: a rule allowing fewer words)
 
 
 class _Untouched(enum.Enum):

@@ -13,7 +13,7 @@ import importlib.util
 import itertools
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["VOTING_TOKENS", "detect_language", "stopwords"]
@@ -23,7 +23,7 @@ PROBE_WORDS = 60
 #: a document's language needs this many votes, else its function words are unknown (CJK, Thai, code).
 MIN_VOTES = 3
 #: tokens of a document that vote: enough to tell languages apart, few enough to stay cheap on big pages.
-VOTING_TOKENS = 200
+VOTING_TOKENS = 120
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +35,6 @@ def _folder() -> Path | None:
     return folder if folder.is_dir() else None
 
 
-@cache
 def _ranked(language: str) -> tuple[str, ...]:
     """The language's stoplist in jusText's order (most frequent first), case folded, without repeats."""
     folder = _folder()
@@ -46,27 +45,35 @@ def _ranked(language: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _probes() -> dict[str, tuple[str, ...]]:
-    """Each frequent word, and the languages it votes for."""
+def _probes() -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
+    """Each frequent word and the languages it votes for; and each language's stoplist size (the lists
+    themselves are not kept: a document loads only its own language's)."""
     folder = _folder()
     voters: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
     for path in sorted(folder.glob("*.txt")) if folder else ():
-        for word in _ranked(path.stem)[:PROBE_WORDS]:
+        ranked = _ranked(path.stem)
+        sizes[path.stem] = len(ranked)
+        for word in ranked[:PROBE_WORDS]:
             voters.setdefault(word, []).append(path.stem)
-    return {word: tuple(languages) for word, languages in voters.items()}
+    return {word: tuple(languages) for word, languages in voters.items()}, sizes
 
 
 def detect_language(tokens: Iterable[str]) -> str | None:
-    """The language whose frequent words the (case-folded) ``tokens`` hold most, or None when too few do."""
-    probes = _probes()
+    """The language whose frequent words the (case-folded) ``tokens`` hold most, or None when too few do.
+
+    A tie goes to the language with the longer stoplist ("English" over "Simple_English", whose frequent
+    words are the same): the longer list knows more of the language's function words.
+    """
+    probes, sizes = _probes()
     votes: dict[str, int] = {}
     for token, count in Counter(itertools.islice(tokens, VOTING_TOKENS)).items():  # Counter counts in C
         for language in probes.get(token, ()):
             votes[language] = votes.get(language, 0) + count
     if not votes:
         return None
-    language, best = max(votes.items(), key=lambda item: (item[1], item[0]))
-    return language if best >= MIN_VOTES else None
+    language = max(votes, key=lambda name: (votes[name], sizes[name], name))
+    return language if votes[language] >= MIN_VOTES else None
 
 
 @lru_cache(maxsize=16)

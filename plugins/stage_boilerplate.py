@@ -17,7 +17,7 @@ from typing import Any
 from normkit import Context, Document, Flag, Profile, Register, Stage, hookimpl
 from normkit.errors import RejectDocument
 
-from ._boilerplate_layout import Layout, has_words, is_credit_name, word_test
+from ._boilerplate_layout import Layout, is_credit_name
 from ._boilerplate_learn import LEARNED_FILE, LearnedLine, LineCounter, line_hash, load_learned, merge, select
 from ._boilerplate_learn import save_learned as write_learned
 from ._boilerplate_lines import LineFacts, LineModel, feature_rows, line_facts, load_model
@@ -33,8 +33,8 @@ MIN_LINK_RUN = 4
 MAX_LINK_LABEL_WORDS = 4
 #: "Label: value": a label of at most three words, a colon, then the value.
 _LABELLED = re.compile(r"[^\W\d_][\w'’-]*(?: [\w'’-]+){0,2}\s?:\s+\S.{0,150}")
-#: passes over a document's remaining lines before its removals are settled (see ``_settled_removals``).
-MAX_PASSES = 3
+#: "line 12" in a removal's detail: a later pass numbers the lines of the text it sees (see ``_renumbered``).
+_LINE_NUMBER = re.compile(r"\bline (\d+)\b")
 #: a caption says what a picture shows in a sentence of at least this many words.
 CAPTION_MIN_WORDS = 4
 SCALAR_DEFAULTS: dict[str, Any] = {
@@ -51,6 +51,7 @@ SCALAR_DEFAULTS: dict[str, Any] = {
     "learn_max_line_chars": 1000,
     "comments": "drop",
     "model": True,
+    "doubled_paragraphs": True,
 }
 
 
@@ -81,6 +82,7 @@ def _options_schema() -> dict[str, Any]:
                 "description": "A comment thread under an article: drop it (default) or keep the readers' posts.",
             },
             "model": {"type": "boolean", "description": "Remove lines the line model finds to be furniture."},
+            "doubled_paragraphs": {"type": "boolean", "description": "Remove a paragraph repeated right after itself."},
         },
     }
 
@@ -132,11 +134,20 @@ class BoilerplateStage(Stage):
             self._profiles[profile.name] = RuleSet(rules, trusted=False, timeout=self.timeout, budget=self.budget)
         return self._profiles[profile.name]
 
-    def _rule_sets(self, doc: Document, options: Mapping[str, Any]) -> tuple[list[RuleSet], RuleSet]:
-        """Configuration first, then the source's profiles, then the builtin rules: the most specific wins."""
+    def _rule_sets(self, doc: Document, options: Mapping[str, Any]) -> tuple[list[RuleSet], Sections]:
+        """Configuration first, then the source's profiles, then the builtin rules: the most specific wins.
+
+        The section headings among them come second, in the same order.
+        """
         profiles = self.context.profiles_for(doc.source)
         builtin, sections = self._builtin(frozenset(options.get("disable", ())))
-        return [self.config_rules, *(self._profile_rules(p) for p in profiles), builtin], sections
+        rule_sets = [self.config_rules, *(self._profile_rules(p) for p in profiles), builtin]
+        return rule_sets, Sections([*(self._sections_of(rule_set) for rule_set in rule_sets[:-1]), sections])
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one per configuration and profile, for the life of the stage
+    def _sections_of(self, rule_set: RuleSet) -> RuleSet:
+        """The section headings among a configuration's or a profile's rules (timed, as all of theirs are)."""
+        return RuleSet([rule for rule in rule_set.rules if rule.section], trusted=False, timeout=self.timeout)
 
     # -- cleaning --------------------------------------------------------------------------------------
 
@@ -146,7 +157,7 @@ class BoilerplateStage(Stage):
         options = {**self.settings, **self.options_for(doc)}
         lines = doc.text.split("\n")
         removals, timeouts = self._settled_removals(doc, lines, options)
-        flags = [Flag("rule-timeout", self.name, f"a user pattern ran out of time on line {n}; kept") for n in timeouts]
+        flags = [Flag("rule-timeout", self.name, f"a pattern ran out of time on line {n}; kept") for n in timeouts]
         if not removals:
             return doc.evolve(flags=[*doc.flags, *flags]) if flags else doc
         kept, edits = remove_lines(self.name, lines, removals)
@@ -163,17 +174,15 @@ class BoilerplateStage(Stage):
         a line in a new light; a few passes settle it, each on the text the previous one left.
         """
         facts = line_facts(lines)
-        budget = Budget(self.budget)  # one for the document, whatever the passes
+        budget = Budget(float(options["regex_budget"]))  # one for the document, whatever the passes
         removals, timeouts = self._removals(doc, lines, options, facts, budget)
-        for _ in range(MAX_PASSES - 1):
-            if not removals:
-                break
+        while removals:  # each pass removes a line or ends the loop: at most as many passes as lines
             survivors = surviving(lines, removals)
-            kept = [lines[i] for i in survivors]
-            more, _ = self._removals(doc, kept, options, facts.subset(survivors), budget)
+            # a later pass sees only lines the first one judged (or flagged): its timeouts are no news
+            more, _ = self._removals(doc, [lines[i] for i in survivors], options, facts.subset(survivors), budget)
             if not more:
                 break
-            removals.update({survivors[i]: why for i, why in more.items()})
+            removals.update({survivors[i]: _renumbered(why, survivors) for i, why in more.items()})
         return removals, timeouts
 
     def _removals(
@@ -187,8 +196,7 @@ class BoilerplateStage(Stage):
         matches, timeouts = _matches(texts, rule_sets, learned, limit, self.learned_words.get(doc.source or ""), budget)
         min_words = int(options["body_min_words"])
         ends = facts.ends
-        counted = word_test(doc.text)
-        sentence = [end and counted(line.rstrip(), min_words) for end, line in zip(ends, lines, strict=True)]
+        sentence = [end and count >= min_words for end, count in zip(ends, facts.words, strict=True)]
         claimed = [m is not None for m in matches]
         classes = [m.cls if m is not None else None for m in matches]
         # the article's span is where its sentences are; running text (function words) anywhere is protected:
@@ -197,7 +205,7 @@ class BoilerplateStage(Stage):
         prose = [a or b for a, b in zip(sentence, facts.prose, strict=True)]
         layout = Layout(lines, texts, ends, paragraph, claimed, classes)
         removals = _line_removals(layout, matches, learned)
-        _caption_blocks(layout, matches, facts.prose, removals)
+        _caption_blocks(layout, matches, facts, removals)
         _labelled_teasers(layout, matches, prose, removals)
         if any(layout.paragraph):  # position means nothing in a page without an article
             _block_removals(layout, prose, removals, layout.first, layout.last)
@@ -209,7 +217,8 @@ class BoilerplateStage(Stage):
         if options["model"]:
             _model_removals(facts, removals, load_model())
         _protect_running_text(facts, removals, self._strong_rules, lambda i: _learned_removal(texts[i], learned))
-        _doubled_paragraphs(texts, removals)
+        if options["doubled_paragraphs"]:
+            _doubled_paragraphs(texts, removals)
         return removals, timeouts
 
     def _check_loss(self, result: Document, before: str, options: Mapping[str, Any]) -> None:
@@ -287,8 +296,9 @@ def _matches(
                 rule = _first_match(rule_sets, text, budget)
             except TimeoutError:
                 timeouts.append(number)
-            if rule is None and learned and _may_be_learned(text, learned_words) and line_hash(text) in learned:
-                rule = LEARNED
+        # learned lines may be longer than the rules look at (a teaser paragraph repeated on every page)
+        if rule is None and text and learned and _may_be_learned(text, learned_words) and line_hash(text) in learned:
+            rule = LEARNED
         matches.append(rule)
     return matches, timeouts
 
@@ -320,9 +330,7 @@ def _line_removals(
     return removals
 
 
-def _caption_blocks(
-    layout: Layout, matches: list[Rule | None], running: Sequence[bool], removals: dict[int, Removal]
-) -> None:
+def _caption_blocks(layout: Layout, matches: list[Rule | None], facts: LineFacts, removals: dict[int, Removal]) -> None:
     """A block of two lines, a sentence and a credit under it, is a photo caption: both go.
 
     The credit is a line a caption rule claimed ("Photo: Getty Images") or a bare name ("Berkeley Earth"). A
@@ -334,13 +342,15 @@ def _caption_blocks(
         credit = i + 1
         if not layout.ends[i] or not _own_pair(texts, i) or i in removals:
             continue
-        if not has_words(layout.lines[i].rstrip(), CAPTION_MIN_WORDS):
+        if facts.words[i] < CAPTION_MIN_WORDS:
             continue
         rule = matches[credit]
-        if rule is not None and rule.cls == "caption":
+        if rule is not None and rule.cls == "caption" and layout.allows(rule.where, credit, layout.first, layout.last):
+            if facts.prose[i] and not rule.prose:
+                continue  # "With Associated Press" may sign off a paragraph: only a photo credit says caption
             removals.setdefault(credit, Removal(rule.id, rule.plugin, inside=True))
-            caption = "caption-credit"  # a credit line says so: strong enough for a sentence of running text
-        elif rule is not None or not is_credit_name(texts[credit]) or running[i]:
+            caption = "caption-credit"  # a photo credit says so: strong enough for a sentence of running text
+        elif rule is not None or not is_credit_name(texts[credit]) or facts.prose[i]:
             continue  # a bare name under running text may as well sign a quotation: both stay
         else:
             detail = f"a credit under the caption on line {i + 1}"
@@ -398,7 +408,7 @@ def _block_removals(layout: Layout, prose: list[bool], removals: dict[int, Remov
 
 
 def _teaser_blocks(
-    layout: Layout, sections: RuleSet, prose: list[bool], removals: dict[int, Removal], limit: int
+    layout: Layout, sections: Sections, prose: list[bool], removals: dict[int, Removal], limit: int
 ) -> None:
     """Under a "Related articles" heading inside the body, the next block when it is only headlines."""
     lines, texts = layout.lines, layout.texts
@@ -437,6 +447,26 @@ def _zone_removals(layout: Layout, prose: list[bool], removals: dict[int, Remova
 
 
 @dataclass(frozen=True)
+class Sections:
+    """The section-heading rules of a document's rule sets, most specific first.
+
+    A heading is a whole short line, so a pattern that runs out of time on one is no heading: no cut.
+    """
+
+    rule_sets: Sequence[RuleSet]
+
+    def match(self, line: str) -> Rule | None:
+        for rule_set in self.rule_sets:
+            try:
+                rule = rule_set.match(line)
+            except TimeoutError:
+                continue
+            if rule is not None:
+                return rule
+        return None
+
+
+@dataclass(frozen=True)
 class CommentPolicy:
     """What a comment thread's heading starts: ``drop`` removes the thread under an article, ``keep`` keeps it.
 
@@ -452,7 +482,7 @@ class CommentPolicy:
 
 def _cut_trailing_section(
     layout: Layout,
-    sections: RuleSet,
+    sections: Sections,
     removals: dict[int, Removal],
     running: Sequence[bool],
     comments: CommentPolicy,
@@ -468,7 +498,7 @@ def _cut_trailing_section(
     i = layout.first + 1
     while i < len(texts):
         rule = sections.match(texts[i]) if texts[i] and len(texts[i]) <= limit else None
-        if rule is None or (running[i] and not rule.prose):
+        if rule is None or running[i]:  # a heading is a short line; a sentence that names comments is text
             i += 1
             continue
         thread = rule.final and comments.drops_thread()
@@ -490,6 +520,14 @@ def _model_removals(facts: LineFacts, removals: dict[int, Removal], model: LineM
         probability = model.probability(row)
         if probability > model.threshold:
             removals[i] = Removal("line-model", detail=f"not running text, P(boilerplate) = {probability:.2f}")
+
+
+def _renumbered(why: Removal, survivors: Sequence[int]) -> Removal:
+    """``why`` from a later pass, its "line N" (N counted in what that pass saw) told in the document's lines."""
+    if why.detail is None or "line " not in why.detail:
+        return why
+    detail = _LINE_NUMBER.sub(lambda found: f"line {survivors[int(found.group(1)) - 1] + 1}", why.detail)
+    return why._replace(detail=detail)
 
 
 def _doubled_paragraphs(texts: Sequence[str], removals: dict[int, Removal]) -> None:

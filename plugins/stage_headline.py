@@ -1,4 +1,6 @@
-"""The ``headline`` stage: the title is kept once, in ``title``; its repeats and doubled paragraphs leave the body.
+"""The ``headline`` stage: the title is kept once, in ``title``; its repeats leave the body.
+
+(Paragraphs a scraper doubled are the boilerplate stage's, which judges them after its own removals.)
 
 Where the title comes from depends on what the document is. A record (JSON Lines) has a title field: its
 title is a string, ``""`` when the record has none, and no line of its text is taken as a title. A plain

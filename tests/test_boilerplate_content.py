@@ -240,3 +240,87 @@ def test_a_source_with_one_document_learns_nothing() -> None:
     counter = LineCounter()
     counter.observe("lonely.example", ["Share", "Share", "Advertisement"] * 5)
     assert select(counter.drain(), min_documents=1, min_share=0.0) == {}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sign up for our weekly newsletter and get the best stories from the islands.",
+        "Follow us on Twitter and Instagram for the latest news from the harbour.",
+        "© 2021 The Harbour Gazette. All rights reserved. This material may not be copied without permission.",
+        "The Harbour Gazette 2021, all rights reserved.",
+    ],
+)
+def test_whole_line_furniture_goes_even_when_it_reads_like_a_sentence(line: str) -> None:
+    text = "\n\n".join([ARTICLE[0], line, ARTICLE[1]])
+    assert cleaned(text).text == "\n\n".join([ARTICLE[0], ARTICLE[1]])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Download the new timetable app, the operator said, and check the crossings before you travel.",
+        "Sign up for the winter pass using the same email address as your summer season ticket.",
+        "The band said all rights reserved by the label would revert to its members after ten years.",
+    ],
+)
+def test_sentences_that_only_mention_furniture_words_stay(line: str) -> None:
+    text = "\n\n".join([ARTICLE[0], line, ARTICLE[1]])
+    assert cleaned(text).text == text
+
+
+def test_a_blank_document_is_left_alone() -> None:
+    for text in (" \n\t\n\u00a0\n", "\n\n\n"):
+        doc = cleaned(text)
+        assert doc.text == text and not doc.edits and not doc.flags
+
+
+def test_doubled_paragraphs_can_be_kept() -> None:
+    text = "\n\n".join([ARTICLE[0], ARTICLE[0], ARTICLE[1]])
+    assert cleaned(text, pipeline(doubled_paragraphs=False)).text == text
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "गाँव के लोगों ने कहा कि नाव के बिना वे सर्दियों में डॉक्टर तक नहीं पहुँच सकते।",
+        "هل سيبقى المرفأ مفتوحا طوال الشتاء كما وعد المجلس في اجتماعه الأخير يوم الثلاثاء؟",
+        "ชาวบ้านบอกว่าถ้าไม่มีเรือข้ามฟากก็ไปหาหมอไม่ได้เลยในฤดูหนาวนี้",
+    ],
+)
+def test_a_related_box_never_takes_paragraphs_in_other_scripts(paragraph: str) -> None:
+    text = "\n\n".join([ARTICLE[0], "Related stories", "Ferry Fares Rise Again", paragraph, ARTICLE[1]])
+    assert cleaned(text).text == "\n\n".join([ARTICLE[0], paragraph, ARTICLE[1]])
+
+
+def test_a_page_in_one_language_under_a_banner_in_another_keeps_its_paragraphs() -> None:
+    banner = "We use cookies to give you the best experience on our website and to show you relevant offers."
+    russian = [
+        "Совет гавани во вторник проголосовал за то, чтобы паром ходил всю зиму и весной тоже.",
+        "Жители островов говорили, что без парома они не смогут добраться до врача на материке.",
+    ]
+    text = "\n\n".join([banner, russian[0], "Читайте также", "Паром отменили", russian[1]])
+    kept = cleaned(text).text
+    assert all(paragraph in kept for paragraph in russian) and "Паром отменили" not in kept
+
+
+@pytest.mark.parametrize("cue", ["[Applause]", "[Laughter]", "[Citation needed]"])
+def test_a_transcript_cue_is_no_photo_credit(cue: str) -> None:
+    text = "\n\n".join([ARTICLE[0], f"We will fight for every child who needs that ferry this winter. {cue}"])
+    assert cleaned(text).text == text
+
+
+@pytest.mark.parametrize("sign_off", ["With Associated Press", "Source: Office for National Statistics"])
+def test_a_sign_off_under_the_last_paragraph_does_not_make_it_a_caption(sign_off: str) -> None:
+    text = "\n\n".join([*ARTICLE[:3], f"{ARTICLE[3]}\n{sign_off}"])
+    assert ARTICLE[3] in cleaned(text).text
+
+
+def test_sections_and_threads_of_your_own_rules_cut_like_the_builtin_ones() -> None:
+    rules = [
+        {"id": "picks", "lines": ["Our picks"], "section": True},
+        {"id": "talk", "lines": ["Talk back"], "final": True},
+    ]
+    picks = "\n".join(["Our picks", "Ferry Fares Rise Again", "Island School Gets New Roof"])
+    text = "\n\n".join([*ARTICLE[:2], picks, *ARTICLE[2:], *["Talk back", *THREAD[1:]]])
+    assert cleaned(text, pipeline(rules=rules)).text == "\n\n".join(ARTICLE)

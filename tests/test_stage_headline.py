@@ -1,4 +1,4 @@
-"""The headline stage: the title kept once, its repeats and doubled paragraphs removed, each with an edit.
+"""The headline stage: the title kept once, its repeats removed, each with an edit.
 
 A record (JSON Lines) loses no line unless it repeats its title; a plain text file's first line may become
 the title; a text left empty is flagged.
