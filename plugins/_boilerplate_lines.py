@@ -43,6 +43,8 @@ _INNER_END = re.compile(r"(?:[.!?…।॥؟۔።][\"”’»)]*\s+|[。！？][
 HEADLINE_CAPS = 0.7
 #: a short line's share of function words before anyone asked for it (see :meth:`LineFacts.share`).
 UNASKED = -1.0
+#: a long line with at most this share of the page's function words may be in another language.
+FOREIGN_STOP = 0.05
 #: the share assumed for a line whose language has no stoplist: no evidence either way, so prose-like.
 UNKNOWN_STOP = 0.3
 
@@ -93,7 +95,7 @@ class LineFacts:
 def _words(text: str, count: int) -> int:
     """Words (``count`` split by spaces), with text in scripts written without spaces counted as a word per
     :data:`CHARS_PER_WORD` characters, so that a paragraph there is never "short"."""
-    if not text or max(text[:40]) < "\u0e00":  # max() runs in C: most lines have no such character at all
+    if text.isascii() or max(text[:40]) < "\u0e00":  # both run in C: most lines have no such character
         return count
     unspaced = _unspaced(text)
     return max(count, unspaced // CHARS_PER_WORD) if unspaced * 3 > len(text) else count
@@ -103,8 +105,10 @@ def line_facts(lines: Sequence[str]) -> LineFacts:
     """The facts of every line of a document; its language is voted on by the words of its longer lines
     (so the vote does not change when short furniture lines go)."""
     texts = [line.strip() for line in lines]
-    folded = [text.casefold().split() for text in texts]
-    words = [_words(text, len(tokens)) for text, tokens in zip(texts, folded, strict=True)]
+    split = [text.split() for text in texts]
+    words = [_words(text, len(tokens)) for text, tokens in zip(texts, split, strict=True)]
+    # only lines long enough to be running text are folded here; a short one when its share is asked for
+    folded = [text.casefold().split() if count >= PROSE_WORDS else [] for text, count in zip(texts, words, strict=True)]
     voters = _voters(folded, words)
     language = detect_language(itertools.chain.from_iterable(folded[i] for i in voters))
     stops = stopwords(language)
@@ -115,7 +119,7 @@ def line_facts(lines: Sequence[str]) -> LineFacts:
     for i in _foreign(folded, words, stop, language):  # a paragraph in another language than the page's
         stop[i] = _share(folded[i], words[i], stopwords(detect_language(folded[i])))
     ends = [ends_sentence(text) if count else False for text, count in zip(texts, words, strict=True)]
-    prose = [_running(*facts) for facts in zip(texts, words, stop, ends, strict=True)]
+    prose = [_running(*facts) for facts in zip(texts, split, words, stop, ends, strict=True)]
     return LineFacts(texts, words, stop, ends, prose, language, voters)
 
 
@@ -138,7 +142,7 @@ def _foreign(
     """Long lines with few of the page's function words that another language claims: a Russian article
     under an English cookie banner, a quotation in the original. They are judged by their own language."""
     for i, (tokens, count, share) in enumerate(zip(folded, words, stop, strict=True)):
-        if count >= PROSE_WORDS and 0 <= share < PROSE_STOP:
+        if count >= PROSE_WORDS and 0 <= share <= FOREIGN_STOP:
             own = detect_language(tokens)
             if own is not None and own != language:
                 yield i
@@ -152,7 +156,7 @@ def _share(tokens: list[str], count: int, stops: frozenset[str]) -> float:
     return sum(map(stops.__contains__, tokens)) / len(tokens)
 
 
-def _running(text: str, count: int, share: float, ends: bool) -> bool:
+def _running(text: str, tokens: list[str], count: int, share: float, ends: bool) -> bool:
     """Running text: enough words, function words among them, and the marks of sentences: it ends like one,
     holds a sentence end inside (a post signed with a name, a quotation and its author), or is long and full
     of function words. Not a headline, which reads like a sentence but either has nearly every word
@@ -161,13 +165,12 @@ def _running(text: str, count: int, share: float, ends: bool) -> bool:
         return False
     if not (ends or _INNER_END.search(text) or (count >= LONG_UNENDED and share >= PROSE_STOP_UNENDED)):
         return False
-    tokens = text.split()
     return _capitalised(tokens) < HEADLINE_CAPS * len(tokens)
 
 
 def _capitalised(tokens: list[str]) -> int:
-    """How many of ``tokens`` start with a capital (their first characters tested in one C loop)."""
-    return sum(map(str.isupper, "".join([token[0] for token in tokens])))
+    """How many of ``tokens`` are capitalised words ("Harbour", "U.S."; not "iPhone" or "NASA")."""
+    return sum(map(str.istitle, tokens))
 
 
 #: the features :class:`LineModel` weighs, in order; see :func:`features`.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -561,8 +561,8 @@ def _protect_running_text(
     Keyword rules ("newsletter", "comments", a date) and position (a block, a zone) are weak evidence: a
     paragraph that merely mentions a newsletter, or that follows a "Related" box, stays.
     """
-    protected = set(_label_lists(facts.texts))
-    for i in [i for i in removals if facts.prose[i] or i in protected]:
+    texts = facts.texts
+    for i in [i for i in removals if facts.prose[i] or _in_label_list(texts, i)]:
         why = removals[i]
         if not (why.thread or why.rule in strong or ":" in why.rule):
             batch = learned(i)  # a keyword rule claimed it first, but the batch has seen it on many pages
@@ -572,19 +572,14 @@ def _protect_running_text(
                 removals[i] = batch
 
 
-def _label_lists(texts: Sequence[str]) -> Iterator[int]:
-    """Lines of glued runs of two or more "Label: value" lines ("Venue: the old mill", "Date: 14 June").
+def _in_label_list(texts: Sequence[str], i: int) -> bool:
+    """Line ``i`` is one of a glued run of two or more "Label: value" lines ("Venue: the old mill", "Date: 14 June").
 
     A single "Updated: 3 March" under a headline is a dateline; a run of them is a fact box of the article.
     """
-    run: list[int] = []
-    for i, text in enumerate([*texts, ""]):
-        if _LABELLED.fullmatch(text):
-            run.append(i)
-            continue
-        if len(run) >= 2:
-            yield from run
-        run = []
+    if ":" not in texts[i] or not _LABELLED.fullmatch(texts[i]):
+        return False
+    return any(0 <= j < len(texts) and _LABELLED.fullmatch(texts[j]) for j in (i - 1, i + 1))
 
 
 @hookimpl
