@@ -6,6 +6,7 @@ from the batch); position decides the rest: see :mod:`normkit_plugins._boilerpla
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -174,26 +175,36 @@ class BoilerplateStage(Stage):
         a line in a new light; a few passes settle it, each on the text the previous one left.
         """
         facts = line_facts(lines)
-        budget = Budget(float(options["regex_budget"]))  # one for the document, whatever the passes
-        removals, timeouts = self._removals(doc, lines, options, facts, budget)
+        rule_sets, sections = self._rule_sets(doc, options)
+        learned = self.learned_lines.get(doc.source or "", {})
+        budget = Budget(float(options["regex_budget"]))  # timed patterns' time for the whole document
+        limit, most = int(options["max_line_chars"]), self.learned_words.get(doc.source or "")
+        # a line's rule is its own business: matched once, whatever the passes
+        matches, timeouts = _matches(facts.texts, rule_sets, learned, limit, most, budget)
+        judge = functools.partial(self._removals, options=options, sections=sections, learned=learned)
+        removals = judge(lines, facts, matches)
         while removals:  # each pass removes a line or ends the loop: at most as many passes as lines
             survivors = surviving(lines, removals)
-            # a later pass sees only lines the first one judged (or flagged): its timeouts are no news
-            more, _ = self._removals(doc, [lines[i] for i in survivors], options, facts.subset(survivors), budget)
+            kept = [lines[i] for i in survivors]
+            more = judge(kept, facts.subset(survivors), [matches[i] for i in survivors])
             if not more:
                 break
             removals.update({survivors[i]: _renumbered(why, survivors) for i, why in more.items()})
         return removals, timeouts
 
     def _removals(
-        self, doc: Document, lines: list[str], options: Mapping[str, Any], facts: LineFacts, budget: Budget
-    ) -> tuple[dict[int, Removal], list[int]]:
-        """What goes of ``lines`` (whose facts are ``facts``) and why, and the lines a pattern timed out on."""
-        rule_sets, sections = self._rule_sets(doc, options)
-        learned = self.learned_lines.get(doc.source or "", {})
+        self,
+        lines: list[str],
+        facts: LineFacts,
+        matches: list[Rule | None],
+        *,
+        options: Mapping[str, Any],
+        sections: Sections,
+        learned: Mapping[int, LearnedLine],
+    ) -> dict[int, Removal]:
+        """What goes of ``lines`` (whose facts and rules are ``facts`` and ``matches``) and why."""
         limit = int(options["max_line_chars"])
         texts = facts.texts
-        matches, timeouts = _matches(texts, rule_sets, learned, limit, self.learned_words.get(doc.source or ""), budget)
         min_words = int(options["body_min_words"])
         ends = facts.ends
         sentence = [end and count >= min_words for end, count in zip(ends, facts.words, strict=True)]
@@ -219,7 +230,7 @@ class BoilerplateStage(Stage):
         _protect_running_text(facts, removals, self._strong_rules, lambda i: _learned_removal(texts[i], learned))
         if options["doubled_paragraphs"]:
             _doubled_paragraphs(texts, removals)
-        return removals, timeouts
+        return removals
 
     def _check_loss(self, result: Document, before: str, options: Mapping[str, Any]) -> None:
         """Flag a heavy loss; an empty result is flagged or rejected as ``on_empty`` says."""
@@ -497,8 +508,9 @@ def _cut_trailing_section(
     texts = layout.texts
     i = layout.first + 1
     while i < len(texts):
-        rule = sections.match(texts[i]) if texts[i] and len(texts[i]) <= limit else None
-        if rule is None or running[i]:  # a heading is a short line; a sentence that names comments is text
+        # a heading is no running text: a sentence that names comments or related stories is the article's
+        rule = sections.match(texts[i]) if texts[i] and not running[i] and len(texts[i]) <= limit else None
+        if rule is None:
             i += 1
             continue
         thread = rule.final and comments.drops_thread()
