@@ -26,22 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from normkit_plugins._boilerplate_rules import AIMED, RED_TEAM
+
 from normkit import Config, Document, Pipeline
 
 SENTENCE = "The harbour board met on Tuesday and agreed to keep the winter ferry running until March."
 WARM_UP = "\n".join(
     ["Home", "News", "", SENTENCE, "", "Photo: Jo Rivers/Harbour Gazette", "", SENTENCE, "Share this article"]
 )
-RED_TEAM = ("courtesy of" + "\t/\t" * 130)[:395]
-#: lines aimed at patterns whose repeats split a run of one character many ways (see ``ambiguous_repeat``)
-AIMED = [
-    RED_TEAM,
-    "courtesy of" + ("\t" * 30 + "/") * 4 + "!",
-    "Photo:" + "\xa0" * 390 + "!",
-    "follow us on " + "a" * 380 + "\x00",
-    "By " + "A-" * 190 + "!",
-    "Tags:" + "\u2003" * 100 + "a" * 294,
-]
 WORDS = ["ferry", "harbour", "council", "winter", "pier", "tide", "island", "vote", "budget", "crew", "dock", "gull"]
 
 

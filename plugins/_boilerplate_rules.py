@@ -26,14 +26,38 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["RULE_SCHEMA", "WHERE", "Budget", "Rule", "RuleSet", "builtin_rules", "fold", "rules_from_tables"]
+__all__ = [
+    "AIMED",
+    "RED_TEAM",
+    "RULE_SCHEMA",
+    "WHERE",
+    "Budget",
+    "Rule",
+    "RuleSet",
+    "builtin_rules",
+    "fold",
+    "rules_from_tables",
+]
 
 WHERE = ("any", "edge", "head")
 _BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?P<|\(\?<[A-Za-z]")
-#: strings that make a backtracking pattern explode within milliseconds if it can; checked at start-up.
 #: lines with more words than this are only tried against rules that allow long lines (captions, notices).
 SHORT_LINE_WORDS = 16
-_PROBES = tuple(c * 2000 + "\x00" for c in ("a", "1", " ", "a ", "-", ".", "aA1 ,."))
+#: a credit line an attacker wrote: a caption keyword, then tab-slash-tab runs a credit pattern splits every way.
+RED_TEAM = ("courtesy of" + "\t/\t" * 130)[:395]
+#: lines aimed at patterns whose repeats split a run of one character many ways (see ``ambiguous_repeat``);
+#: the tests and ``benchmarks/pathological.py`` run them through the builtin rules.
+AIMED = (
+    RED_TEAM,
+    "courtesy of" + ("\t" * 30 + "/") * 4 + "!",
+    "Photo:" + "\xa0" * 390 + "!",
+    "follow us on " + "a" * 380 + "\x00",
+    "By " + "A-" * 190 + "!",
+    "Tags:" + "\u2003" * 100 + "a" * 294,
+)
+#: strings that make a backtracking pattern explode within milliseconds if it can; user patterns meet them at
+#: start-up.
+_PROBES = (*(c * 2000 + "\x00" for c in ("a", "1", " ", "a ", "-", ".", "aA1 ,.")), *AIMED)
 #: lines a trusted rule set remembers its answer for: navigation, share bars and credits repeat across a batch.
 MEMO_LINES = 1 << 16
 #: seconds the patterns run under a time limit (untrusted ones, guarded builtin ones) may spend on one document.

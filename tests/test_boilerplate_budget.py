@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 import regex
-from normkit_plugins._boilerplate_prefilter import ambiguous_repeat, prefilter, safe_prefix
-from normkit_plugins._boilerplate_rules import GUARD_CHARS, Budget, Rule, RuleSet, builtin_rules
+from normkit_plugins._boilerplate_prefilter import _literal_chars, ambiguous_repeat, prefilter, safe_prefix
+from normkit_plugins._boilerplate_rules import AIMED, GUARD_CHARS, Budget, Rule, RuleSet, builtin_rules
 
 from normkit import Config, ConfigError, Document, Pipeline
 
@@ -111,27 +111,10 @@ def _heads(parsed: Sequence[Any]) -> list[str]:
     return heads[:: max(1, len(heads) // HEADS)][:HEADS]
 
 
-def _marks(items: Sequence[Any]) -> list[str]:
-    """The characters the pattern's classes and literals name, nested parts included."""
-    found: list[str] = []
-    for op, av in items:
-        if op is _c.LITERAL:
-            found.append(chr(av))
-        elif op is _c.IN:
-            found.extend(chr(code) for kind, code in av if kind is _c.LITERAL)
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
-            found.extend(_marks(av[2]))
-        elif op is _c.BRANCH:
-            found.extend(mark for branch in av[1] for mark in _marks(branch))
-        elif op in (_c.SUBPATTERN, _c.ASSERT, _c.ASSERT_NOT):
-            found.extend(_marks(av[-1]))
-    return found
-
-
 def _units(pattern: str, parsed: Sequence[Any]) -> list[str]:
     """What a probe repeats: the separators, the pattern's words after a separator, its punctuation after a letter."""
     words = list(dict.fromkeys(re.findall(r"[^\W\d_]{2,}", pattern)))[:6]  # the parser splits shared prefixes
-    punctuation = [c for c in dict.fromkeys(_marks(parsed)) if not c.isalnum() and not c.isspace()][:8]
+    punctuation = [c for c in dict.fromkeys(_literal_chars(list(parsed))) if not c.isalnum() and not c.isspace()][:8]
     units = [*SEPARATORS, *(s + w for w in [*words, "A1"] for s in ("\t", "\xa0", " ")), *(w + " " for w in words)]
     for mark in punctuation:
         units += [mark, "a" + mark, "A" + mark, mark + "a"]
@@ -318,15 +301,7 @@ def test_any_whitespace_separates_words_for_max_words(space: str) -> None:
     assert rules.match("Credit" + (space + "/") * 120) is None
 
 
-RED_TEAM = ("courtesy of" + "\t/\t" * 130)[:395]
-PATHOLOGICAL = [
-    RED_TEAM,
-    "courtesy of" + ("\t" * 30 + "/") * 4 + "!",
-    "Photo:" + "\xa0" * 390 + "!",
-    "follow us on " + "a" * 380 + "\x00",
-    "By " + "A-" * 190 + "!",
-    "Tags:" + "\u2003" * 100 + "a" * 294,
-]
+PATHOLOGICAL = list(AIMED)
 
 
 @pytest.mark.parametrize("line", PATHOLOGICAL, ids=range(len(PATHOLOGICAL)))
