@@ -324,3 +324,21 @@ def test_sections_and_threads_of_your_own_rules_cut_like_the_builtin_ones() -> N
     picks = "\n".join(["Our picks", "Ferry Fares Rise Again", "Island School Gets New Roof"])
     text = "\n\n".join([*ARTICLE[:2], picks, *ARTICLE[2:], *["Talk back", *THREAD[1:]]])
     assert cleaned(text, pipeline(rules=rules)).text == "\n\n".join(ARTICLE)
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "Home | Ferry news | Timetables | Island life | Contact us",
+        "Posted by harbourfan at 04:29 PM | Permalink | Comments (3) | TrackBack (0)",
+        "March 2021\nFebruary 2021\nJanuary 2021 (4)",
+    ],
+)
+def test_blog_and_portal_furniture_goes(furniture: str) -> None:
+    text = "\n\n".join([*ARTICLE, furniture])
+    assert cleaned(text).text == "\n\n".join(ARTICLE)
+
+
+def test_a_month_heading_inside_the_article_stays() -> None:
+    text = "\n\n".join([ARTICLE[0], ARTICLE[1], "March 2021", ARTICLE[2], ARTICLE[3]])
+    assert cleaned(text).text == text
