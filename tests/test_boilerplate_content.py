@@ -342,3 +342,9 @@ def test_blog_and_portal_furniture_goes(furniture: str) -> None:
 def test_a_month_heading_inside_the_article_stays() -> None:
     text = "\n\n".join([ARTICLE[0], ARTICLE[1], "March 2021", ARTICLE[2], ARTICLE[3]])
     assert cleaned(text).text == text
+
+
+@pytest.mark.parametrize("link", ["Back to top ^", "Return to the index of stories", "[ Printer Friendly Version ]"])
+def test_links_back_up_or_out_go(link: str) -> None:
+    text = "\n\n".join([ARTICLE[0], ARTICLE[1], link])
+    assert cleaned(text).text == "\n\n".join(ARTICLE[:2])
