@@ -60,8 +60,6 @@ AIMED = (
 _PROBES = (*(c * 2000 + "\x00" for c in ("a", "1", " ", "a ", "-", ".", "aA1 ,.")), *AIMED)
 #: lines a trusted rule set remembers its answer for: navigation, share bars and credits repeat across a batch.
 MEMO_LINES = 1 << 16
-#: seconds the patterns run under a time limit (untrusted ones, guarded builtin ones) may spend on one document.
-DOC_BUDGET = 1.0
 #: longer lines meet every builtin pattern under the time limit: a quadratic pattern is slow on thousands of
 #: characters. The stage never matches lines over ``max_line_chars`` (400 unless raised), so only then.
 GUARD_CHARS = 400
@@ -164,11 +162,6 @@ class Budget:
     def __init__(self, seconds: float) -> None:
         self.left = seconds
 
-    @classmethod
-    def for_document(cls, rule_sets: Iterable[RuleSet]) -> Budget:
-        """A fresh budget: the smallest of the untrusted sets' (a stage gives them all the same), else the default."""
-        return cls(min((rule_set.budget for rule_set in rule_sets if not rule_set.trusted), default=DOC_BUDGET))
-
     def allow(self, timeout: float) -> float:
         """The timeout for one more match: ``timeout``, or what is left. Raises TimeoutError when nothing is."""
         if self.left <= 0:
@@ -199,8 +192,8 @@ class RuleSet:
     with a per-line ``timeout``, and are probed at start-up, so a pattern that backtracks catastrophically is
     a configuration error, or at worst costs one line, never a hung run. A builtin pattern with a repeat that
     can split a run of one character in several ways (see :func:`ambiguous_repeat`), and every builtin pattern
-    on a line over ``GUARD_CHARS``, runs the untrusted way too. Those timed runs share a :class:`Budget` of
-    ``budget`` seconds per document, when the caller passes one.
+    on a line over ``GUARD_CHARS``, runs the untrusted way too. Those timed runs share the :class:`Budget` a
+    caller passes for a document.
 
     A trusted set made ``within`` another trusted set holds some of its rules (the section headings among
     the builtin rules): a line no rule of the larger set touches is skipped without being matched again.
@@ -213,13 +206,11 @@ class RuleSet:
         trusted: bool = True,
         timeout: float = 0.05,
         within: RuleSet | None = None,
-        budget: float = DOC_BUDGET,
     ) -> None:
         # rules that may act anywhere are tried first: a line a position-limited rule also claims ("Image
         # copyright EPA" is a labelled credit and an image copyright) must not escape because it sits mid-body
         self.rules = tuple(sorted(rules, key=lambda rule: rule.where != "any"))
         self.timeout = timeout
-        self.budget = budget
         self.trusted = trusted
         if within is not None and not (trusted and within.trusted and set(self.rules) <= set(within.rules)):
             raise ValueError("a rule set is only within a trusted set holding all of its rules")

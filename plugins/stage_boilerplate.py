@@ -97,12 +97,10 @@ class BoilerplateStage(Stage):
         super().__init__(options, context)
         self.settings = {**SCALAR_DEFAULTS, **self.options}
         self.timeout = float(self.settings["regex_timeout"])
-        self.budget = float(self.settings["regex_budget"])
         self.config_rules = RuleSet(
             rules_from_tables(self.options.get("rules", ()), prefix="config:"),
             trusted=False,
             timeout=self.timeout,
-            budget=self.budget,
         )
         self.builtin = self._builtin(frozenset(self.options.get("disable", ())))
         self.counter = LineCounter(int(self.settings["learn_max_line_chars"]))
@@ -132,7 +130,7 @@ class BoilerplateStage(Stage):
         if profile.name not in self._profiles:
             tables = profile.options.get(self.name, {}).get("rules", ())
             rules = rules_from_tables(tables, prefix=f"{profile.name}:", plugin=profile.plugin)
-            self._profiles[profile.name] = RuleSet(rules, trusted=False, timeout=self.timeout, budget=self.budget)
+            self._profiles[profile.name] = RuleSet(rules, trusted=False, timeout=self.timeout)
         return self._profiles[profile.name]
 
     def _rule_sets(self, doc: Document, options: Mapping[str, Any]) -> tuple[list[RuleSet], Sections]:
@@ -287,16 +285,15 @@ def _matches(
     rule_sets: list[RuleSet],
     learned: Mapping[int, LearnedLine],
     limit: int,
-    learned_words: int | None = None,
-    budget: Budget | None = None,
+    learned_words: int | None,
+    budget: Budget,
 ) -> tuple[list[Rule | None], list[int]]:
     """The rule claiming each stripped line (None: none does), and the 1-based lines a user pattern timed out on.
 
     ``learned_words``: the most words a line hashing like a ``learned`` one can have (None: unknown).
-    ``budget``: the time timed patterns have left for the document (None: a fresh one, ``regex_budget``); once
-    it is spent, each line left that needs one is kept and reported, at no cost.
+    ``budget``: the time timed patterns have left for the document (``regex_budget``); once it is spent, each
+    line left that needs one is kept and reported, at no cost.
     """
-    budget = Budget.for_document(rule_sets) if budget is None else budget
     rule_sets = [rule_set for rule_set in rule_sets if rule_set.rules]  # most of the time, only the builtin set
     matches: list[Rule | None] = []
     timeouts: list[int] = []

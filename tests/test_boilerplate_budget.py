@@ -355,7 +355,7 @@ def test_the_budget_is_per_document() -> None:
 def test_regex_budget_must_be_a_number_of_seconds() -> None:
     with pytest.raises(ConfigError):
         _pipeline(regex_budget=-1)
-    assert _pipeline(regex_budget=2.5).stages[0].budget == 2.5  # type: ignore[attr-defined]
+    assert _pipeline(regex_budget=2.5).stages[0].settings["regex_budget"] == 2.5  # type: ignore[attr-defined]
 
 
 def test_the_red_team_line_costs_milliseconds_in_the_stage() -> None:
