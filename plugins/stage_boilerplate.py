@@ -110,9 +110,11 @@ class BoilerplateStage(Stage):
         self.learns = bool(self.settings["learn"]) and "learned_file" not in self.options  # type: ignore[misc]
         for profile in context.profiles():  # a broken profile rule is a start-up error, not a per-document one
             self._profile_rules(profile)
-        self._strong_rules = frozenset(
-            {LEARNED.id, "caption-credit", *(rule.id for rule in builtin_rules() if rule.prose)}
-        )
+        # what may remove running text: the batch, a photo caption, whole-line builtin shapes, and every rule
+        # the user or a profile wrote (they know their sources)
+        yours = [*self.config_rules.rules, *(rule for rules in self._profiles.values() for rule in rules.rules)]
+        builtin = [rule.id for rule in builtin_rules() if rule.prose]
+        self._strong_rules = frozenset({LEARNED.id, "caption-credit", *builtin, *(rule.id for rule in yours)})
 
     # -- rule sets, built once per process -------------------------------------------------------------
 
@@ -573,7 +575,7 @@ def _protect_running_text(
     texts = facts.texts
     for i in [i for i in removals if facts.prose[i] or _in_label_list(texts, i)]:
         why = removals[i]
-        if not (why.thread or why.rule in strong or ":" in why.rule):
+        if not (why.thread or why.rule in strong):
             batch = learned(i)  # a keyword rule claimed it first, but the batch has seen it on many pages
             if batch is None:
                 del removals[i]

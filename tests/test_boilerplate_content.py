@@ -219,7 +219,8 @@ def test_a_short_record_without_running_text_is_left_alone() -> None:
         assert cleaned(text).text == text
 
 
-def test_the_red_team_credit_line_is_cheap() -> None:
+def test_the_red_team_credit_line_leaves_the_article_alone() -> None:
+    """The line that took 10 s in a builtin pattern; benchmarks/pathological.py times it (0.4 ms)."""
     line = "courtesy of" + "\t/\t" * 128
     assert cleaned(f"{ARTICLE[0]}\n\n{line}\n\n{ARTICLE[1]}").text.startswith(ARTICLE[0])
 
@@ -348,3 +349,12 @@ def test_a_month_heading_inside_the_article_stays() -> None:
 def test_links_back_up_or_out_go(link: str) -> None:
     text = "\n\n".join([ARTICLE[0], ARTICLE[1], link])
     assert cleaned(text).text == "\n\n".join(ARTICLE[:2])
+
+
+def test_your_own_rule_may_remove_running_text() -> None:
+    """Keyword rules of normkit's never claim a sentence; a rule you wrote for your sources does."""
+    pitch = "Subscribers to the Harbour Gazette can read every story about the ferry on their phone."
+    text = "\n\n".join([ARTICLE[0], pitch, ARTICLE[1]])
+    assert cleaned(text).text == text
+    rules = [{"id": "pitch", "pattern": "Subscribers to the Harbour Gazette .*"}]
+    assert cleaned(text, pipeline(rules=rules)).text == "\n\n".join(ARTICLE[:2])
