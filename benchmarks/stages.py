@@ -32,9 +32,10 @@ def timed(step: Callable[[Any], Any], items: Sequence[Any]) -> tuple[float, list
 def one_run(records: list[dict[str, str]]) -> dict[str, float]:
     """Seconds per stage over ``records`` with a new pipeline."""
     pipeline = Pipeline(Config.from_mapping({}))
-    docs = [Document(id=r["id"], text=r["text"], title=r["title"], url=r["url"]) for r in records]
-    for doc in docs:
-        assign_source(doc, ["url"])  # the source key ``normkit run`` gives them
+    # with the source key ``normkit run`` gives them
+    docs = [
+        assign_source(Document(id=r["id"], text=r["text"], title=r["title"], url=r["url"]), ["url"]) for r in records
+    ]
     seconds: dict[str, float] = {}
     for stage in pipeline.stages:
         if stage.learns:

@@ -57,11 +57,16 @@ def clean(
         if len(_PIPELINES) >= _MAX_PIPELINES:
             del _PIPELINES[next(iter(_PIPELINES))]  # the oldest
         runner = _PIPELINES[digest] = Pipeline(cfg)
-    doc = Document(id=id or stable_id(data[:4096]), title=title, url=url, source=source, origin=Origin("<clean>"))
-    if isinstance(data, bytes):
-        doc.raw = data
-    else:
-        doc.text = data
+    raw, text = (data, "") if isinstance(data, bytes) else (None, data)
+    doc = Document(
+        id=id or stable_id(data[:4096]),
+        text=text,
+        raw=raw,
+        title=title,
+        url=url,
+        source=source,
+        origin=Origin("<clean>"),
+    )
     result = runner.process(doc)
     if isinstance(result, Reject):
         raise DocumentRejected(result)

@@ -102,11 +102,13 @@ class Flag:
 
 @dataclass
 class Document:
-    """A document on its way through the pipeline.
+    """A document on its way through the pipeline: a value that stages copy with changes, never change.
 
     ``raw`` holds undecoded bytes until the decode stage turns them into ``text``; it is never serialised,
     because a document that still has bytes has not been through the pipeline. ``decoding`` records how the
-    bytes became text (encoding, confidence, method).
+    bytes became text (encoding, confidence, method). ``edits`` and ``flags`` are tuples: a stage adds to
+    them with :meth:`with_edits` and :meth:`with_flag`, which return new documents, so the document a stage
+    received (and the pipeline compares against) keeps its history.
     """
 
     id: str
@@ -116,10 +118,17 @@ class Document:
     url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     origin: Origin | None = None
-    edits: list[Edit] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
+    edits: tuple[Edit, ...] = ()
+    flags: tuple[Flag, ...] = ()
     decoding: dict[str, Any] | None = None
     raw: bytes | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # lists a caller passes become tuples: nothing appends to a document's history behind its back
+        if type(self.edits) is not tuple:
+            self.edits = tuple(self.edits)
+        if type(self.flags) is not tuple:
+            self.flags = tuple(self.flags)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: every field but ``raw``; ``from_dict(to_dict())`` gives an equal document."""
@@ -147,8 +156,8 @@ class Document:
             url=data.get("url"),
             metadata=dict(data.get("metadata") or {}),
             origin=Origin.from_dict(origin) if origin else None,
-            edits=[Edit.from_dict(e) for e in data.get("edits", [])],
-            flags=[Flag.from_dict(f) for f in data.get("flags", [])],
+            edits=tuple(Edit.from_dict(e) for e in data.get("edits", [])),
+            flags=tuple(Flag.from_dict(f) for f in data.get("flags", [])),
             decoding=data.get("decoding"),
         )
 
@@ -164,15 +173,24 @@ class Document:
         unknown = changes.keys() - _DOCUMENT_FIELDS
         if unknown:
             raise TypeError(f"Document has no field {sorted(unknown)[0]!r}")
+        for name in _HISTORY.intersection(changes):
+            if type(changes[name]) is not tuple:
+                changes[name] = tuple(changes[name])
         copied = object.__new__(type(self))
         copied.__dict__.update(self.__dict__, **changes)
         return copied
 
-    def flag(self, code: str, stage: str, detail: str = "") -> None:
-        self.flags.append(Flag(code, stage, detail))
+    def with_edits(self, *edits: Edit, **changes: Any) -> Document:
+        """A copy with ``edits`` added after this document's (and ``changes`` applied, as :meth:`evolve`)."""
+        return self.evolve(edits=(*self.edits, *edits), **changes)
+
+    def with_flag(self, code: str, stage: str, detail: str = "") -> Document:
+        """A copy with one more flag."""
+        return self.evolve(flags=(*self.flags, Flag(code, stage, detail)))
 
 
 _DOCUMENT_FIELDS = frozenset(f.name for f in fields(Document))
+_HISTORY = frozenset({"edits", "flags"})
 
 
 def line_edits(stage: str, rule: str, before: str, after: str, detail: str | None = None) -> list[Edit]:

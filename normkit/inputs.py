@@ -210,19 +210,18 @@ class _ZstdReader(io.RawIOBase):
 
 
 def assign_source(doc: Document, order: Sequence[str]) -> Document:
-    """Fill ``doc.source`` from the record, the URL's host, or the input's parent folder, in ``order``."""
+    """``doc`` with its source from the record, the URL's host, or the input's parent folder, in ``order``."""
     for way in order:
         if way == "record" and doc.source:
             return doc
         if way == "url" and doc.url:
             host = url_host(doc.url)
             if host:
-                doc.source = host.removeprefix("www.")
-                return doc
+                return doc.evolve(source=host.removeprefix("www."))
         if way == "folder" and doc.origin and doc.origin.path != "-":
-            doc.source = Path(doc.origin.path).parent.name or None
-            if doc.source:
-                return doc
+            folder = Path(doc.origin.path).parent.name
+            if folder:
+                return doc.evolve(source=folder)
     return doc
 
 

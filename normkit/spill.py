@@ -42,9 +42,7 @@ def read_spilled(stream: IO[bytes]) -> Iterator[Document | Reject]:
             yield Reject.from_dict(entry["reject"])
         elif "document" in entry:
             doc = Document.from_dict(entry["document"])
-            if "raw" in entry:
-                doc.raw = entry["raw"].encode("latin-1")
-            yield doc
+            yield doc.evolve(raw=entry["raw"].encode("latin-1")) if "raw" in entry else doc
 
 
 def spill_stats(stream: IO[bytes], window: int = 1 << 16) -> RunStats:

@@ -90,11 +90,9 @@ def run_pipeline(
     items = list(texts)
     result = PipelineResult(inputs=len(items))
     for number, item in enumerate(items, start=1):
-        doc = Document(stable_id("test", number), title=title, source=source, url=url, origin=Origin("<test>", number))
-        if isinstance(item, bytes):
-            doc.raw = item
-        else:
-            doc.text = item if isinstance(item, str) else "\n".join(item)
+        raw = item if isinstance(item, bytes) else None
+        text = "" if raw is not None else item if isinstance(item, str) else "\n".join(item)  # type: ignore[arg-type]
+        doc = Document(stable_id("test", number), text, title, source, url, origin=Origin("<test>", number), raw=raw)
         outcome = pipeline.process(doc)
         (result.rejects if isinstance(outcome, Reject) else result.documents).append(outcome)  # type: ignore[arg-type]
     return result

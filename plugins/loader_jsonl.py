@@ -51,22 +51,20 @@ class JsonlLoader(Loader):
         if not isinstance(text, str):
             what = "missing" if text is None else f"not a string ({type(text).__name__})"
             return self._reject(origin, f"text field {f['text']!r} is {what}", doc_id)
-        doc = Document(
+        metadata = {k: v for k, v in record.items() if k not in self.mapped}
+        declared = f.get("encoding") and record.get(f["encoding"])
+        if declared:  # raw text smuggled through JSON as latin-1 code points: the bytes go back to the decoder
+            metadata["declared_encoding"] = declared
+        return Document(
             id=doc_id,
+            text="" if declared else text,
+            raw=text.encode("latin-1", "replace") if declared else None,
             title=_str_or_none(record.get(f["title"])) or "",  # "": this record has no title
             url=_str_or_none(record.get(f["url"])),
             source=_str_or_none(record.get(f["source"])),
-            metadata={k: v for k, v in record.items() if k not in self.mapped},
+            metadata=metadata,
             origin=origin,
         )
-        declared = f.get("encoding") and record.get(f["encoding"])
-        if declared:
-            # Raw text smuggled through JSON as latin-1 code points: restore the bytes for the decoder.
-            doc.raw = text.encode("latin-1", "replace")
-            doc.metadata["declared_encoding"] = declared
-        else:
-            doc.text = text
-        return doc
 
     def _reject(self, origin: Origin, reason: str, doc_id: str | None = None) -> Reject:
         return Reject(origin, reason, doc_id=doc_id, plugin=self.plugin, hook="load")

@@ -160,11 +160,10 @@ class BoilerplateStage(Stage):
         removals, timeouts = self._settled_removals(doc, lines, options)
         flags = [Flag("rule-timeout", self.name, f"a pattern ran out of time on line {n}; kept") for n in timeouts]
         if not removals:
-            return doc.evolve(flags=[*doc.flags, *flags]) if flags else doc
+            return doc.evolve(flags=(*doc.flags, *flags)) if flags else doc
         kept, edits = remove_lines(self.name, lines, removals)
-        result = doc.evolve(text="\n".join(kept), edits=[*doc.edits, *edits], flags=[*doc.flags, *flags])
-        self._check_loss(result, doc.text, options)
-        return result
+        result = doc.with_edits(*edits, text="\n".join(kept), flags=(*doc.flags, *flags))
+        return self._check_loss(result, doc.text, options)
 
     def _settled_removals(
         self, doc: Document, lines: list[str], options: Mapping[str, Any]
@@ -232,17 +231,17 @@ class BoilerplateStage(Stage):
             _doubled_paragraphs(texts, removals)
         return removals
 
-    def _check_loss(self, result: Document, before: str, options: Mapping[str, Any]) -> None:
-        """Flag a heavy loss; an empty result is flagged or rejected as ``on_empty`` says."""
+    def _check_loss(self, result: Document, before: str, options: Mapping[str, Any]) -> Document:
+        """``result``, flagged for a heavy loss; an empty one is flagged or rejected as ``on_empty`` says."""
         if not result.text.strip():
             reason = f"only boilerplate: all {len(before.splitlines())} lines removed"
             if options["on_empty"] == "reject":
                 raise RejectDocument(reason)
-            result.flag("boilerplate-only", self.name, reason)
-            return
+            return result.with_flag("boilerplate-only", self.name, reason)
         lost = 1 - len(result.text) / len(before)
         if lost > float(options["max_removed_share"]):
-            result.flag("boilerplate-heavy", self.name, f"removed {lost:.0%} of the text")
+            return result.with_flag("boilerplate-heavy", self.name, f"removed {lost:.0%} of the text")
+        return result
 
     # -- learning from the batch -----------------------------------------------------------------------
 

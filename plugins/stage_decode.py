@@ -39,12 +39,11 @@ class DecodeStage(Stage):
             )
         except BinaryInputError as exc:
             raise RejectDocument(f"binary input: {exc}") from None
-        result = doc.evolve(text=decoded.text, raw=None, decoding=decoded.as_dict(), flags=list(doc.flags))
-        result.edits = [*doc.edits, Edit(self.name, "decoded", decoded.method, detail=decoded.encoding)]
-        self._check(result, decoded, options)
-        return result
+        edit = Edit(self.name, "decoded", decoded.method, detail=decoded.encoding)
+        result = doc.with_edits(edit, text=decoded.text, raw=None, decoding=decoded.as_dict())
+        return self._check(result, decoded, options)
 
-    def _check(self, doc: Document, decoded: Decoded, options: dict[str, Any]) -> None:
+    def _check(self, doc: Document, decoded: Decoded, options: dict[str, Any]) -> Document:
         """Flag (or, by policy, reject) a guess too unsure to trust and bytes that could not be decoded."""
         problems = []
         if decoded.confidence < options.get("min_confidence", 0.5):
@@ -54,7 +53,8 @@ class DecodeStage(Stage):
         for code, policy, detail in problems:
             if options.get(policy, "keep") == "reject":
                 raise RejectDocument(f"{code.replace('_', ' ')}: {detail}")
-            doc.flag(code, self.name, detail)
+            doc = doc.with_flag(code, self.name, detail)
+        return doc
 
 
 @hookimpl(trylast=True)

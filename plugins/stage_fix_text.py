@@ -25,7 +25,7 @@ class FixTextStage(Stage):
         if text == doc.text:
             return doc
         detail = ", ".join(f"{kind}:{arg}" for kind, arg in steps) or None
-        return doc.evolve(text=text, edits=[*doc.edits, *line_edits(self.name, "ftfy", doc.text, text, detail)])
+        return doc.with_edits(*line_edits(self.name, "ftfy", doc.text, text, detail), text=text)
 
 
 @hookimpl

@@ -95,7 +95,7 @@ class HeadlineStage(Stage):
         flags = [*doc.flags, *self._emptied(doc.text, text)]
         # a record keeps "" (it has no title), so a later headline run still takes no line from it
         new_title = title or (None if doc.title is None else "")
-        return doc.evolve(title=new_title, text=text, edits=[*doc.edits, *edits], flags=flags)
+        return doc.with_edits(*edits, title=new_title, text=text, flags=flags)
 
     def _emptied(self, before: str, after: str) -> list[Flag]:
         """A flag when this stage left no text: a page that was only its title must not pass unnoticed."""

@@ -35,7 +35,7 @@ class WhitespaceStage(Stage):
         counts = {"line_endings": endings, "trailing_space": trailing, "blank_runs": blanks}
         detail = ", ".join(f"{k}={v}" for k, v in counts.items() if v)
         edit = Edit(self.name, "replaced", "whitespace", detail=detail or "leading/trailing blank lines")
-        return doc.evolve(text=stripped, edits=[*doc.edits, edit])
+        return doc.with_edits(edit, text=stripped)
 
 
 @hookimpl

@@ -269,7 +269,7 @@ def test_catastrophic_pattern_the_probes_miss_costs_one_line_not_the_run() -> No
 @pytest.mark.parametrize("text", ["", "\n\n", "   "])
 def test_empty_documents_pass_unchanged(text: str) -> None:
     doc = cleaned(text)
-    assert doc.text == text and doc.edits == [] and doc.flags == []
+    assert doc.text == text and doc.edits == () and doc.flags == ()
 
 
 def test_only_boilerplate_is_flagged_by_default() -> None:
@@ -389,7 +389,7 @@ def test_lines_repeating_across_a_source_are_learned_with_digits_masked() -> Non
 def test_learning_is_per_source() -> None:
     learner, _ = learned_stage()
     doc = learner.process(Document(id="x", text=article(1), source="other.example"))
-    assert doc.edits == []
+    assert doc.edits == ()
 
 
 def test_learned_state_holds_hashes_and_drains_between_shards() -> None:

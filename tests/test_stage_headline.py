@@ -83,7 +83,7 @@ def test_title_split_over_two_lines() -> None:
 def test_a_sentence_as_first_line_is_not_taken_as_title() -> None:
     doc = headline(f"{BODY}\n\nAnother sentence of the article follows here, as articles go.")
     assert doc.title is None
-    assert doc.edits == []
+    assert doc.edits == ()
 
 
 def test_title_quoted_after_the_article_started_is_kept() -> None:
@@ -93,7 +93,7 @@ def test_title_quoted_after_the_article_started_is_kept() -> None:
 
 def test_empty_document_is_left_alone() -> None:
     doc = headline("")
-    assert doc.text == "" and doc.edits == []
+    assert doc.text == "" and doc.edits == ()
 
 
 def test_window_limits_the_search() -> None:
@@ -139,14 +139,14 @@ def records(tmp_path: Path, *rows: dict[str, str]) -> list[Document]:
 def test_a_record_without_title_keeps_every_line() -> None:
     text = "Short opening line\n\nSecond paragraph of the record, which is a sentence."
     doc = headline(text, title="")  # "": a record that has no title, as the JSON Lines loader says
-    assert (doc.text, doc.title, doc.edits, doc.flags) == (text, "", [], [])
+    assert (doc.text, doc.title, doc.edits, doc.flags) == (text, "", (), ())
 
 
 def test_jsonl_records_without_title_lose_no_line(tmp_path: Path) -> None:
     question = "Q: Which planet has the shortest year?\nA: Mercury, at 88 days."
     docs = records(tmp_path, {"text": question}, {"text": "fine words"}, {"text": question, "title": ""})
     assert [doc.text for doc in docs] == [question, "fine words", question]
-    assert all(doc.title == "" and doc.edits == [] and doc.flags == [] for doc in docs)
+    assert all(doc.title == "" and doc.edits == () and doc.flags == () for doc in docs)
 
 
 def test_a_record_with_a_title_still_loses_its_repeats(tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_the_first_line_of_a_plain_text_file_becomes_the_title(tmp_path: Path) -
     (doc,) = load_and_clean(tmp_path, "page.txt", f"{TITLE}\n\n{BODY}\n".encode())
     assert (doc.title, doc.text) == (TITLE, BODY)
     assert [e.rule for e in doc.edits if e.stage == "headline" and e.before] == [TITLE_LINE]
-    assert doc.flags == []
+    assert doc.flags == ()
 
 
 def test_a_text_left_empty_is_flagged(tmp_path: Path) -> None:
@@ -176,4 +176,4 @@ def test_the_flag_goes_on_a_copy() -> None:
     """Immutable input: the flags list of the document handed in is not the one that grows."""
     original = Document(id="t", text=TITLE)
     result = Pipeline(Config.from_mapping({"pipeline": ["headline"]})).process(original)
-    assert isinstance(result, Document) and result.flags and original.flags == [] and original.text == TITLE
+    assert isinstance(result, Document) and result.flags and original.flags == () and original.text == TITLE

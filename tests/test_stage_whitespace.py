@@ -44,4 +44,4 @@ def test_one_edit_counting_each_kind_of_change() -> None:
 
 def test_clean_text_is_left_alone_without_an_edit() -> None:
     (doc,) = run_pipeline(["Title\n\nBody."], config=CONFIG).documents
-    assert doc.edits == [] and doc.text == "Title\n\nBody."
+    assert doc.edits == () and doc.text == "Title\n\nBody."

@@ -12,9 +12,7 @@ class KeywordFlagStage(Stage):
     def process(self, doc: Document) -> Document:
         keyword = self.options.get("keyword", "Iran")
         if keyword in doc.text:
-            result = doc.evolve(flags=[*doc.flags])
-            result.flag("keyword", self.name, keyword)
-            return result
+            return doc.with_flag("keyword", self.name, keyword)
         return doc
 
 
