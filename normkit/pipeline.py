@@ -58,6 +58,11 @@ class Pipeline:
 
     def _build(self, kind: str, name: str, options: Mapping[str, Any] | None = None) -> Any:
         """Instantiate a registered component after checking its options against its ``options_schema``."""
+        if self.pm.is_blocked(f"{kind}_{name}") and name not in self.registry.names(kind):
+            raise ConfigError(
+                f"{kind} {name!r} is configured, but its plugin {f'{kind}_{name}'!r} is disabled: "
+                f"enable the plugin or take {name!r} out of the configuration"
+            )
         cls = self.registry.get(kind, name)
         if options is None:
             options = self._options_for(kind, name)

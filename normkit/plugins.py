@@ -23,7 +23,14 @@ import pluggy
 from normkit import hookspecs
 from normkit.errors import PluginError
 
-__all__ = ["DEFAULT_PLUGINS", "ENTRYPOINT_GROUP", "PluginSpec", "get_plugin_manager", "list_plugins"]
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "ENTRYPOINT_GROUP",
+    "ESSENTIAL_PLUGINS",
+    "PluginSpec",
+    "get_plugin_manager",
+    "list_plugins",
+]
 
 ENTRYPOINT_GROUP = "normkit"
 
@@ -50,6 +57,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "normkit_plugins.exporter_markdown",
     "normkit_plugins.exporter_parquet",
 )
+
+
+#: builtins a run cannot do without (the fallback loader, the default format and executor): never blocked.
+ESSENTIAL_PLUGINS: frozenset[str] = frozenset({"loader_text", "exporter_jsonl", "executor_inprocess"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,8 @@ def get_plugin_manager(
     pm = pluggy.PluginManager("normkit")
     pm.add_hookspecs(hookspecs)
     for name in disabled:
+        if name in ESSENTIAL_PLUGINS:
+            raise PluginError("plugin cannot be disabled: normkit needs it", plugin=name)
         pm.set_blocked(name)
     for module_name in DEFAULT_PLUGINS:
         _register(pm, importlib.import_module(module_name), module_name.rsplit(".", 1)[-1])
@@ -97,8 +110,8 @@ def get_plugin_manager(
         _register(pm, importlib.import_module(module_name), module_name)
     try:
         pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(str(exc), plugin=exc.plugin_name if hasattr(exc, "plugin_name") else None) from exc
+    except pluggy.PluginValidationError as exc:  # it carries the plugin object; its name is the manager's
+        raise PluginError(str(exc), plugin=pm.get_name(exc.plugin)) from exc
     if os.environ.get("NORMKIT_TRACE_PLUGINS"):
         _trace(pm)
     return pm

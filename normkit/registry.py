@@ -1,8 +1,9 @@
 """Which components exist, under which names, and which plugin owns each.
 
-The registry calls every ``normkit_register_*`` implementation one plugin at a time with a ``register``
-callable bound to that plugin, so each component is stamped with its owner and a name clash can name both
-plugins instead of silently letting the last one win.
+The registry calls every ``normkit_register_*`` implementation one plugin at a time, through pluggy
+(``subset_hook_caller``, so hook wrappers, ordering and ``NORMKIT_TRACE_PLUGINS`` see the calls), with a
+``register`` callable bound to that plugin: each component is stamped with its owner and a name clash can
+name both plugins instead of silently letting the last one win.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ class Registry:
         for kind, hook_name in KINDS.items():
             # get_hookimpls() is in registration order (pluggy *calls* them in reverse): builtins come first,
             # so a clash names the builtin as the first owner.
-            for impl in getattr(pm.hook, hook_name).get_hookimpls():
-                register = registry.registrar(kind, impl.plugin_name)
+            impls = [i for i in getattr(pm.hook, hook_name).get_hookimpls() if not (i.hookwrapper or i.wrapper)]
+            for impl in impls:
+                others = [other.plugin for other in impls if other is not impl]
+                call = pm.subset_hook_caller(hook_name, remove_plugins=others)
                 try:
-                    impl.function(register)
+                    call(register=registry.registrar(kind, impl.plugin_name))
                 except (DuplicateComponentError, ConfigError):
                     raise
                 except Exception as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from normkit import Config, Document, Pipeline, PluginError, Register, Stage, hookimpl
+from normkit import Config, ConfigError, Document, Pipeline, PluginError, Register, Stage, hookimpl
 from normkit.errors import DuplicateComponentError
 from normkit.plugins import DEFAULT_PLUGINS, get_plugin_manager, list_plugins
 from normkit.registry import Registry
@@ -50,8 +50,9 @@ def test_plugin_import_failure_names_the_file(tmp_path: Path) -> None:
 
 def test_misspelt_hook_fails_at_start_up(tmp_path: Path) -> None:
     shutil.copy(BROKEN / "misspelt_hook.py", tmp_path)
-    with pytest.raises(PluginError, match="normkit_register_stage"):
+    with pytest.raises(PluginError, match="normkit_register_stage") as raised:
         get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(tmp_path)])
+    assert raised.value.plugin == "misspelt_hook"  # the error names the plugin that misspelt it
 
 
 def test_missing_plugins_dir_is_an_error(tmp_path: Path) -> None:
@@ -110,3 +111,27 @@ def test_trace_plugins_prints_hook_calls(monkeypatch: pytest.MonkeyPatch, capsys
     pm = get_plugin_manager(load_entrypoints=False)
     pm.hook.normkit_detect_encoding(data=b"abc", declared=None, context=None)
     assert "normkit: hook normkit_detect_encoding -> stage_decode" in capsys.readouterr().err
+
+
+def test_a_disabled_plugins_stage_left_in_the_pipeline_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match=r"stage 'boilerplate' is configured, but its plugin 'stage_boilerplate'"):
+        Pipeline(Config.from_mapping({"plugins": {"disable": ["stage_boilerplate"]}}))
+    pipe = Pipeline(Config.from_mapping({"plugins": {"disable": ["stage_boilerplate"]}, "pipeline": ["whitespace"]}))
+    assert [stage.name for stage in pipe.stages] == ["whitespace"]
+
+
+@pytest.mark.parametrize("name", ["loader_text", "exporter_jsonl", "executor_inprocess"])
+def test_essential_builtins_cannot_be_disabled(name: str) -> None:
+    with pytest.raises(PluginError, match=rf"\[{name}\] plugin cannot be disabled"):
+        get_plugin_manager(load_entrypoints=False, disabled=[name])
+
+
+def test_registration_goes_through_pluggy_so_tracing_sees_it() -> None:
+    pm = get_plugin_manager(load_entrypoints=False)
+    seen: list[str] = []
+    undo = pm.add_hookcall_monitoring(lambda name, impls, kwargs: seen.append(name), lambda *args: None)
+    try:
+        Registry.from_plugin_manager(pm)
+    finally:
+        undo()
+    assert "normkit_register_stages" in seen and "normkit_register_exporters" in seen
