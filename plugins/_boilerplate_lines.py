@@ -87,9 +87,15 @@ class LineFacts:
         if not all(voter in kept for voter in self.voters):  # a voter left: the vote is taken again
             return line_facts([self.texts[i] for i in indices])
         position = {line: n for n, line in enumerate(indices)}
-        pick = [self.texts, self.words, self.stop, self.ends, self.prose]
-        voters = tuple(position[voter] for voter in self.voters)
-        return LineFacts(*([column[i] for i in indices] for column in pick), self.language, voters)
+        return LineFacts(
+            [self.texts[i] for i in indices],
+            [self.words[i] for i in indices],
+            [self.stop[i] for i in indices],
+            [self.ends[i] for i in indices],
+            [self.prose[i] for i in indices],
+            self.language,
+            tuple(position[voter] for voter in self.voters),
+        )
 
 
 def _words(text: str, count: int) -> int:

@@ -286,7 +286,7 @@ class RuleSet:
         memo = self._memo
         known = memo.get(line, _UNKNOWN)  # one look-up: another thread may clear the memo between two
         if known is not _UNKNOWN:
-            return known
+            return known  # type: ignore[return-value]  # _UNKNOWN is the only value that is none of these
         if self.within is not None and self.within._remembered(line, budget) is UNTOUCHED:
             verdict: Rule | _Untouched | None = UNTOUCHED  # none of the larger set's rules, so none of these
         else:

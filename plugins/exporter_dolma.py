@@ -7,10 +7,10 @@ a plain text file goes back in ``text`` unless the ``title`` option says ``"meta
 
 from __future__ import annotations
 
-from normkit_plugins.exporter_jsonl import JsonlExporter
-
 from normkit import Register, hookimpl
 from normkit.exporting import exporter_options
+
+from .exporter_jsonl import JsonlExporter
 
 
 class DolmaExporter(JsonlExporter):

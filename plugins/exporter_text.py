@@ -14,7 +14,7 @@ def render_text(record: Mapping[str, Any]) -> bytes:
     """The page as plain text; a document without a title is its body alone."""
     body = record["text"] if record["text"].endswith("\n") else record["text"] + "\n"
     head = f"{record['title']}\n\n" if record.get("title") else ""
-    return (head + body).encode()
+    return str(head + body).encode()
 
 
 class TextExporter(Exporter):

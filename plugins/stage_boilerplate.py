@@ -107,7 +107,7 @@ class BoilerplateStage(Stage):
         self._profiles: dict[str, RuleSet] = {}
         self._use_learned(load_learned(self.options["learned_file"]) if "learned_file" in self.options else {})
         # an instance attribute: a pinned list or learning switched off means no first pass for this run
-        self.learns = bool(self.settings["learn"]) and "learned_file" not in self.options  # type: ignore[misc]
+        self.learns = bool(self.settings["learn"]) and "learned_file" not in self.options
         for profile in context.profiles():  # a broken profile rule is a start-up error, not a per-document one
             self._profile_rules(profile)
         # what may remove running text: the batch, a photo caption, whole-line builtin shapes, and every rule
