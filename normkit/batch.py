@@ -332,7 +332,9 @@ class _Batch:
             name = "inprocess"
         if name is None:  # the default: a process pool, unless one process would do
             name = "pool" if workers > 1 else "inprocess"
-        return self.pipeline.registry.get("executor", name)(workers, self.options)  # type: ignore[no-any-return]
+        executor = self.pipeline.registry.get("executor", name)(workers, self.options)
+        executor.plugin = self.pipeline.registry.owner("executor", name)
+        return executor
 
     # -- map, reduce, map ---------------------------------------------------------------------------
 

@@ -65,8 +65,8 @@ class Stage:
 
     name: ClassVar[str] = ""
     options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
-    #: the plugin that registered this stage; set by the registry.
-    plugin: ClassVar[str | None] = None
+    #: the plugin that registered this stage: set on each instance by the pipeline that builds it.
+    plugin: str | None = None
 
     def __init__(self, options: Mapping[str, Any], context: Context) -> None:
         self.options = dict(options)
@@ -128,7 +128,8 @@ class Loader:
     #: file suffixes this loader claims, lower case with the dot; ``()`` means "the fallback for anything".
     suffixes: ClassVar[tuple[str, ...]] = ()
     options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
-    plugin: ClassVar[str | None] = None
+    #: the plugin that registered this component: set on each instance by the pipeline that builds it.
+    plugin: str | None = None
 
     def __init__(self, options: Mapping[str, Any], context: Context) -> None:
         self.options = dict(options)
@@ -172,7 +173,8 @@ class Exporter:
     #: ``open_folder`` with a folder instead of ``open`` with a stream.
     per_document: bool = False
     options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
-    plugin: ClassVar[str | None] = None
+    #: the plugin that registered this component: set on each instance by the pipeline that builds it.
+    plugin: str | None = None
 
     def __init__(self, options: Mapping[str, Any], context: Context) -> None:
         self.options = dict(options)

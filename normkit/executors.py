@@ -34,8 +34,8 @@ class Executor:
     """
 
     name: ClassVar[str] = ""
-    #: the plugin that registered this executor; set by the registry.
-    plugin: ClassVar[str | None] = None
+    #: the plugin that registered this executor: set on each instance by the run that builds it.
+    plugin: str | None = None
 
     def __init__(self, workers: int, options: Mapping[str, Any]) -> None:
         self.workers = max(1, workers)

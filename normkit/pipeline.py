@@ -68,9 +68,11 @@ class Pipeline:
             options = self._options_for(kind, name)
         _check_options(cls, kind, name, options)
         try:
-            return cls(options, self.context)
+            component = cls(options, self.context)
         except (ConfigError, ValueError) as exc:
             raise ConfigError(f"{kind} {name!r}: {exc}") from exc
+        component.plugin = self.registry.owner(kind, name)
+        return component
 
     def _options_for(self, kind: str, name: str) -> dict[str, Any]:
         if kind == "stage":

@@ -1,23 +1,40 @@
 """Which components exist, under which names, and which plugin owns each.
 
-The registry calls every ``normkit_register_*`` implementation one plugin at a time, through pluggy
-(``subset_hook_caller``, so hook wrappers, ordering and ``NORMKIT_TRACE_PLUGINS`` see the calls), with a
-``register`` callable bound to that plugin: each component is stamped with its owner and a name clash can
-name both plugins instead of silently letting the last one win.
+Components are kept as :class:`Registered` records (the component and its owner); nothing is written onto a
+registered class, so two pipelines in one process never see each other's stamps. The registry calls every
+``normkit_register_*`` implementation one plugin at a time, through pluggy (``subset_hook_caller``, so hook
+wrappers, ordering and ``NORMKIT_TRACE_PLUGINS`` see the calls), with a ``register`` callable bound to that
+plugin: each component is recorded with its owner and a name clash can name both plugins instead of
+silently letting the last one win.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from normkit.errors import ConfigError, DuplicateComponentError, PluginError
 
 if TYPE_CHECKING:
     import pluggy
 
-__all__ = ["KINDS", "Registry"]
+    from normkit.components import Exporter, Loader, Profile, Stage
+    from normkit.executors import Executor
+
+__all__ = ["KINDS", "Registered", "Registry"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Registered(Generic[T]):
+    """One registered component (a class, or a profile) and the plugin that registered it."""
+
+    component: T
+    owner: str
+
 
 #: component kind -> the hook that registers it.
 KINDS: dict[str, str] = {
@@ -33,8 +50,7 @@ class Registry:
     """Components by kind and name, with the plugin that registered each."""
 
     def __init__(self) -> None:
-        self._items: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
-        self._owners: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+        self._items: dict[str, dict[str, Registered[Any]]] = {kind: {} for kind in KINDS}
 
     @classmethod
     def from_plugin_manager(cls, pm: pluggy.PluginManager) -> Registry:
@@ -67,17 +83,28 @@ class Registry:
         if not name:
             raise PluginError(f"registered a {kind} without a name: {component!r}", plugin=plugin)
         if name in self._items[kind]:
-            raise DuplicateComponentError(kind, name, self._owners[kind][name], plugin)
+            raise DuplicateComponentError(kind, name, self._items[kind][name].owner, plugin)
         if dataclasses.is_dataclass(component) and not isinstance(component, type):
-            component = dataclasses.replace(component, plugin=plugin)
-        else:
-            component.plugin = plugin
-        self._items[kind][name] = component
-        self._owners[kind][name] = plugin
+            component = dataclasses.replace(component, plugin=plugin)  # a profile: a value, copied with its owner
+        self._items[kind][name] = Registered(component, plugin)
+
+    @overload
+    def get(self, kind: Literal["stage"], name: str) -> type[Stage]: ...
+    @overload
+    def get(self, kind: Literal["loader"], name: str) -> type[Loader]: ...
+    @overload
+    def get(self, kind: Literal["exporter"], name: str) -> type[Exporter]: ...
+    @overload
+    def get(self, kind: Literal["executor"], name: str) -> type[Executor]: ...
+    @overload
+    def get(self, kind: Literal["profile"], name: str) -> Profile: ...
+    @overload
+    def get(self, kind: str, name: str) -> Any: ...
 
     def get(self, kind: str, name: str) -> Any:
+        """The component registered as ``name``; a one-line error listing the known names when there is none."""
         try:
-            return self._items[kind][name]
+            return self._items[kind][name].component
         except KeyError:
             known = ", ".join(sorted(self._items[kind])) or "none"
             raise ConfigError(f"unknown {kind} {name!r} (known: {known})") from None
@@ -86,7 +113,7 @@ class Registry:
         return list(self._items[kind])
 
     def all(self, kind: str) -> list[Any]:
-        return list(self._items[kind].values())
+        return [record.component for record in self._items[kind].values()]
 
     def owner(self, kind: str, name: str) -> str:
-        return self._owners[kind][name]
+        return self._items[kind][name].owner

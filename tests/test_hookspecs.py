@@ -121,7 +121,7 @@ def test_hook_normkit_register_executors(normkit_pm) -> None:
 
 def test_hook_normkit_register_exporters(normkit_pm) -> None:
     with registered(normkit_pm, Components(), "components"):
-        assert Registry.from_plugin_manager(normkit_pm).get("exporter", "jsonl2").plugin == "components"
+        assert Registry.from_plugin_manager(normkit_pm).owner("exporter", "jsonl2") == "components"
 
 
 class Detector:

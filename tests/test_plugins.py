@@ -135,3 +135,10 @@ def test_registration_goes_through_pluggy_so_tracing_sees_it() -> None:
     finally:
         undo()
     assert "normkit_register_stages" in seen and "normkit_register_exporters" in seen
+
+
+def test_the_registry_writes_nothing_onto_a_registered_class() -> None:
+    pipeline = Pipeline(Config.from_mapping({}), pm=get_plugin_manager(load_entrypoints=False))
+    stage_class = type(pipeline.stages[0])
+    assert "plugin" not in vars(stage_class)  # the owner is on the instance the pipeline built
+    assert pipeline.stages[0].plugin == pipeline.registry.owner("stage", stage_class.name) == "stage_decode"
