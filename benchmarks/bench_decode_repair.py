@@ -28,8 +28,8 @@ from typing import Any
 import chardet
 import ftfy
 
-from normkit.decoding import BinaryInputError, decode
-from normkit.repairing import RepairOptions, repair
+from normkit.text.decoding import BinaryInputError, decode
+from normkit.text.repairing import RepairOptions, repair
 
 _FTFY = RepairOptions.preset("ftfy")
 
@@ -40,12 +40,12 @@ def decode_text(data: bytes) -> str:
 
 
 def repair_safe(text: str) -> str:
-    """normkit.repairing with the default ("safe") options."""
+    """normkit.text.repairing with the default ("safe") options."""
     return repair(text)
 
 
 def repair_ftfy(text: str) -> str:
-    """normkit.repairing with preset "ftfy" (ftfy's own defaults)."""
+    """normkit.text.repairing with preset "ftfy" (ftfy's own defaults)."""
     return repair(text, _FTFY)
 
 

@@ -16,12 +16,12 @@ from normkit.api import DocumentRejected, clean  # noqa: E402
 from normkit.batch import BatchResult, run_batch  # noqa: E402
 from normkit.components import Context, Exporter, Loader, Profile, RecordWriter, Register, Stage  # noqa: E402
 from normkit.config import Config, load_config  # noqa: E402
-from normkit.decoding import BinaryInputError, Decoded, DecodeOptions, decode  # noqa: E402
 from normkit.document import Document, Edit, Flag, Origin, Reject  # noqa: E402
 from normkit.errors import ConfigError, NormkitError, PluginError, RejectDocument  # noqa: E402
 from normkit.pipeline import Pipeline  # noqa: E402
 from normkit.plugins import PluginSpec, get_plugin_manager  # noqa: E402
-from normkit.repairing import RepairOptions, repair  # noqa: E402
+from normkit.text.decoding import BinaryInputError, Decoded, DecodeOptions, decode  # noqa: E402
+from normkit.text.repairing import RepairOptions, repair  # noqa: E402
 
 __all__ = [
     "BatchResult",

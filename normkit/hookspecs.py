@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import click
 
     from normkit.components import Context
-    from normkit.decoding import Decoded
+    from normkit.text.decoding import Decoded
 
 hookspec = pluggy.HookspecMarker("normkit")
 
@@ -84,7 +84,7 @@ def normkit_detect_encoding(data: bytes, declared: str | None, context: Context)
     :param data: the raw bytes.
     :param declared: an encoding the record or configuration declares, or None.
     :param context: the run's context (configuration, plugin manager).
-    :returns: a :class:`normkit.decoding.Decoded`, or None to let the next implementation decide.
+    :returns: a :class:`normkit.text.decoding.Decoded`, or None to let the next implementation decide.
         firstresult: stops at the first non-None result. normkit's own (chardet-based) implementation is
         ``trylast``, so a plugin can take over detection for the inputs it knows.
     """

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from normkit import Context, Document, Edit, Register, Stage, hookimpl
-from normkit.decoding import BinaryInputError, Decoded, DecodeOptions, decode
 from normkit.errors import RejectDocument
+from normkit.text import BinaryInputError, Decoded, DecodeOptions, decode
 
 POLICIES = ["keep", "reject"]
 

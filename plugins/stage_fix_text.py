@@ -7,7 +7,7 @@ from typing import Any
 
 from normkit import Context, Document, Register, Stage, hookimpl
 from normkit.document import line_edits
-from normkit.repairing import RepairOptions, repair_explained
+from normkit.text import RepairOptions, repair_explained
 
 
 class FixTextStage(Stage):

@@ -1,4 +1,4 @@
-"""Tests for normkit.decoding: each decode path, binary input, edge cases, and properties over any bytes."""
+"""Tests for normkit.text.decoding: each decode path, binary input, edge cases, and properties over any bytes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from normkit.decoding import BinaryInputError, Decoded, DecodeOptions, EncodingNameError, decode
+from normkit.text.decoding import BinaryInputError, Decoded, DecodeOptions, EncodingNameError, decode
 
 SENTENCES = {
     "ru": [

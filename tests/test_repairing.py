@@ -1,4 +1,4 @@
-"""Tests for normkit.repairing: options and presets, the exact gate, equivalence with ftfy, idempotence."""
+"""Tests for normkit.text.repairing: options and presets, the exact gate, equivalence with ftfy, idempotence."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from ftfy import badness, fixes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from normkit.repairing import Normalization, RepairOptions, repair, repair_explained
+from normkit.text.repairing import Normalization, RepairOptions, repair, repair_explained
 
 # normkit/__init__ re-exports the function repair, which shadows the submodule as an attribute.
-repair_module = importlib.import_module("normkit.repairing")
+repair_module = importlib.import_module("normkit.text.repairing")
 
 SAFE, FTFY = RepairOptions.preset("safe"), RepairOptions.preset("ftfy")
 _NORMALIZATIONS: list[Normalization] = ["NFC", "NFD", "NFKC", "NFKD"]

@@ -136,7 +136,7 @@ _MAX_NON_TEXT_SHARE: Final = 0.02
 _UTF16_MIN_NUL_SHARE: Final = 0.03
 _UTF16_ASCII_MIN_NUL_SHARE: Final = 0.75
 
-_ERRORS: Final = "normkit.decoding"
+_ERRORS: Final = "normkit.text.decoding"
 _state = threading.local()
 
 
