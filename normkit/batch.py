@@ -330,8 +330,8 @@ class _Batch:
             if name not in (None, "inprocess"):
                 raise ConfigError(f"executor {name!r} cannot read stdin: use files, or --executor inprocess")
             name = "inprocess"
-        if name is None:  # the default: a process pool, unless one process would do
-            name = "pool" if workers > 1 else "inprocess"
+        if name is None:  # the default: a process pool, unless one process would do (or the pool is disabled)
+            name = "pool" if workers > 1 and "pool" in self.pipeline.registry.names("executor") else "inprocess"
         executor = self.pipeline.registry.get("executor", name)(workers, self.options)
         executor.plugin = self.pipeline.registry.owner("executor", name)
         return executor

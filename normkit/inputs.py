@@ -220,8 +220,9 @@ def assign_source(doc: Document, order: Sequence[str]) -> Document:
                 return doc.evolve(source=host.removeprefix("www."))
         if way == "folder" and doc.origin and doc.origin.path != "-":
             folder = Path(doc.origin.path).parent.name
+            doc = doc.evolve(source=folder or None)  # a file at the root has no folder: no source from it
             if folder:
-                return doc.evolve(source=folder)
+                return doc
     return doc
 
 

@@ -59,11 +59,10 @@ class Registry:
             # get_hookimpls() is in registration order (pluggy *calls* them in reverse): builtins come first,
             # so a clash names the builtin as the first owner.
             impls = [i for i in getattr(pm.hook, hook_name).get_hookimpls() if not (i.hookwrapper or i.wrapper)]
-            for impl in impls:
-                others = [other.plugin for other in impls if other is not impl]
-                call = pm.subset_hook_caller(hook_name, remove_plugins=others)
+            owners = {id(impl.plugin): impl for impl in impls}  # each plugin once, however many impls it has
+            for impl in owners.values():
                 try:
-                    call(register=registry.registrar(kind, impl.plugin_name))
+                    _caller(pm, hook_name, impl, impls)(register=registry.registrar(kind, impl.plugin_name))
                 except (DuplicateComponentError, ConfigError):
                     raise
                 except Exception as exc:
@@ -117,3 +116,26 @@ class Registry:
 
     def owner(self, kind: str, name: str) -> str:
         return self._items[kind][name].owner
+
+
+def _caller(pm: pluggy.PluginManager, hook_name: str, impl: Any, impls: list[Any]) -> Callable[..., Any]:
+    """The hook ``hook_name`` called on ``impl``'s plugin alone, through pluggy when pluggy can single it out.
+
+    ``subset_hook_caller`` leaves out plugins by attribute name and keeps them in a set: a plugin that
+    implements the hook under another name (``specname``) or cannot be hashed would be called with the others,
+    or not at all. Then its implementations are called directly, in pluggy's order.
+    """
+    own = [i for i in impls if i.plugin is impl.plugin]
+    try:
+        call = pm.subset_hook_caller(hook_name, remove_plugins=[i.plugin for i in impls if i.plugin is not impl.plugin])
+        called = [i for i in call.get_hookimpls() if not (i.hookwrapper or i.wrapper)]
+    except TypeError:  # an unhashable plugin object
+        called = []
+    if len(called) == len(own) and all(i.plugin is impl.plugin for i in called):
+        return call
+
+    def direct(**kwargs: Any) -> None:
+        for one in reversed(own):  # pluggy calls the latest registered first
+            one.function(**kwargs)
+
+    return direct

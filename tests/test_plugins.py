@@ -142,3 +142,44 @@ def test_the_registry_writes_nothing_onto_a_registered_class() -> None:
     stage_class = type(pipeline.stages[0])
     assert "plugin" not in vars(stage_class)  # the owner is on the instance the pipeline built
     assert pipeline.stages[0].plugin == pipeline.registry.owner("stage", stage_class.name) == "stage_decode"
+
+
+class _TwoImpls:
+    """A plugin implementing one register hook twice: once by name, once through ``specname``."""
+
+    @hookimpl
+    def normkit_register_stages(self, register: Register) -> None:
+        register(type("FirstStage", (Stage,), {"name": "first_of_two", "process": lambda self, doc: doc}))
+
+    @hookimpl(specname="normkit_register_stages")
+    def register_more(self, register: Register) -> None:
+        register(type("SecondStage", (Stage,), {"name": "second_of_two", "process": lambda self, doc: doc}))
+
+
+class _OnlySpecname:
+    @hookimpl(specname="normkit_register_stages")
+    def stages(self, register: Register) -> None:
+        register(type("SpecStage", (Stage,), {"name": "by_specname", "process": lambda self, doc: doc}))
+
+
+@pytest.mark.parametrize(
+    ("plugin", "names"),
+    [(_TwoImpls(), {"first_of_two", "second_of_two"}), (_OnlySpecname(), {"by_specname"})],
+)
+def test_every_implementation_of_a_register_hook_registers_once_under_its_plugin(
+    plugin: object, names: set[str]
+) -> None:
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(plugin, name="odd_plugin")
+    registry = Registry.from_plugin_manager(pm)
+    assert {name for name in registry.names("stage") if registry.owner("stage", name) == "odd_plugin"} == names
+
+
+def test_a_run_with_the_pool_disabled_uses_one_process(tmp_path: Path) -> None:
+    from normkit import run_batch
+
+    for n in range(3):
+        (tmp_path / f"{n}.txt").write_text(f"Headline {n}\n\nA sentence of the article, number {n}.\n")
+    config = Config.from_mapping({"plugins": {"disable": ["executor_pool"]}})
+    result = run_batch([str(tmp_path)], str(tmp_path / "out"), config, workers=2)
+    assert (result.stats.read, result.stats.written) == (3, 3)

@@ -86,7 +86,7 @@ def test_changed_normkit_code_or_rules_redo_every_shard(tmp_path: Path, monkeypa
 def test_the_code_digest_follows_code_and_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from normkit.resume import _OWN_PACKAGES, packages_digest
 
-    assert set(_OWN_PACKAGES) == {"normkit", "normkit.schemas", "normkit_plugins"}
+    assert set(_OWN_PACKAGES) == {"normkit", "normkit.text", "normkit.schemas", "normkit_plugins"}
     package = tmp_path / "digested_pkg"
     package.mkdir()
     (package / "__init__.py").write_text("")
