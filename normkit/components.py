@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 if TYPE_CHECKING:
     import pluggy
@@ -22,8 +22,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Context", "Exporter", "Loader", "Profile", "RecordWriter", "Register", "Stage"]
 
-#: The type of the ``register`` argument of the ``normkit_register_*`` hooks.
-Register = Callable[[Any], None]
+C = TypeVar("C", contravariant=True)
+
+
+class Register(Protocol[C]):
+    """The ``register`` argument of a ``normkit_register_<kind>s`` hook: ``register(component)`` adds one.
+
+    Typed per kind in the hook specs (``Register[type[Stage]]``, ``Register[Profile]``, ...), so a type checker
+    catches a stage registered as an exporter; at run time it is a plain callable.
+    """
+
+    def __call__(self, component: C, /) -> None: ...
+
 
 #: An options schema that accepts no options at all.
 NO_OPTIONS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}

@@ -4,20 +4,20 @@ A plugin is any module or object with functions decorated ``@normkit.hookimpl`` 
 An implementation may accept a subset of a hook's arguments, so arguments can be added later without
 breaking plugins. Components (loaders, stages, exporters, profiles, executors) arrive through the
 ``normkit_register_*`` hooks: normkit calls each plugin's implementation with a ``register`` callable that
-stamps every component with the plugin that owns it, so errors and edits can name it.
+records every component with the plugin that owns it, so errors and edits can name it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
     import click
 
-    from normkit.components import Context
+    from normkit.components import Context, Exporter, Loader, Profile, Register, Stage
+    from normkit.executors import Executor
     from normkit.text.decoding import Decoded
 
 hookspec = pluggy.HookspecMarker("normkit")
@@ -28,7 +28,7 @@ hookspec = pluggy.HookspecMarker("normkit")
 
 
 @hookspec
-def normkit_register_loaders(register: Callable[[type], None]) -> None:
+def normkit_register_loaders(register: Register[type[Loader]]) -> None:
     """Called once per plugin at start-up to add loaders.
 
     :param register: call ``register(LoaderClass)`` for each :class:`normkit.Loader` subclass; its
@@ -37,7 +37,7 @@ def normkit_register_loaders(register: Callable[[type], None]) -> None:
 
 
 @hookspec
-def normkit_register_stages(register: Callable[[type], None]) -> None:
+def normkit_register_stages(register: Register[type[Stage]]) -> None:
     """Called once per plugin at start-up to add pipeline stages.
 
     :param register: call ``register(StageClass)`` for each :class:`normkit.Stage` subclass. A stage runs
@@ -46,7 +46,7 @@ def normkit_register_stages(register: Callable[[type], None]) -> None:
 
 
 @hookspec
-def normkit_register_exporters(register: Callable[[type], None]) -> None:
+def normkit_register_exporters(register: Register[type[Exporter]]) -> None:
     """Called once per plugin at start-up to add output formats.
 
     :param register: call ``register(ExporterClass)`` for each :class:`normkit.Exporter` subclass; its
@@ -55,7 +55,7 @@ def normkit_register_exporters(register: Callable[[type], None]) -> None:
 
 
 @hookspec
-def normkit_register_profiles(register: Callable[[Any], None]) -> None:
+def normkit_register_profiles(register: Register[Profile]) -> None:
     """Called once per plugin at start-up to add source profiles.
 
     :param register: call ``register(Profile(...))`` for each :class:`normkit.Profile`: a name, the source
@@ -65,7 +65,7 @@ def normkit_register_profiles(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def normkit_register_executors(register: Callable[[type], None]) -> None:
+def normkit_register_executors(register: Register[type[Executor]]) -> None:
     """Called once per plugin at start-up to add executors (how shards are run: in-process, pool, ...).
 
     :param register: call ``register(ExecutorClass)`` for each executor; ``--executor NAME`` selects one.

@@ -65,5 +65,5 @@ def _import_distributed() -> Any:
 
 
 @hookimpl
-def normkit_register_executors(register: Register) -> None:
+def normkit_register_executors(register: Register[type[Executor]]) -> None:
     register(DaskExecutor)

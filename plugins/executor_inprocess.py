@@ -25,5 +25,5 @@ class InProcessExecutor(Executor):
 
 
 @hookimpl
-def normkit_register_executors(register: Register) -> None:
+def normkit_register_executors(register: Register[type[Executor]]) -> None:
     register(InProcessExecutor)

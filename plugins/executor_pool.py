@@ -138,5 +138,5 @@ def _die_with_parent() -> None:
 
 
 @hookimpl
-def normkit_register_executors(register: Register) -> None:
+def normkit_register_executors(register: Register[type[Executor]]) -> None:
     register(PoolExecutor)

@@ -54,5 +54,5 @@ class CsvExporter(Exporter):
 
 
 @hookimpl
-def normkit_register_exporters(register: Register) -> None:
+def normkit_register_exporters(register: Register[type[Exporter]]) -> None:
     register(CsvExporter)

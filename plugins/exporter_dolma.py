@@ -7,7 +7,7 @@ a plain text file goes back in ``text`` unless the ``title`` option says ``"meta
 
 from __future__ import annotations
 
-from normkit import Register, hookimpl
+from normkit import Exporter, Register, hookimpl
 from normkit.exporting import exporter_options
 
 from .exporter_jsonl import JsonlExporter
@@ -20,5 +20,5 @@ class DolmaExporter(JsonlExporter):
 
 
 @hookimpl
-def normkit_register_exporters(register: Register) -> None:
+def normkit_register_exporters(register: Register[type[Exporter]]) -> None:
     register(DolmaExporter)

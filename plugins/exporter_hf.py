@@ -7,7 +7,7 @@ says ``"metadata"`` or ``"drop"``.
 
 from __future__ import annotations
 
-from normkit import Register, hookimpl
+from normkit import Exporter, Register, hookimpl
 from normkit.exporting import exporter_options
 
 from .exporter_jsonl import JsonlExporter
@@ -20,5 +20,5 @@ class HfExporter(JsonlExporter):
 
 
 @hookimpl
-def normkit_register_exporters(register: Register) -> None:
+def normkit_register_exporters(register: Register[type[Exporter]]) -> None:
     register(HfExporter)

@@ -7,7 +7,7 @@ from typing import IO, Any
 
 import orjson
 
-from normkit import RecordWriter, Register, hookimpl
+from normkit import Exporter, RecordWriter, Register, hookimpl
 from normkit.exporting import ShapedExporter
 
 
@@ -37,5 +37,5 @@ class JsonExporter(ShapedExporter):
 
 
 @hookimpl
-def normkit_register_exporters(register: Register) -> None:
+def normkit_register_exporters(register: Register[type[Exporter]]) -> None:
     register(JsonExporter)

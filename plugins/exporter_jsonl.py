@@ -8,7 +8,7 @@ from typing import IO, Any
 
 import orjson
 
-from normkit import RecordWriter, Register, hookimpl
+from normkit import Exporter, RecordWriter, Register, hookimpl
 from normkit.exporting import ShapedExporter
 from normkit.output import encode_record
 
@@ -42,5 +42,5 @@ class JsonlExporter(ShapedExporter):
 
 
 @hookimpl
-def normkit_register_exporters(register: Register) -> None:
+def normkit_register_exporters(register: Register[type[Exporter]]) -> None:
     register(JsonlExporter)

@@ -75,5 +75,5 @@ class MarkdownExporter(Exporter):
 
 
 @hookimpl
-def normkit_register_exporters(register: Register) -> None:
+def normkit_register_exporters(register: Register[type[Exporter]]) -> None:
     register(MarkdownExporter)

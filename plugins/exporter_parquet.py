@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
-from normkit import Context, RecordWriter, Register, hookimpl
+from normkit import Context, Exporter, RecordWriter, Register, hookimpl
 from normkit.arrowschema import SCHEMA_KEY, Codec, codec_for, import_pyarrow
 from normkit.exporting import ShapedExporter, exporter_options
 
@@ -73,5 +73,5 @@ class ParquetExporter(ShapedExporter):
 
 
 @hookimpl
-def normkit_register_exporters(register: Register) -> None:
+def normkit_register_exporters(register: Register[type[Exporter]]) -> None:
     register(ParquetExporter)

@@ -33,5 +33,5 @@ class TextExporter(Exporter):
 
 
 @hookimpl
-def normkit_register_exporters(register: Register) -> None:
+def normkit_register_exporters(register: Register[type[Exporter]]) -> None:
     register(TextExporter)

@@ -77,5 +77,5 @@ def _str_or_none(value: object) -> str | None:
 
 
 @hookimpl
-def normkit_register_loaders(register: Register) -> None:
+def normkit_register_loaders(register: Register[type[Loader]]) -> None:
     register(JsonlLoader)

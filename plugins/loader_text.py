@@ -26,5 +26,5 @@ class TextLoader(Loader):
 
 
 @hookimpl
-def normkit_register_loaders(register: Register) -> None:
+def normkit_register_loaders(register: Register[type[Loader]]) -> None:
     register(TextLoader)

@@ -23,5 +23,5 @@ RULES = [
 
 
 @hookimpl
-def normkit_register_profiles(register: Register) -> None:
+def normkit_register_profiles(register: Register[Profile]) -> None:
     register(Profile("newarab", ("newarab.com", "english.alaraby.co.uk"), {"boilerplate": {"rules": RULES}}))

@@ -593,5 +593,5 @@ def _in_label_list(texts: Sequence[str], i: int) -> bool:
 
 
 @hookimpl
-def normkit_register_stages(register: Register) -> None:
+def normkit_register_stages(register: Register[type[Stage]]) -> None:
     register(BoilerplateStage)

@@ -66,5 +66,5 @@ def normkit_detect_encoding(data: bytes, declared: str | None, context: Context)
 
 
 @hookimpl
-def normkit_register_stages(register: Register) -> None:
+def normkit_register_stages(register: Register[type[Stage]]) -> None:
     register(DecodeStage)

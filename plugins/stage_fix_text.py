@@ -29,5 +29,5 @@ class FixTextStage(Stage):
 
 
 @hookimpl
-def normkit_register_stages(register: Register) -> None:
+def normkit_register_stages(register: Register[type[Stage]]) -> None:
     register(FixTextStage)

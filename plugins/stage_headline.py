@@ -157,5 +157,5 @@ def _is_sentence(line: str) -> bool:
 
 
 @hookimpl
-def normkit_register_stages(register: Register) -> None:
+def normkit_register_stages(register: Register[type[Stage]]) -> None:
     register(HeadlineStage)

@@ -39,5 +39,5 @@ class WhitespaceStage(Stage):
 
 
 @hookimpl
-def normkit_register_stages(register: Register) -> None:
+def normkit_register_stages(register: Register[type[Stage]]) -> None:
     register(WhitespaceStage)
