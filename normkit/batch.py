@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, Protocol
 
 from normkit.config import Config
 from normkit.document import Document, Reject
-from normkit.errors import ConfigError
+from normkit.errors import AccountingError, ConfigError
 from normkit.executors import Executor, Task, resolve_workers
 from normkit.inputs import Part, discover, plan_parts
 from normkit.output import (
@@ -291,7 +291,7 @@ class _Batch:
         if self.output.report_path:
             write_json(self.output.report_path, report, schema="report")
         if self.stopped is None:
-            assert self.stats.balanced, f"accounting broken: {self.stats.to_dict()['documents']}"
+            check_accounting(self.stats)
         return BatchResult(self.stats, seconds, report, self.stopped is not None)
 
     def _timed(self, phase: str, step: Callable[[], Any]) -> Any:
@@ -522,3 +522,9 @@ def auto_shard_size(total: int) -> int:
 
 def _warn(message: str) -> None:
     print(f"normkit: {message}", file=sys.stderr)
+
+
+def check_accounting(stats: RunStats) -> None:
+    """Raise :class:`AccountingError` unless every document read was written or rejected, exactly once."""
+    if not stats.balanced:
+        raise AccountingError(f"accounting broken: {stats.to_dict()['documents']}; please report this as a bug")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "AccountingError",
     "ConfigError",
     "DuplicateComponentError",
     "NormkitError",
@@ -16,6 +17,15 @@ class NormkitError(Exception):
     """Base class; the CLI prints ``str(error)`` on one line and exits with ``exit_code``."""
 
     exit_code = 2
+
+
+class AccountingError(NormkitError):
+    """A run read more or fewer documents than it wrote and rejected: a bug to report, never a result to trust.
+
+    A real exception, not an ``assert``: ``python -O`` must not turn lost documents into a quiet success.
+    """
+
+    exit_code = 3
 
 
 class ConfigError(NormkitError):

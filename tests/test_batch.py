@@ -143,3 +143,15 @@ def test_both_passes_report_documents_and_bytes_as_parts_finish(tmp_path: Path, 
     run_batch([str(data)], str(tmp_path / "out"), config, workers=2, progress=progress)
     size = data.stat().st_size
     assert progress.phases == {"learning": [size, 300, size], "cleaning": [size, 300, size]}
+
+
+def test_lost_documents_are_an_error_even_under_python_dash_o() -> None:
+    """The accounting check is an exception with its own exit code, not an assert that -O would remove."""
+    from normkit.batch import check_accounting
+    from normkit.errors import AccountingError
+    from normkit.report import RunStats
+
+    check_accounting(RunStats(read=3, written=2, rejected=1))
+    with pytest.raises(AccountingError, match="accounting broken") as raised:
+        check_accounting(RunStats(read=3, written=1, rejected=1))
+    assert raised.value.exit_code == 3
