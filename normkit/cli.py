@@ -1,7 +1,8 @@
 """The ``normkit`` command line: ``run``, ``plugins``, and the commands plugins add.
 
 Exit codes: 0 when every input went through, 1 when some were rejected (or a check failed), 2 on usage and
-configuration errors, 3 when the accounting check fails (documents neither written nor rejected: a bug). A :class:`~normkit.errors.NormkitError` becomes one line on stderr, never a traceback.
+configuration errors, 3 when the accounting check fails (documents neither written nor rejected: a bug).
+A :class:`~normkit.errors.NormkitError` becomes one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
