@@ -68,7 +68,7 @@ def _case_rows(job: tuple[str, str, str, str]) -> list[tuple[list[float], int, i
     facts = line_facts(lines)
     rows = feature_rows(facts)
     return [
-        (rows[i], int(not is_gold), len(tokens), facts.prose[i])
+        (rows[i], int(not is_gold), len(tokens), facts.running[i])
         for (i, _, tokens), is_gold in zip(case.lines, case.line_is_gold, strict=True)
         if i in rows
     ]

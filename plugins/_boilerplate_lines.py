@@ -63,7 +63,8 @@ class LineFacts:
     words: list[int]
     stop: list[float]
     ends: list[bool]
-    prose: list[bool]
+    #: whether each line reads as running text (see :func:`_running`)
+    running: list[bool]
     language: str | None
     #: the lines that voted on the language
     voters: tuple[int, ...] = ()
@@ -92,7 +93,7 @@ class LineFacts:
             [self.words[i] for i in indices],
             [self.stop[i] for i in indices],
             [self.ends[i] for i in indices],
-            [self.prose[i] for i in indices],
+            [self.running[i] for i in indices],
             self.language,
             tuple(position[voter] for voter in self.voters),
         )
@@ -125,8 +126,8 @@ def line_facts(lines: Sequence[str]) -> LineFacts:
     for i in _foreign(folded, words, stop, language):  # a paragraph in another language than the page's
         stop[i] = _share(folded[i], words[i], stopwords(detect_language(folded[i])))
     ends = [ends_sentence(text) if count else False for text, count in zip(texts, words, strict=True)]
-    prose = [_running(*facts) for facts in zip(texts, split, words, stop, ends, strict=True)]
-    return LineFacts(texts, words, stop, ends, prose, language, voters)
+    running = [_running(*facts) for facts in zip(texts, split, words, stop, ends, strict=True)]
+    return LineFacts(texts, words, stop, ends, running, language, voters)
 
 
 def _voters(folded: Sequence[list[str]], words: Sequence[int]) -> tuple[int, ...]:
@@ -219,7 +220,7 @@ def features(facts: LineFacts, index: int, context: _Context) -> list[float]:
         share,
         share * min(count, 30) / 30,
         float(facts.ends[index]),
-        float(facts.prose[index]),
+        float(facts.running[index]),
         capitalised,
         digits,
         float(any(separator in text for separator in _SEPARATORS)),
@@ -246,7 +247,7 @@ class _Context:
     def __init__(self, facts: LineFacts) -> None:
         self.facts = facts
         self.filled = facts.nonblank()
-        prose = [i for i in self.filled if facts.prose[i]]
+        prose = [i for i in self.filled if facts.running[i]]
         self.first = prose[0] if prose else len(facts.texts)
         self.last = prose[-1] if prose else -1
         self.doc_prose = len(prose) / len(self.filled) if self.filled else 0.0
@@ -259,7 +260,7 @@ class _Context:
         run = [0] * len(self.facts.texts)
         mean = [0.0] * len(self.facts.texts)
         start = 0
-        filled, prose, words = self.filled, self.facts.prose, self.facts.words
+        filled, prose, words = self.filled, self.facts.running, self.facts.words
         for position in range(len(filled) + 1):
             if position == len(filled) or prose[filled[position]]:
                 members = filled[start:position]
@@ -275,7 +276,7 @@ class _Context:
         position = self.order[index] + step
         steps = 1
         while 0 <= position < len(self.filled) and steps < 50:
-            if self.facts.prose[self.filled[position]]:
+            if self.facts.running[self.filled[position]]:
                 return steps
             position += step
             steps += 1
@@ -290,7 +291,7 @@ class _Context:
         if not 0 <= position < len(self.filled):
             return 0.0
         neighbour = self.filled[position]
-        return float(self.facts.prose[neighbour])
+        return float(self.facts.running[neighbour])
 
 
 def feature_rows(facts: LineFacts, only: Callable[[int], bool] | None = None) -> dict[int, list[float]]:

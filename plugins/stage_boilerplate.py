@@ -1,7 +1,9 @@
 """The ``boilerplate`` stage: removes the lines a careful editor would, one Edit per line saying which rule fired.
 
 Rules are data (``boilerplate_rules.toml``, ``[stages.boilerplate] rules``, source profiles, lines learned
-from the batch); position decides the rest: see :mod:`normkit_plugins._boilerplate_layout`.
+from the batch); position (:mod:`normkit_plugins._boilerplate_layout`) and a line model
+(:mod:`normkit_plugins._boilerplate_lines`) decide the rest. A line of running text leaves only on strong
+evidence: a whole-line rule marked ``prose``, the batch, a rule of yours or a profile's, a comment thread.
 """
 
 from __future__ import annotations
@@ -212,7 +214,7 @@ class BoilerplateStage(Stage):
         # the article's span is where its sentences are; running text (function words) anywhere is protected:
         # position alone never removes it
         paragraph = [p and not c for p, c in zip(sentence, claimed, strict=True)]
-        prose = [a or b for a, b in zip(sentence, facts.prose, strict=True)]
+        prose = [a or b for a, b in zip(sentence, facts.running, strict=True)]
         layout = Layout(lines, texts, ends, paragraph, claimed, classes)
         removals = _line_removals(layout, matches, learned)
         _caption_blocks(layout, matches, facts, removals)
@@ -223,7 +225,7 @@ class BoilerplateStage(Stage):
             _zone_removals(layout, prose, removals, layout.first, layout.last)
         if options["sections"]:
             comments = CommentPolicy(options["comments"], any(layout.paragraph))
-            _cut_trailing_section(layout, sections, removals, facts.prose, comments, limit)
+            _cut_trailing_section(layout, sections, removals, facts.running, comments, limit)
         if options["model"]:
             _model_removals(facts, removals, load_model())
         _protect_running_text(facts, removals, self._strong_rules, lambda i: _learned_removal(texts[i], learned))
@@ -355,11 +357,11 @@ def _caption_blocks(layout: Layout, matches: list[Rule | None], facts: LineFacts
             continue
         rule = matches[credit]
         if rule is not None and rule.cls == "caption" and layout.allows(rule.where, credit, layout.first, layout.last):
-            if facts.prose[i] and not rule.prose:
+            if facts.running[i] and not rule.prose:
                 continue  # "With Associated Press" may sign off a paragraph: only a photo credit says caption
             removals.setdefault(credit, Removal(rule.id, rule.plugin, inside=True))
             caption = "caption-credit"  # a photo credit says so: strong enough for a sentence of running text
-        elif rule is not None or not is_credit_name(texts[credit]) or facts.prose[i]:
+        elif rule is not None or not is_credit_name(texts[credit]) or facts.running[i]:
             continue  # a bare name under running text may as well sign a quotation: both stay
         else:
             detail = f"a credit under the caption on line {i + 1}"
@@ -523,9 +525,9 @@ def _cut_trailing_section(
 
 def _model_removals(facts: LineFacts, removals: dict[int, Removal], model: LineModel) -> None:
     """Lines no rule named that the line model, from their shape and neighbours, is confident are furniture."""
-    if not any(facts.prose):  # a page without running text (a list, a form, a Q&A): no context to judge by
+    if not any(facts.running):  # a page without running text (a list, a form, a Q&A): no context to judge by
         return
-    rows = feature_rows(facts, lambda i: i not in removals and not facts.prose[i])
+    rows = feature_rows(facts, lambda i: i not in removals and not facts.running[i])
     for i, row in rows.items():
         probability = model.probability(row)
         if probability > model.threshold:
@@ -572,7 +574,7 @@ def _protect_running_text(
     paragraph that merely mentions a newsletter, or that follows a "Related" box, stays.
     """
     texts = facts.texts
-    for i in [i for i in removals if facts.prose[i] or _in_label_list(texts, i)]:
+    for i in [i for i in removals if facts.running[i] or _in_label_list(texts, i)]:
         why = removals[i]
         if not (why.thread or why.rule in strong):
             batch = learned(i)  # a keyword rule claimed it first, but the batch has seen it on many pages

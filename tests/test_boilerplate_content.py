@@ -197,7 +197,7 @@ def test_a_page_that_is_a_thread_keeps_its_posts_even_when_comments_are_dropped(
 def test_short_paragraphs_in_other_scripts_are_running_text(first: str, second: str) -> None:
     text = "\n\n".join([first, "Advertisement", second, "Share"])
     assert cleaned(text).text == "\n\n".join([first, second])
-    assert line_facts([first]).prose == [True]
+    assert line_facts([first]).running == [True]
 
 
 @pytest.mark.parametrize("space", ["\t", "\u00a0", "\u2003"])
