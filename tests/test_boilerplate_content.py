@@ -358,3 +358,12 @@ def test_your_own_rule_may_remove_running_text() -> None:
     assert cleaned(text).text == text
     rules = [{"id": "pitch", "pattern": "Subscribers to the Harbour Gazette .*"}]
     assert cleaned(text, pipeline(rules=rules)).text == "\n\n".join(ARTICLE[:2])
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["I, too, subscribe to the view of the harbour board.", "Ferry timetable for the winter [ Comment ]"],
+)
+def test_short_sentences_and_link_labels_are_no_prompts_or_credits(line: str) -> None:
+    text = "\n\n".join([ARTICLE[0], line, ARTICLE[1]])
+    assert cleaned(text).text == text
