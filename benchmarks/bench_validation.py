@@ -29,7 +29,8 @@ import orjson
 
 import normkit
 from normkit import Config, Document, Pipeline
-from normkit.checkfiles import FileCheck
+from normkit.checkfiles import FileCheck, Readers
+from normkit.registry import Registry
 from normkit.validate import compiled, iter_violations, validator_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +63,10 @@ def validate_file(record: dict[str, Any], records: int) -> Callable[[], None]:
     path = folder / "documents.jsonl"
     path.write_bytes(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) * records)
 
+    readers = Readers(Registry.from_plugin_manager(normkit.get_plugin_manager()))
+
     def check() -> None:
-        assert not list(FileCheck(str(path)).problems())
+        assert not list(FileCheck(str(path), readers).problems())
 
     return check
 

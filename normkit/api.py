@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from normkit.batch.cache import PipelineCache
 from normkit.config import Config
 from normkit.document import Document, Origin, Reject, stable_id
 from normkit.errors import NormkitError
 from normkit.pipeline import Pipeline
+from normkit.report import RunStats
 
 __all__ = ["DocumentRejected", "clean"]
 
 # Building a pipeline loads plugins and compiles patterns; one per distinct configuration is kept (the
-# last few), so calling clean() in a loop costs the stages' work only.
-_PIPELINES: dict[str, Pipeline] = {}
+# last few, by digest), so calling clean() in a loop costs the stages' work only.
 _MAX_PIPELINES = 8
+_PIPELINES: PipelineCache[Pipeline] = PipelineCache(_MAX_PIPELINES)
 
 
 class DocumentRejected(NormkitError):  # noqa: N818 - reads as what happened: "document rejected"
@@ -51,12 +53,7 @@ def clean(
             pipeline=list(pipeline) if pipeline is not None else None,
             stages={**cfg.stages, **{k: dict(v) for k, v in stage_options.items()}},
         )
-    digest = cfg.digest()
-    runner = _PIPELINES.get(digest)
-    if runner is None:
-        if len(_PIPELINES) >= _MAX_PIPELINES:
-            del _PIPELINES[next(iter(_PIPELINES))]  # the oldest
-        runner = _PIPELINES[digest] = Pipeline(cfg)
+    runner = _PIPELINES.get(cfg.digest(), lambda: Pipeline(cfg))
     raw, text = (data, "") if isinstance(data, bytes) else (None, data)
     doc = Document(
         id=id or stable_id(data[:4096]),
@@ -67,7 +64,7 @@ def clean(
         source=source,
         origin=Origin("<clean>"),
     )
-    result = runner.process(doc)
+    result = runner.process(doc, stats=RunStats())  # clean() reports no counts: none pile up in the cache
     if isinstance(result, Reject):
         raise DocumentRejected(result)
     return result

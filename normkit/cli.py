@@ -23,34 +23,13 @@ from normkit.config import Config, load_config
 from normkit.errors import NormkitError
 from normkit.exits import errors_to_exit_codes
 from normkit.explain import explain_command
-from normkit.plugins import PluginSpec, get_plugin_manager, list_plugins
+from normkit.plugins import get_plugin_manager, list_plugins, plugin_options, plugin_spec
 from normkit.validate_cli import schemas, validate
 
 __all__ = ["cli", "main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 stderr = Console(stderr=True)
-
-
-def plugin_options(func: F) -> F:
-    """``--plugins-dir`` and ``--disable-plugin``, shared by every command that builds a plugin manager."""
-    func = click.option(
-        "--plugins-dir",
-        "plugins_dirs",
-        multiple=True,
-        type=click.Path(exists=True, file_okay=False),
-        help="Load every .py file in DIR as a plugin (repeatable).",
-    )(func)
-    return click.option(
-        "--disable-plugin", "disabled", multiple=True, metavar="NAME", help="Do not load plugin NAME (repeatable)."
-    )(func)
-
-
-def plugin_spec(config: Config, plugins_dirs: tuple[str, ...], disabled: tuple[str, ...]) -> PluginSpec:
-    return PluginSpec(
-        plugins_dirs=(*config.plugins.get("dirs", ()), *plugins_dirs),
-        disabled=(*config.plugins.get("disable", ()), *disabled),
-    )
 
 
 class NormkitGroup(click.Group):
@@ -138,13 +117,23 @@ def run(
     Writes documents.<format>, rejects.jsonl and report.json in the OUTPUT folder; finished shards are kept
     in OUTPUT/.normkit so that running the same command again resumes where it stopped.
     """
-    config = load_config(config_path).with_overrides(output={"format": fmt}, run=run_options)
+    config = load_config(config_path)
+    executors = _with_scheduler(config, run_options.pop("scheduler"))
+    config = config.with_overrides(output={"format": fmt}, run={**run_options, "executors": executors})
     spec = plugin_spec(config, plugins_dirs, disabled)
     with _progress(quiet) as bar:
         result = run_batch(inputs, output, config, spec, progress=bar)
     if not quiet:
         _print_summary(result)
     sys.exit(result.exit_code)
+
+
+def _with_scheduler(config: Config, scheduler: str | None) -> dict[str, Any] | None:
+    """The ``[run.executors]`` tables with ``--scheduler`` as the Dask executor's ``scheduler`` (None: as they are)."""
+    if scheduler is None:
+        return None
+    executors = dict(config.run.get("executors", {}))
+    return {**executors, "dask": {**executors.get("dask", {}), "scheduler": scheduler}}
 
 
 @contextmanager

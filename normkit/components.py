@@ -7,11 +7,15 @@ compiled patterns is built once, not per document.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast
+
+import orjson
+
+from normkit.errors import ConfigError
 
 if TYPE_CHECKING:
     import pluggy
@@ -20,9 +24,23 @@ if TYPE_CHECKING:
     from normkit.document import Document, Reject
     from normkit.registry import Registry
 
-__all__ = ["Context", "Exporter", "Loader", "Profile", "RecordWriter", "Register", "Stage"]
+__all__ = [
+    "Context",
+    "Exporter",
+    "Loader",
+    "Profile",
+    "ReadRecord",
+    "RecordWriter",
+    "Register",
+    "SchemaFile",
+    "Stage",
+    "option",
+    "options_from",
+    "options_schema",
+]
 
 C = TypeVar("C", contravariant=True)
+T = TypeVar("T")
 
 
 class Register(Protocol[C]):
@@ -37,6 +55,36 @@ class Register(Protocol[C]):
 
 #: An options schema that accepts no options at all.
 NO_OPTIONS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+
+
+def option(default: Any, description: str, **schema: Any) -> Any:
+    """One field of a component's ``Options`` dataclass: its default, what it means, and the JSON Schema of
+    its values (``type``, ``enum``, ``minimum``...).
+
+    The default is written into the schema (:func:`options_schema`), so the code, ``normkit schemas`` and the
+    docs cannot disagree on it. A list default is a tuple: options are values, shared by every document.
+    """
+    metadata = {"schema": {"description": description, **schema}, "default": default}
+    return field(default=default, metadata=metadata)
+
+
+def options_schema(options: type[Any]) -> dict[str, Any]:
+    """The JSON Schema of an ``Options`` dataclass made with :func:`option`: no key but its fields."""
+    properties = {}
+    for item in fields(options):
+        schema, default = dict(item.metadata["schema"]), item.metadata["default"]
+        if default is not None:
+            schema["default"] = list(default) if isinstance(default, tuple) else default
+        properties[item.name] = schema
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+def options_from(options: type[T], values: Mapping[str, Any], where: str) -> T:
+    """``values`` (checked against the schema already) as an ``options`` instance; lists become tuples."""
+    try:
+        return options(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    except TypeError as exc:  # a key no field has: a profile's options are merged after the schema check
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 @dataclass
@@ -96,6 +144,15 @@ class Stage:
             options.update(profile.options.get(self.name, {}))
         return options
 
+    def settings_for(self, doc: Document, options: type[T]) -> T:
+        """:meth:`options_for` as this stage's ``options`` dataclass, defaults filled in: built once per source."""
+        settings: T = self._settings_for_source(doc.source, cast("Hashable", options))
+        return settings
+
+    @lru_cache(maxsize=256)  # noqa: B019 - as above
+    def _settings_for_source(self, source: str | None, options: Any) -> Any:
+        return options_from(options, self._options_for_source(source), f"stages.{self.name} for source {source!r}")
+
     # -- learning from the batch (optional) ------------------------------------------------------
     # A stage that sets ``learns = True`` gets a first pass over the whole batch: the executor feeds every
     # document (as it stands when it reaches this stage) to ``observe`` in each worker (map), combines the
@@ -137,6 +194,9 @@ class Loader:
     name: ClassVar[str] = ""
     #: file suffixes this loader claims, lower case with the dot; ``()`` means "the fallback for anything".
     suffixes: ClassVar[tuple[str, ...]] = ()
+    #: True for a loader that reads one record per line: the engine may then cut a large file into byte
+    #: ranges that start and end on line boundaries, and gives ``load`` each range with its ``first_line``.
+    splits_on_lines: ClassVar[bool] = False
     options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
     #: the plugin that registered this component: set on each instance by the pipeline that builds it.
     plugin: str | None = None
@@ -145,8 +205,12 @@ class Loader:
         self.options = dict(options)
         self.context = context
 
-    def load(self, stream: IO[bytes], path: str) -> Iterator[Document | Reject]:
-        """Yield documents read from ``stream``; ``path`` is the display name (``-`` for stdin)."""
+    def load(self, stream: IO[bytes], path: str, first_line: int = 1) -> Iterator[Document | Reject]:
+        """Yield documents read from ``stream``; ``path`` is the display name (``-`` for stdin).
+
+        ``first_line`` is the number of the stream's first line in the file, so origins stay right. Only a
+        loader with ``splits_on_lines`` is given it (any other is called with two arguments).
+        """
         raise NotImplementedError
 
 
@@ -162,17 +226,34 @@ class RecordWriter:
     def close(self) -> None:
         """Write any trailer (e.g. a closing bracket); the engine closes and commits the file."""
 
-    #: Optional: ``copy_lines(source)`` writes the lines of an engine part file (one record a line, as
-    #: :func:`normkit.output.encode_record` encodes it) exactly as ``write`` would write each record. The engine
-    #: then streams part files through it instead of parsing every record again (the JSON Lines writer does).
-    copy_lines: Callable[[IO[bytes]], None] | None = None
+    def copy_lines(self, source: IO[bytes]) -> None:
+        """Write the records of an engine part file: one a line, as :func:`normkit.encode_record` encodes them.
+
+        The engine assembles the output through this method. By default each line is parsed and handed to
+        ``write``; a writer whose ``write`` would produce exactly those bytes (the JSON Lines writer) copies
+        them instead, without parsing every record again.
+        """
+        for line in source:
+            self.write(orjson.loads(line))
+
+
+@dataclass(frozen=True)
+class ReadRecord:
+    """What an exporter's :meth:`~Exporter.read` yields: a record and the line (or row) where it starts, or
+    why the text there is not a record (``error``), so ``normkit validate`` can point at it."""
+
+    line: int | None
+    record: Any = None
+    error: str | None = None
 
 
 class Exporter:
     """Turns documents into records of one JSON Schema and writes them.
 
-    ``schema`` names a file in ``schemas/`` (``document`` -> ``document.schema.json``); every record is
-    validated against it before ``RecordWriter.write`` sees it, so an exporter cannot emit invalid output.
+    ``schema`` names a schema (``document`` -> ``document.schema.json``, shipped with normkit or registered
+    by a plugin); every record is validated against it before ``RecordWriter.write`` sees it, so an exporter
+    cannot emit invalid output. An exporter that can read its files back says which in ``reads``: then
+    ``normkit validate`` checks them with its :meth:`read`, and the engine holds no table of formats.
     """
 
     name: ClassVar[str] = ""
@@ -201,6 +282,37 @@ class Exporter:
     def open_folder(self, folder: Path) -> RecordWriter:
         """A writer for a ``per_document`` exporter; each record becomes a file inside ``folder``."""
         raise NotImplementedError
+
+    # -- reading files back, for ``normkit validate`` (optional) -------------------------------------------
+
+    #: suffixes (lower case, with the dot, after any ``.gz``/``.zst``) of the files whose records :meth:`read`
+    #: reads back; ``()`` when this exporter's files are not read back. Several exporters may claim a suffix
+    #: (``jsonl``, ``dolma``, ``hf``): ``validate`` uses the first registered.
+    reads: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def read(cls, stream: IO[bytes], schema: str) -> Iterator[ReadRecord]:
+        """The records of a file in this format, in order; ``schema`` is the one they will be checked against
+        (a format without types of its own, such as Parquet's columns, may need it to rebuild records).
+
+        Memory should be bounded by the largest record, not by the file: ``validate`` runs in CI on big output.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def schema_in(cls, stream: IO[bytes]) -> str | None:
+        """The schema a file names inside itself (Parquet's metadata), or None to go by the file's name."""
+        return None
+
+
+@dataclass(frozen=True)
+class SchemaFile:
+    """A JSON Schema a plugin ships, registered through ``normkit_register_schemas``: ``name`` is how
+    exporters and ``normkit validate`` call it, ``path`` the file."""
+
+    name: str
+    path: Path
+    plugin: str | None = None
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class Config:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], path: str | None = None) -> Config:
         where = path or "config"
+        _moved(data, where)
         violations = list(iter_violations(dict(data), "config"))
         if violations:
             first = violations[0]
@@ -91,6 +92,20 @@ class Config:
     def digest(self) -> str:
         """A hash of everything that can change the output, to tell whether a finished shard is still valid."""
         return hashlib.sha256(json.dumps(self.to_mapping(), sort_keys=True, default=str).encode()).hexdigest()
+
+
+#: keys that moved to their component's own table: (section, key) -> where they live now.
+MOVED = {
+    ("input", "fields"): "[input.loaders.jsonl] fields",
+    ("run", "scheduler"): "[run.executors.dask] scheduler",
+}
+
+
+def _moved(data: Mapping[str, Any], where: str) -> None:
+    """A key that moved is an error that says where it went, not "additional properties are not allowed"."""
+    for (section, key), now in MOVED.items():
+        if key in data.get(section, {}):
+            raise ConfigError(f"{where}: {section}.{key}: this option is now {now}")
 
 
 def find_config_file(start: Path | None = None) -> Path | None:

@@ -6,11 +6,26 @@ cross a process boundary, be written by any exporter and be read back for ``norm
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import itertools
+import operator
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-__all__ = ["Document", "Edit", "Flag", "Origin", "Reject"]
+__all__ = [
+    "LINE_SEPARATORS",
+    "REPLAYED_ACTIONS",
+    "Document",
+    "Edit",
+    "Flag",
+    "Origin",
+    "Reject",
+    "end_pieces",
+    "line_edits",
+]
 
 
 @dataclass(frozen=True)
@@ -31,23 +46,50 @@ class Origin:
         return cls(path=data["path"], line=data.get("line"))
 
 
+#: the actions :attr:`Edit.replayable` edits have: each says how to put a stage's input lines back.
+REPLAYED_ACTIONS = frozenset({"removed", "replaced", "trimmed"})
+#: the characters besides a newline at which a line may be split (the whitespace stage and ftfy's line-break fix).
+LINE_SEPARATORS = "\r\u2028\u2029\x0b\x0c\x85"
+_SEPARATOR = re.compile(f"[{LINE_SEPARATORS}]")
+
+
 @dataclass(frozen=True)
 class Edit:
-    """One change a stage made, with enough detail to say why a line disappeared and to put it back.
+    """One change a stage made, with enough detail to say why a line changed and to put it back.
 
-    ``line`` is the 1-based line number in the text the stage *received*; ``before`` is the removed or
-    replaced text and ``after`` its replacement ("" for a removal). ``rule`` names what fired: a builtin rule
-    id, ``config:<name>``, ``learned``, or a plugin's rule.
+    ``rule`` names what fired: a builtin rule id, ``config:<name>``, ``learned``, or a plugin's rule.
+    ``line`` is the 1-based number of a line in the text the stage *received*, split at newlines (an empty
+    text is no lines, or one empty line: both are ""). An edit with a ``line`` and one of these actions
+    changed the text there, and says enough for ``normkit explain`` to undo it (:attr:`replayable`):
+
+    - ``removed``: the lines of ``before`` (one, or a run joined by newlines) started at ``line`` and are
+      gone.
+    - ``replaced``: the lines of ``before`` started at ``line`` and became the lines of ``after``.
+    - ``trimmed``: the lines from ``line`` on kept their text and lost their ends. ``before`` holds one end
+      per line, joined by newlines ("" for a line in the run left as it was). An end may hold line
+      separators (CR, U+2028, form feed, ...; see :func:`end_pieces`) at which its line was split: the line
+      became one output line per separator, plus one, each followed in the input by its piece of the end
+      (a CR that ends an end and is its only separator is a CR LF's, cut, not a split). Trailing spaces on
+      300 lines, or a text in CR LF, make one edit of a few bytes a line, with no line's text in it.
+
+    Every other edit (no ``line``, or another action, such as decode's ``decoded``) is informational: it
+    records a decision (an encoding, a title), not a change to the lines, and explain passes over it.
+    Edits are kept in pipeline order, so a stage's edits follow those of the stages before it.
     """
 
     stage: str
-    action: str  # "removed" | "replaced" | "decoded" | "repaired"
+    action: str  # "removed" | "replaced" | "trimmed" | "decoded" | "repaired"
     rule: str
     line: int | None = None
     before: str = ""
     after: str = ""
     plugin: str | None = None
     detail: str | None = None
+
+    @property
+    def replayable(self) -> bool:
+        """Whether this edit changed the text at ``line`` in a way ``normkit explain`` can undo."""
+        return self.line is not None and self.action in REPLAYED_ACTIONS
 
     def to_dict(self) -> dict[str, Any]:
         """Fields that say something: unset ones (None, or "" for before/after) are left out.
@@ -194,15 +236,176 @@ _HISTORY = frozenset({"edits", "flags"})
 
 
 def line_edits(stage: str, rule: str, before: str, after: str, detail: str | None = None) -> list[Edit]:
-    """Edits for a text-wide replacement: one per changed line when the line count holds (small, and each
-    says where), else one edit carrying both texts, so the input can always be restored."""
-    old, new = before.split("\n"), after.split("\n")
-    if len(old) != len(new):
-        return [Edit(stage, "replaced", rule, before=before, after=after, detail=detail)]
+    """Edits that turn the text ``before`` into ``after``, each :attr:`~Edit.replayable`, and few.
+
+    Lines are matched up: a line that lost only its end (trailing spaces, a CR, a split at a line
+    separator) is ``trimmed``, and neighbouring trimmed lines share one edit, across runs of up to 32
+    unchanged lines (two bytes each in JSON, where a new edit costs some seventy); a line that
+    went is ``removed``, runs in one edit; any other change is ``replaced``, neighbouring lines in one
+    edit. So a text whose lines all end in CR LF or in spaces gets one edit carrying only those ends, and
+    only a line whose words changed is stored, before and after. ``rule`` and ``detail`` go on every edit.
+    """
+    if before == after:
+        return []
+    old = before.split("\n")  # "" is one empty line here, so that text appearing is a replacement at line 1
+    new = after.split("\n") if after else []  # and no lines there: a text that went is removals
+    shorter = min(len(old), len(new))
+    head = next(itertools.compress(itertools.count(), map(operator.ne, old, new)), shorter)
+    tail = next(itertools.compress(itertools.count(), map(operator.ne, reversed(old), reversed(new))), shorter)
+    tail = min(tail, shorter - head)
+    old_mid, new_mid = old[head : len(old) - tail], new[head : len(new) - tail]
+    changes = _match_lines(old_mid, new_mid, head)
+    if changes is None:  # lines inserted, or matched out of order: diff them, and match within each block
+        changes = _diffed(old, new, head, difflib.SequenceMatcher(None, old_mid, new_mid).get_opcodes())
+    return _compacted(stage, rule, detail, changes)
+
+
+#: the unchanged lines a ``trimmed`` edit spans, as empty ends, rather than start a new edit.
+_BRIDGE = 32
+
+
+def end_pieces(end: str) -> list[str]:
+    """One line's end in a ``trimmed`` edit, cut after each line separator: one piece per output line.
+
+    A CR that ends ``end`` and is its only separator is a CR LF's CR (the line's own end, cut), so it
+    splits nothing; after other separators it is one more (a text in CRs alone).
+    """
+    cuts = [match.end() for match in _SEPARATOR.finditer(end)]
+    if not cuts or (len(cuts) == 1 and cuts[0] == len(end) and end[-1] == "\r"):
+        return [end]
+    return [end[start:stop] for start, stop in itertools.pairwise([0, *cuts, len(end)])]
+
+
+def _line_end(line: str, outputs: Sequence[str]) -> str | None:
+    """The end ``line`` lost when it became ``outputs`` (a ``trimmed`` edit's entry), or None if it did not.
+
+    ``line`` must be the outputs in turn, each followed by a piece of the end; all but the last piece end at
+    a line separator. The end is checked to cut the same way again, so an entry always replays exactly.
+    """
+    pos, pieces, last = 0, [], len(outputs) - 1
+    for index, out in enumerate(outputs):
+        if not line.startswith(out, pos):
+            return None
+        pos += len(out)
+        if index == last:
+            pieces.append(line[pos:])
+        else:
+            match = _SEPARATOR.search(line, pos)
+            if match is None:
+                return None
+            pieces.append(line[pos : match.end()])
+            pos = match.end()
+    end = "".join(pieces)
+    return end if end_pieces(end) == pieces else None
+
+
+_Change = tuple[int, str, str, str]  # (line in the input, action, before, after): one input line, or a block
+
+
+def _match_lines(old: Sequence[str], new: Sequence[str], offset: int) -> list[_Change] | None:
+    """Changes turning ``old`` into ``new`` line by line, in order; None when a line would have to appear.
+
+    A line equal to the next output line is kept; else it is trimmed if it is that line (or those lines)
+    with an end; else removed while more input than output lines are left, else replaced by one line.
+    """
+    changes: list[_Change] = []
+    j = 0
+    for i, line in enumerate(old):
+        if j < len(new) and line == new[j]:
+            j += 1
+            continue
+        trimmed = _trimmed(line, new, j)
+        if trimmed is not None:
+            end, count = trimmed
+            changes.append((offset + i + 1, "trimmed", end, ""))
+            j += count
+        elif len(old) - i > len(new) - j:
+            changes.append((offset + i + 1, "removed", line, ""))
+        else:
+            changes.append((offset + i + 1, "replaced", line, new[j]))
+            j += 1
+    return changes if j == len(new) else None
+
+
+def _trimmed(line: str, new: Sequence[str], j: int) -> tuple[str, int] | None:
+    """(end, output lines taken) when ``line`` is ``new[j:]``'s next lines with an end; the most lines first."""
+    if j >= len(new):
+        return None
+    separators = len(_SEPARATOR.findall(line))
+    if not separators or (separators == 1 and line[-1] == "\r"):  # the usual case: no split, one line
+        return (line[len(new[j]) :], 1) if line.startswith(new[j]) else None
+    most = min(separators + 1, len(new) - j)
+    for count in range(most, 0, -1):
+        end = _line_end(line, new[j : j + count])
+        if end is not None:
+            return end, count
+    return None
+
+
+def _diffed(old: Sequence[str], new: Sequence[str], offset: int, opcodes: Sequence[_Opcode]) -> list[_Change]:
+    """Changes for each block the diff of ``old[offset:]`` and ``new[offset:]`` found (``opcodes``).
+
+    A block is matched line by line where it can be; else it is one replacement (or removal). Inserted
+    lines join the unchanged line above them (below, at the top) in a replacement, and replacements that
+    then share a line become one.
+    """
+    changes: list[_Change] = []
+    hunks: list[list[int]] = []  # [i1, i2, j1, j2] of replacements, merged as they overlap
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            continue
+        i1, i2, j1, j2 = i1 + offset, i2 + offset, j1 + offset, j2 + offset
+        if i1 < i2:
+            matched = _match_lines(old[i1:i2], new[j1:j2], i1)
+            if matched is not None:
+                changes += matched
+                continue
+        elif i1 > 0:
+            i1, j1 = i1 - 1, j1 - 1
+        else:
+            i2, j2 = i2 + 1, j2 + 1  # old has a line: "" is one
+        if hunks and i1 < hunks[-1][1]:  # two insertions took the one unchanged line between them
+            hunks[-1][1], hunks[-1][3] = i2, j2
+        else:
+            hunks.append([i1, i2, j1, j2])
+    for i1, i2, j1, j2 in hunks:
+        before = "\n".join(old[i1:i2])
+        changes.append((i1 + 1, "replaced", before, "\n".join(new[j1:j2])))
+    return sorted(changes)
+
+
+_Opcode = tuple[str, int, int, int, int]
+
+
+def _compacted(stage: str, rule: str, detail: str | None, changes: Sequence[_Change]) -> list[Edit]:
+    """One edit per run: neighbouring removals and replacements, and trimmed lines up to ``_BRIDGE`` apart."""
+    runs: list[tuple[int, str, list[str], list[str]]] = []
+    next_line = 0  # the input line after the last run
+    for line, action, before, after in changes:
+        if runs and runs[-1][1] == action:
+            gap = line - next_line
+            if action == "trimmed" and gap <= _BRIDGE:
+                runs[-1][2].extend([""] * gap + [before])
+                next_line = line + 1
+                continue
+            if gap == 0:
+                runs[-1][2].append(before)
+                runs[-1][3].append(after)
+                next_line = line + before.count("\n") + 1
+                continue
+        runs.append((line, action, [before], [after]))
+        next_line = line + before.count("\n") + 1
     return [
-        Edit(stage, "replaced", rule, line=number, before=a, after=b, detail=detail)
-        for number, (a, b) in enumerate(zip(old, new, strict=True), start=1)
-        if a != b
+        Edit(
+            stage,
+            action,
+            rule,
+            line=line,
+            before="\n".join(befores),
+            after="\n".join(afters) if action == "replaced" else "",
+            detail=detail,
+        )
+        for line, action, befores, afters in runs
     ]
 
 

@@ -29,11 +29,12 @@ class Executor:
     """Runs tasks on workers and reports each one as it finishes, in any order.
 
     Subclasses set ``name`` (what ``--executor`` takes) and implement :meth:`run`; they start their workers
-    lazily or in ``__enter__`` and stop them in :meth:`close`. ``options`` is the ``[run]`` configuration
-    section (e.g. ``scheduler`` for Dask).
+    lazily or in ``__enter__`` and stop them in :meth:`close`. ``options`` is the executor's own table,
+    ``[run.executors.<name>]`` (e.g. ``scheduler`` for Dask), checked against ``options_schema`` first.
     """
 
     name: ClassVar[str] = ""
+    options_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}, "additionalProperties": False}
     #: the plugin that registered this executor: set on each instance by the run that builds it.
     plugin: str | None = None
 

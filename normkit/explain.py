@@ -1,7 +1,16 @@
-"""``normkit explain``: show a document as it arrived, with each removed line marked by the rule that removed it."""
+"""``normkit explain``: show a document as it arrived, each removed or changed line marked by its rule.
+
+The input is rebuilt from the output text and the edits alone, whatever stages made them: the edits are
+undone stage by stage, the last stage first (``doc.edits`` is in pipeline order, and each stage's line
+numbers count lines of the text it received). A removed line goes back at its line number, a replaced
+one gets its ``before`` back, a trimmed one its end. Informational edits (decode's, a title's: those
+that are not :attr:`~normkit.Edit.replayable`) record no change to the lines and are passed over. So the
+result is the text the first stage that changed the lines received.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -12,41 +21,106 @@ from rich.console import Console
 from rich.text import Text
 
 from normkit.config import load_config
-from normkit.document import Document, Edit, Reject
+from normkit.document import Document, Edit, Reject, end_pieces
 from normkit.exits import errors_to_exit_codes
 from normkit.inputs import discover
 from normkit.pipeline import Pipeline
 
-__all__ = ["DEFAULT_STAGES", "ExplainedLine", "explain", "explain_command", "render"]
+__all__ = ["ExplainedLine", "ReplayError", "explain", "explain_command", "render"]
 
-#: the stages whose removals are put back, last stage first; each one's line numbers refer to its input.
-DEFAULT_STAGES: tuple[str, ...] = ("headline", "boilerplate")
+
+class ReplayError(ValueError):
+    """The edits do not fit the text they are undone on (the record was changed, or a stage misnumbered)."""
 
 
 @dataclass(frozen=True)
 class ExplainedLine:
-    """One line of the reconstructed input: kept (``edit`` is None) or removed by ``edit``."""
+    """One line of the rebuilt input: kept as it was (``edit`` is None), or removed or changed by ``edit``.
+
+    A line several stages touched carries the last one's edit: a line trimmed by ``whitespace`` and then
+    removed by ``boilerplate`` is shown removed, with the text it arrived with.
+    """
 
     text: str
     edit: Edit | None = None
 
     @property
     def removed(self) -> bool:
-        return self.edit is not None
+        """Not in the output: its edit removed it."""
+        return self.edit is not None and self.edit.action == "removed"
+
+    @property
+    def changed(self) -> bool:
+        """In the output, changed: replaced, or trimmed."""
+        return self.edit is not None and self.edit.action != "removed"
 
 
-def explain(doc: Document, stages: Sequence[str] = DEFAULT_STAGES) -> list[ExplainedLine]:
-    """The lines ``stages`` received, rebuilt from the final text and their removal edits.
+def explain(doc: Document) -> list[ExplainedLine]:
+    """The lines the first stage that changed them received, rebuilt from ``doc.text`` and ``doc.edits``.
 
-    Undoing the stages from the last to the first, each stage's removed lines go back at their line numbers
-    (which count lines of that stage's input), so the result is the text the first of them received.
+    Raises :class:`ReplayError` when the edits cannot be undone on the text.
     """
     lines = [ExplainedLine(line) for line in doc.text.split("\n")] if doc.text else []
-    for stage in reversed(stages):
-        removed = sorted((e for e in doc.edits if e.stage == stage and e.action == "removed" and e.line), key=_line)
-        for edit in removed:
-            lines.insert(_line(edit) - 1, ExplainedLine(edit.before, edit))
+    replayed = [edit for edit in doc.edits if edit.replayable]
+    for stage, edits in reversed([(k, list(g)) for k, g in itertools.groupby(replayed, key=_stage)]):
+        try:
+            lines = _undo(lines, edits)
+        except ReplayError as exc:
+            if lines:
+                raise ReplayError(f"{stage}: {exc}") from None
+            try:  # an empty text has no lines, but a stage may have left one empty line
+                lines = _undo([ExplainedLine("")], edits)
+            except ReplayError:
+                raise ReplayError(f"{stage}: {exc}") from None
     return lines
+
+
+def _stage(edit: Edit) -> str:
+    return edit.stage
+
+
+def _undo(output: Sequence[ExplainedLine], edits: Sequence[Edit]) -> list[ExplainedLine]:
+    """The lines one stage received, from the lines it left and its edits (numbered in what it received)."""
+    rebuilt: list[ExplainedLine] = []
+    taken = 0  # output lines used so far
+    for edit in sorted(edits, key=_line):
+        unchanged = _line(edit) - 1 - len(rebuilt)
+        if unchanged < 0:
+            raise ReplayError(f"the edits of line {edit.line} and the one before it overlap")
+        rebuilt += _take(output, taken, unchanged, edit)
+        taken += unchanged
+        befores = edit.before.split("\n")
+        if edit.action == "removed":
+            rebuilt += [ExplainedLine(text, edit) for text in befores]
+        elif edit.action == "replaced":
+            afters = edit.after.split("\n")
+            got = _take(output, taken, len(afters), edit)
+            if [line.text for line in got] != afters:
+                raise ReplayError(f"line {edit.line} is not what its {edit.rule} edit made of it")
+            taken += len(afters)
+            if len(got) == len(befores):  # line for line: each keeps what a later stage did to it
+                rebuilt += [ExplainedLine(text, line.edit or edit) for text, line in zip(befores, got, strict=True)]
+            else:
+                fate = next((line.edit for line in got if line.edit), edit)
+                rebuilt += [ExplainedLine(text, fate) for text in befores]
+        else:  # trimmed
+            for end in befores:
+                pieces = end_pieces(end)
+                got = _take(output, taken, len(pieces), edit)
+                taken += len(pieces)
+                if not end:
+                    rebuilt.append(got[0])
+                    continue
+                fate = next((line.edit for line in got if line.edit), edit)
+                text = "".join(line.text + piece for line, piece in zip(got, pieces, strict=True))
+                rebuilt.append(ExplainedLine(text, fate))
+    return rebuilt + list(output[taken:])
+
+
+def _take(output: Sequence[ExplainedLine], start: int, count: int, edit: Edit) -> Sequence[ExplainedLine]:
+    if start + count > len(output):
+        raise ReplayError(f"the {edit.action} edit of line {edit.line} ({edit.rule}) reaches past the text")
+    return output[start : start + count]
 
 
 def _line(edit: Edit) -> int:
@@ -54,29 +128,48 @@ def _line(edit: Edit) -> int:
 
 
 def render(doc: Document, console: Console, *, only_removed: bool = False) -> None:
-    """Print ``doc``: kept lines as they are, removed lines struck through with their rule in the margin."""
+    """Print ``doc``: kept lines as they are, removed ones struck through and changed ones marked, with
+    their rule in the margin; edits that do not fit the text get one line saying so instead."""
     console.print(Text(f"# {doc.id}  {doc.title or ''}".rstrip(), style="bold"))
-    for number, line in enumerate(explain(doc), start=1):
+    try:
+        lines = explain(doc)
+    except ReplayError as exc:
+        console.print(Text(f"cannot rebuild the input: {exc}", style="bold red"))
+        lines = []
+    for number, line in enumerate(lines, start=1):
         if line.edit is None:
             if not only_removed:
-                console.print(Text(f"{number:>5}   {line.text}"), soft_wrap=True)
+                console.print(Text(f"{number:>5}   {_visible(line.text)}"), soft_wrap=True)
             continue
-        if not line.text.strip() and only_removed:
+        if only_removed and (not line.removed or not line.text.strip()):
             continue
-        console.print(_removed_line(number, line), soft_wrap=True)
+        console.print(_marked_line(number, line), soft_wrap=True)
     for flag in doc.flags:
         console.print(Text(f"flag {flag.code} ({flag.stage}): {flag.detail}", style="yellow"))
 
 
-def _removed_line(number: int, line: ExplainedLine) -> Text:
+def _marked_line(number: int, line: ExplainedLine) -> Text:
     assert line.edit is not None
     why = f"{line.edit.stage}:{line.edit.rule}"
     if line.edit.plugin:
         why += f" [{line.edit.plugin}]"
-    text = Text(f"{number:>5} - ", style="red")
-    text.append(line.text, style="red strike")
+    if line.removed:
+        text = Text(f"{number:>5} - ", style="red")
+        text.append(_visible(line.text), style="red strike")
+    else:
+        text = Text(f"{number:>5} ~ ", style="yellow")
+        text.append(_visible(line.text), style="yellow")
     text.append(f"   <- {why}", style="cyan")
     return text
+
+
+#: control characters and line separators, shown as escapes so they cannot move the cursor
+_VISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0B, 0x20), 0x7F, 0x85)}
+_VISIBLE |= {0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _visible(text: str) -> str:
+    return text.translate(_VISIBLE)
 
 
 def _documents(path: str, config_path: str | None) -> Iterator[Document | Reject]:
@@ -95,7 +188,8 @@ def _read_records(path: Path) -> list[Document] | None:
     if path.suffix.lower() not in (".jsonl", ".json", ".ndjson") or not path.is_file():
         return None
     try:
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        # split at "\n" only: a record may hold U+2028 or NEL unescaped, which splitlines() would cut at
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
     except ValueError:
         return None
     if not rows or not all(isinstance(row, dict) and "edits" in row and "id" in row for row in rows):
@@ -113,7 +207,7 @@ def _read_records(path: Path) -> list[Document] | None:
 def explain_command(
     file: str, doc_id: str | None, only_removed: bool, config_path: str | None, color: bool | None
 ) -> None:
-    """Show FILE's documents with every removed line and the rule that removed it.
+    """Show FILE's documents with every removed or changed line and the rule behind it.
 
     FILE is a documents file normkit wrote (JSON Lines with edits); any other input is cleaned first.
     """

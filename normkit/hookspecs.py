@@ -16,7 +16,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from normkit.components import Context, Exporter, Loader, Profile, Register, Stage
+    from normkit.components import Context, Exporter, Loader, Profile, Register, SchemaFile, Stage
     from normkit.executors import Executor
     from normkit.text.decoding import Decoded
 
@@ -69,6 +69,19 @@ def normkit_register_executors(register: Register[type[Executor]]) -> None:
     """Called once per plugin at start-up to add executors (how shards are run: in-process, pool, ...).
 
     :param register: call ``register(ExecutorClass)`` for each executor; ``--executor NAME`` selects one.
+    """
+
+
+@hookspec
+def normkit_register_schemas(register: Register[SchemaFile]) -> None:
+    """Called once per plugin at start-up to add JSON Schemas: for an exporter's records, or for a file a
+    stage writes beside them (the boilerplate stage's ``learned-boilerplate.json``).
+
+    :param register: call ``register(SchemaFile(name, path))`` for each schema shipped with the plugin
+        (``Path(__file__).with_name("mine.schema.json")``). ``name`` is what an exporter's ``schema``,
+        ``normkit validate --schema`` and ``normkit schemas`` call it; ``normkit validate`` also checks a
+        file named ``<name>.json`` or ``<name>.jsonl`` in an output folder against it. A ``$ref`` may name
+        normkit's own schemas (``document.schema.json``); nothing is fetched from the network.
     """
 
 

@@ -67,16 +67,14 @@ class Shard:
 
     @contextmanager
     def open(self) -> Iterator[IO[bytes]]:
-        """The shard's bytes, decompressed for a whole file; ``stream.first_line`` numbers a range's lines."""
+        """The shard's bytes, decompressed for a whole file; a range's lines are numbered from ``first_line``."""
         if self.end is None:
             with open_binary(self.path) as stream:
                 yield stream
             return
         with open(self.path, "rb") as raw:
             raw.seek(self.start)
-            stream = io.BufferedReader(_RangeReader(raw, self.end - self.start), buffer_size=1 << 20)
-            stream.first_line = self.first_line  # type: ignore[attr-defined]
-            yield stream
+            yield io.BufferedReader(_RangeReader(raw, self.end - self.start), buffer_size=1 << 20)
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,15 @@ Lines of validated records (records never travel back over a pipe, so the parent
 the corpus). At the end the parent streams the parts, in part order, through the exporter's one writer: the
 final ``documents`` file is byte-identical whichever executor ran and in whatever order the parts finished,
 and formats with a header or a trailer (CSV, a JSON array, Parquet) or one file per document come out whole.
-A writer that writes records exactly as the part files hold them (:func:`encode_record`, one a line) says so
-with a ``copy_lines(source)`` method, and gets the parts' bytes as they are, without parsing them again.
+Parts reach the writer through ``RecordWriter.copy_lines``: a writer that writes records exactly as the part
+files hold them (:func:`encode_record`, one a line) copies the bytes as they are, without parsing them again.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,8 +27,10 @@ from normkit.components import Exporter, RecordWriter
 from normkit.document import Reject
 from normkit.errors import NormkitError
 from normkit.validate import iter_violations
+from normkit.writers import BUFFER_SIZE, atomic_file, encode_record
 
 __all__ = [
+    "BUFFER_SIZE",
     "Output",
     "PartFiles",
     "atomic_file",
@@ -43,32 +43,6 @@ __all__ = [
 
 REJECTS_NAME = "rejects.jsonl"
 REPORT_NAME = "report.json"
-#: write buffer of the files a run writes: records are several KB, so the default 8 KB meant a syscall each.
-BUFFER_SIZE = 1 << 20
-
-
-@contextmanager
-def atomic_file(path: Path) -> Iterator[IO[bytes]]:
-    """A binary file that appears at ``path`` only if the block completes; a temp file otherwise vanishes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the user's usual mode
-    try:
-        with os.fdopen(fd, "wb", buffering=BUFFER_SIZE) as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@functools.lru_cache(maxsize=1)
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def write_json(path: Path, data: Any, schema: str | None = None) -> None:
@@ -138,25 +112,15 @@ def open_part(files: PartFiles) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
         yield records, rejects
 
 
-def encode_record(record: Mapping[str, Any]) -> bytes:
-    """One line of a part's records file: the record as orjson writes it, and a newline."""
-    return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
-
-
 def write_record(stream: IO[bytes], record: Mapping[str, Any]) -> None:
     stream.write(encode_record(record))
 
 
 def _export(paths: Sequence[Path], writer: RecordWriter) -> None:
-    copy_lines = writer.copy_lines  # lines already in the writer's format: copied as bytes
     for path in paths:
         if path.exists():  # a part that failed for good has rejects but no records
             with path.open("rb") as source:
-                if copy_lines is not None:
-                    copy_lines(source)
-                    continue
-                for line in source:
-                    writer.write(orjson.loads(line))
+                writer.copy_lines(source)
     writer.close()
 
 

@@ -19,6 +19,7 @@ from normkit.components import Context, Exporter, Loader, Stage
 from normkit.config import Config
 from normkit.document import Document, Reject
 from normkit.errors import ConfigError, RejectDocument
+from normkit.executors import Executor
 from normkit.inputs import Shard, assign_source, strip_compression
 from normkit.plugins import PluginSpec
 from normkit.registry import Registry
@@ -52,18 +53,15 @@ class Pipeline:
         self.stages: list[Stage] = [self._build("stage", name) for name in self.config.pipeline]
         self.exporter: Exporter = self._build("exporter", self.config.output.get("format", "jsonl"))
         self._loaders: dict[str, Loader] = {}
+        #: the counts of calls that bring no ``stats`` of their own (a library user's loop); a batch task
+        #: brings its own, so a pipeline shared by many tasks never carries one task's counts into the next
         self.stats = RunStats()
         #: inputs read by :meth:`observe_shard` since :meth:`observe_reset` (the learning pass's progress)
         self.observed = 0
 
     def _build(self, kind: str, name: str, options: Mapping[str, Any] | None = None) -> Any:
         """Instantiate a registered component after checking its options against its ``options_schema``."""
-        if self.pm.is_blocked(f"{kind}_{name}") and name not in self.registry.names(kind):
-            raise ConfigError(
-                f"{kind} {name!r} is configured, but its plugin {f'{kind}_{name}'!r} is disabled: "
-                f"enable the plugin or take {name!r} out of the configuration"
-            )
-        cls = self.registry.get(kind, name)
+        cls = self._registered(kind, name)
         if options is None:
             options = self._options_for(kind, name)
         _check_options(cls, kind, name, options)
@@ -73,6 +71,24 @@ class Pipeline:
             raise ConfigError(f"{kind} {name!r}: {exc}") from exc
         component.plugin = self.registry.owner(kind, name)
         return component
+
+    def _registered(self, kind: str, name: str) -> Any:
+        """The class registered as ``name``; a disabled builtin's component still configured is named as such."""
+        if self.pm.is_blocked(f"{kind}_{name}") and name not in self.registry.names(kind):
+            raise ConfigError(
+                f"{kind} {name!r} is configured, but its plugin {f'{kind}_{name}'!r} is disabled: "
+                f"enable the plugin or take {name!r} out of the configuration"
+            )
+        return self.registry.get(kind, name)
+
+    def executor(self, name: str, workers: int) -> Executor:
+        """Executor ``name`` for ``workers`` workers, with its ``[run.executors.<name>]`` options checked first."""
+        cls = self._registered("executor", name)
+        options = dict(self.config.run.get("executors", {}).get(name, {}))
+        _check_options(cls, "executor", name, options)
+        executor: Executor = cls(workers, options)
+        executor.plugin = self.registry.owner("executor", name)
+        return executor
 
     def _options_for(self, kind: str, name: str) -> dict[str, Any]:
         if kind == "stage":
@@ -111,7 +127,9 @@ class Pipeline:
         source_from = self.config.input.get("source_from", DEFAULT_SOURCE_FROM)
         try:
             with shard.open() as stream:
-                for item in loader.load(stream, shard.path):
+                # Only a loader that reads lines gets byte ranges, and so a first line other than 1.
+                first_line = (shard.first_line,) if loader.splits_on_lines else ()
+                for item in loader.load(stream, shard.path, *first_line):
                     yield item if isinstance(item, Reject) else assign_source(item, source_from)
         except (OSError, EOFError, ValueError) as exc:
             # gzip/zstd raise these for truncated or corrupt data; what was read before the fault stays.
@@ -119,8 +137,14 @@ class Pipeline:
 
     # -- processing ------------------------------------------------------------------------------
 
-    def process(self, doc: Document, start: int = 0, stop: int | None = None) -> Document | Reject:
-        """Run the configured stages (``start`` to ``stop``) over ``doc``; a stage that raises rejects it."""
+    def process(
+        self, doc: Document, start: int = 0, stop: int | None = None, stats: RunStats | None = None
+    ) -> Document | Reject:
+        """Run the configured stages (``start`` to ``stop``) over ``doc``; a stage that raises rejects it.
+
+        What each stage did is counted in ``stats`` (else :attr:`stats`).
+        """
+        stats = self.stats if stats is None else stats
         for stage in self.stages[start:stop]:
             started = time.perf_counter()
             try:
@@ -131,7 +155,7 @@ class Pipeline:
                 return self._reject(doc, f"stage raised {exc!r}", stage)
             seconds = time.perf_counter() - started
             new_edits = result.edits[len(doc.edits) :] if result is not doc else ()
-            self.stats.stage(stage.name).record(doc, result, new_edits, seconds)
+            stats.stage(stage.name).record(doc, result, new_edits, seconds)
             doc = result
         return doc
 
@@ -144,7 +168,7 @@ class Pipeline:
             record = self.exporter.to_record(doc)
         except Exception as exc:  # noqa: BLE001 - as for stages: one document lost, with the reason
             return Reject(doc.origin, f"exporter raised {exc!r}", doc.id, plugin=self.exporter.plugin, hook="to_record")
-        violations = list(iter_violations(record, self.exporter.schema))
+        violations = list(iter_violations(record, self.registry.schema(self.exporter.schema)))
         if violations:
             reason = "; ".join(f"schema {self.exporter.schema}: {v}" for v in violations[:3])
             return Reject(doc.origin, reason, doc.id, plugin=self.exporter.plugin, hook="to_record")
@@ -166,34 +190,47 @@ class Pipeline:
         n = len(self.stages)
         return (learning[0], learning[-1] + 1) if learning else (n, n)
 
-    def observe_shard(self, shard: Shard, spill: IO[bytes] | None = None) -> dict[str, Any]:
+    def observe_shard(
+        self, shard: Shard, spill: IO[bytes] | None = None, stats: RunStats | None = None
+    ) -> dict[str, Any]:
         """First pass over one shard: each learning stage observes documents as they reach it.
 
         With ``spill``, each input's outcome before the first learning stage is written there (see
-        :mod:`normkit.spill`), with the counts of the stages that ran, for :meth:`run_spilled`.
+        :mod:`normkit.spill`), then the counts in ``stats`` (else :attr:`stats`) of the stages that ran, for
+        :meth:`run_spilled`: the cleaning pass reports them, as it does not run those stages again.
         """
+        stats = self.stats if stats is None else stats
+        between = RunStats()  # stages between learning stages: the cleaning pass runs and counts them again
         start = self.learning_start()
         for item in self.load(shard):
             self.observed += 1
-            outcome = item if isinstance(item, Reject) else self.process(item, stop=start)
+            outcome = item if isinstance(item, Reject) else self.process(item, stop=start, stats=stats)
             if spill is not None:
                 write_spilled(spill, outcome)
             if isinstance(outcome, Document):
-                self._observe(outcome, start)
+                self._observe(outcome, start, between)
         if spill is not None:
-            write_spill_stats(spill, self.stats)
+            write_spill_stats(spill, stats)
         return {stage.name: stage.learned() for stage in self.learning_stages()}
 
-    def _observe(self, doc: Document, start: int) -> None:
-        # Stages after the last learning stage have nothing to show it: they run in the cleaning pass only.
-        for stage in self.stages[start : self._learning_span()[1]]:
+    def _observe(self, doc: Document, start: int, between: RunStats) -> None:
+        """Show ``doc`` to each learning stage as it stands when it reaches that stage.
+
+        Stages after the last learning stage have nothing to show it: they run in the cleaning pass only.
+        """
+        for index in range(start, self._learning_span()[1]):
+            stage = self.stages[index]
             if stage.learns:
-                stage.observe(doc)
+                stage.observe(doc)  # not guarded: a learning stage that cannot observe is a bug; the part fails
                 continue
-            try:
-                doc = stage.process(doc)
-            except Exception:  # noqa: BLE001 - the cleaning pass reports it; here it only stops counting
+            # process() catches the documented per-document failures only: RejectDocument, and an exception
+            # from this stage's process, which it charges to this one document as a reject naming the stage and
+            # plugin. Either ends the document's observation (later learning stages must not learn from a
+            # document the stage refused); the cleaning pass runs the stage again and writes the reject.
+            outcome = self.process(doc, index, index + 1, between)
+            if isinstance(outcome, Reject):
                 return
+            doc = outcome
 
     def observe_reset(self) -> None:
         """Forget what the learning stages observed so far (``learned()`` hands it over and clears it)."""
@@ -213,37 +250,38 @@ class Pipeline:
             if stage.name in learned:
                 stage.apply_learned(learned[stage.name])
 
-    def run_shard(self, shard: Shard) -> Iterator[dict[str, Any] | Reject]:
-        """Load, process and export one shard, counting each input exactly once in ``stats``."""
+    def run_shard(self, shard: Shard, stats: RunStats | None = None) -> Iterator[dict[str, Any] | Reject]:
+        """Load, process and export one shard, counting each input exactly once in ``stats`` (else :attr:`stats`)."""
+        stats = self.stats if stats is None else stats
         if not shard.missing and shard.path != "-":
-            self.stats.bytes_in += shard.size
+            stats.bytes_in += shard.size
         for item in self.load(shard):
-            yield self._account(item if isinstance(item, Reject) else self.finish(item))
+            outcome = item if isinstance(item, Reject) else self.finish(item, stats=stats)
+            stats.count(outcome)
+            yield outcome
 
-    def run_spilled(self, stream: IO[bytes]) -> Iterator[dict[str, Any] | Reject]:
+    def run_spilled(self, stream: IO[bytes], stats: RunStats | None = None) -> Iterator[dict[str, Any] | Reject]:
         """The cleaning pass from a spill file: the stages from the first learning stage on, then export."""
+        stats = self.stats if stats is None else stats
         start = self.learning_start()
         for item in read_spilled(stream):
-            yield self._account(item if isinstance(item, Reject) else self.finish(item, start))
+            outcome = item if isinstance(item, Reject) else self.finish(item, start, stats)
+            stats.count(outcome)
+            yield outcome
 
-    def _account(self, outcome: dict[str, Any] | Reject) -> dict[str, Any] | Reject:
-        """Count one input's outcome: every input is read once and written or rejected once."""
-        self.stats.read += 1
-        if isinstance(outcome, Reject):
-            self.stats.rejected += 1
-            self.stats.reject_reasons[outcome.hook or outcome.stage or "other"] += 1
-        else:
-            self.stats.written += 1
-        return outcome
-
-    def finish(self, doc: Document, start: int = 0) -> dict[str, Any] | Reject:
+    def finish(self, doc: Document, start: int = 0, stats: RunStats | None = None) -> dict[str, Any] | Reject:
         """Process (from stage ``start``) and export one document: its output record, or why there is none."""
-        result = self.process(doc, start)
+        stats = self.stats if stats is None else stats
+        result = self.process(doc, start, stats=stats)
         if isinstance(result, Reject):
             return result
-        self.stats.sources[result.source or ""] += 1
-        self.stats.flagged += bool(result.flags)
+        stats.sources[result.source or ""] += 1
+        stats.flagged += bool(result.flags)
         return self.export(result)
+
+
+#: where each kind of component's options live in the configuration.
+_SECTIONS = {"stage": "stages", "exporter": "output.options", "loader": "input.loaders", "executor": "run.executors"}
 
 
 def _check_options(cls: type, kind: str, name: str, options: Mapping[str, Any]) -> None:
@@ -253,6 +291,6 @@ def _check_options(cls: type, kind: str, name: str, options: Mapping[str, Any]) 
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(dict(options)))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path)
-        section = {"stage": "stages", "exporter": "output.options", "loader": "input.loaders"}[kind]
+        section = _SECTIONS[kind]
         key = f"{section}.{name}" if kind != "exporter" else section
         raise ConfigError(f"{key}{'.' + where if where else ''}: {error.message}")

@@ -12,16 +12,22 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import click
 import pluggy
 
 from normkit import hookspecs
 from normkit.errors import PluginError
+
+if TYPE_CHECKING:
+    from normkit.config import Config
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -30,6 +36,8 @@ __all__ = [
     "PluginSpec",
     "get_plugin_manager",
     "list_plugins",
+    "plugin_options",
+    "plugin_spec",
 ]
 
 ENTRYPOINT_GROUP = "normkit"
@@ -79,6 +87,29 @@ class PluginSpec:
             disabled=self.disabled,
             extra=self.extra,
         )
+
+
+def plugin_options(func: F) -> F:
+    """``--plugins-dir`` and ``--disable-plugin``, for every command that builds a plugin manager."""
+    func = click.option(
+        "--plugins-dir",
+        "plugins_dirs",
+        multiple=True,
+        type=click.Path(exists=True, file_okay=False),
+        help="Load every .py file in DIR as a plugin (repeatable).",
+    )(func)
+    return click.option(
+        "--disable-plugin", "disabled", multiple=True, metavar="NAME", help="Do not load plugin NAME (repeatable)."
+    )(func)
+
+
+def plugin_spec(config: Config | None, plugins_dirs: tuple[str, ...], disabled: tuple[str, ...]) -> PluginSpec:
+    """The spec the command line asks for: the configuration's ``[plugins]`` table, then the options."""
+    table: Mapping[str, Any] = config.plugins if config is not None else {}
+    return PluginSpec(
+        plugins_dirs=(*table.get("dirs", ()), *plugins_dirs),
+        disabled=(*table.get("disable", ()), *disabled),
+    )
 
 
 def get_plugin_manager(

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
-from normkit.errors import ConfigError, DuplicateComponentError, PluginError
+from normkit.errors import ConfigError, DuplicateComponentError, PluginError, SchemaError
+from normkit.validate import is_schema_path, list_schemas
 
 if TYPE_CHECKING:
     import pluggy
 
-    from normkit.components import Exporter, Loader, Profile, Stage
+    from normkit.components import Exporter, Loader, Profile, SchemaFile, Stage
     from normkit.executors import Executor
 
 __all__ = ["KINDS", "Registered", "Registry"]
@@ -43,6 +44,7 @@ KINDS: dict[str, str] = {
     "exporter": "normkit_register_exporters",
     "profile": "normkit_register_profiles",
     "executor": "normkit_register_executors",
+    "schema": "normkit_register_schemas",
 }
 
 
@@ -81,6 +83,8 @@ class Registry:
         name = getattr(component, "name", "")
         if not name:
             raise PluginError(f"registered a {kind} without a name: {component!r}", plugin=plugin)
+        if kind == "schema" and name in list_schemas():
+            raise PluginError(f"registered schema {name!r}, which is one of normkit's own", plugin=plugin)
         if name in self._items[kind]:
             raise DuplicateComponentError(kind, name, self._items[kind][name].owner, plugin)
         if dataclasses.is_dataclass(component) and not isinstance(component, type):
@@ -97,6 +101,8 @@ class Registry:
     def get(self, kind: Literal["executor"], name: str) -> type[Executor]: ...
     @overload
     def get(self, kind: Literal["profile"], name: str) -> Profile: ...
+    @overload
+    def get(self, kind: Literal["schema"], name: str) -> SchemaFile: ...
     @overload
     def get(self, kind: str, name: str) -> Any: ...
 
@@ -116,6 +122,22 @@ class Registry:
 
     def owner(self, kind: str, name: str) -> str:
         return self._items[kind][name].owner
+
+    def schema(self, name: str) -> str:
+        """What to validate against for schema ``name``: a plugin's schema file, else normkit's own by name.
+
+        The validators take either, and cache them per process; only this registry knows a plugin's files.
+        """
+        record = self._items["schema"].get(name)
+        if record is not None:
+            return str(record.component.path)
+        if name in list_schemas() or is_schema_path(name):
+            return name
+        raise SchemaError(f"unknown schema {name!r} (known: {', '.join(self.schema_names())})")
+
+    def schema_names(self) -> list[str]:
+        """normkit's own schemas and the plugins', sorted."""
+        return sorted({*list_schemas(), *self._items["schema"]})
 
 
 def _caller(pm: pluggy.PluginManager, hook_name: str, impl: Any, impls: list[Any]) -> Callable[..., Any]:

@@ -7,11 +7,11 @@ validated against ``schemas/report.schema.json`` before it is written.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from normkit.document import Document, Edit
+from normkit.document import Document, Edit, Reject
 
 __all__ = ["RunStats", "StageStats"]
 
@@ -73,6 +73,16 @@ class RunStats:
         if stats is None:
             stats = self.stages[name] = StageStats()
         return stats
+
+    def count(self, outcome: Mapping[str, Any] | Reject) -> None:
+        """Count one input's outcome, the only place that does: read once, then written, or rejected (by
+        the hook or stage to blame). ``outcome`` is an exporter's record, or a :class:`Reject`."""
+        self.read += 1
+        if isinstance(outcome, Reject):
+            self.rejected += 1
+            self.reject_reasons[outcome.hook or outcome.stage or "other"] += 1
+        else:
+            self.written += 1
 
     def merge(self, other: RunStats) -> None:
         self.read += other.read

@@ -36,6 +36,7 @@ __all__ = [
     "CompiledSchema",
     "SchemaViolation",
     "compiled",
+    "is_schema_path",
     "iter_violations",
     "list_schemas",
     "load_schema",
@@ -62,13 +63,14 @@ def list_schemas() -> list[str]:
     return sorted(f.name[: -len(_SUFFIX)] for f in files if f.name.endswith(_SUFFIX))
 
 
-def _is_path(name_or_path: str) -> bool:
+def is_schema_path(name_or_path: str) -> bool:
+    """Whether ``name_or_path`` is a schema file (``.json``, or with a folder) rather than a schema's name."""
     return name_or_path.endswith(".json") or "/" in name_or_path or "\\" in name_or_path
 
 
 def schema_source(name_or_path: str) -> tuple[str, str]:
     """The text of a shipped schema (by name) or of a schema file (by path), and how to name it in errors."""
-    if _is_path(name_or_path):
+    if is_schema_path(name_or_path):
         path = Path(name_or_path)
         try:
             return path.read_text("utf-8"), str(path)

@@ -12,27 +12,48 @@ import sys
 
 import click
 
-from normkit.checkfiles import FileCheck, Problem
+from normkit.checkfiles import FileCheck, Problem, Readers, files_to_check
 from normkit.exits import errors_to_exit_codes
-from normkit.validate import list_schemas, load_schema, schema_source
+from normkit.plugins import plugin_options, plugin_spec
+from normkit.registry import Registry
+from normkit.validate import load_schema, schema_source
+
+
+def _registry(plugins_dirs: tuple[str, ...], disabled: tuple[str, ...]) -> Registry:
+    """The components of the installed plugins: exporters read files back, plugins add schemas."""
+    return Registry.from_plugin_manager(plugin_spec(None, plugins_dirs, disabled).build())
+
 
 __all__ = ["schemas", "validate"]
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--schema", metavar="NAME|PATH", help="Check against this schema instead of the one the file names.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="How to print errors.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on stderr.")
+@plugin_options
 @errors_to_exit_codes
-def validate(files: tuple[str, ...], schema: str | None, fmt: str, quiet: bool) -> None:
-    """Check FILES (.jsonl, .json, .csv, .parquet; .gz/.zst too) against normkit's JSON Schemas.
+def validate(
+    files: tuple[str, ...],
+    schema: str | None,
+    fmt: str,
+    quiet: bool,
+    plugins_dirs: tuple[str, ...],
+    disabled: tuple[str, ...],
+) -> None:
+    """Check FILES (.jsonl, .json, .csv, .parquet, a plugin exporter's files; .gz/.zst too) against their
+    JSON Schemas. A folder (an output folder) means every file in it that an exporter reads back.
 
     The schema comes from --schema, else from the file: the schema a Parquet file names in its metadata,
-    rejects.jsonl -> reject, report.json -> report, documents.dolma.jsonl -> dolma, *.csv -> csv, and
-    document for anything else. Exits 0 when all is valid, 1 when not, 2 on usage errors.
+    rejects.jsonl -> reject, report.json -> report, learned-boilerplate.json -> learned-boilerplate,
+    documents.dolma.jsonl -> dolma, and else the schema of the exporter that reads the file (*.csv -> csv,
+    document for JSON). Exits 0 when all is valid, 1 when not, 2 on usage errors.
     """
-    checks = [FileCheck(path, schema) for path in files]  # usage errors first, before any output
+    readers = Readers(_registry(plugins_dirs, disabled))
+    found = [files_to_check(target, readers) for target in files]
+    paths, skipped = [p for f, _ in found for p in f], [p for _, s in found for p in s]
+    checks = [FileCheck(path, readers, schema) for path in paths]  # usage errors first, before any output
     errors = 0
     for check in checks:
         for problem in check.problems():
@@ -40,7 +61,8 @@ def validate(files: tuple[str, ...], schema: str | None, fmt: str, quiet: bool) 
             click.echo(_render(problem, fmt))
     if not quiet:
         records = sum(check.records for check in checks)
-        click.echo(f"normkit: {len(checks)} file(s), {records} record(s), {errors} error(s)", err=True)
+        left_out = f", {len(skipped)} file(s) no exporter reads left out" if skipped else ""
+        click.echo(f"normkit: {len(checks)} file(s), {records} record(s), {errors} error(s){left_out}", err=True)
     sys.exit(1 if errors else 0)
 
 
@@ -50,13 +72,15 @@ def _render(problem: Problem, fmt: str) -> str:
 
 @click.command()
 @click.argument("name", required=False)
+@plugin_options
 @errors_to_exit_codes
-def schemas(name: str | None) -> None:
-    """List normkit's JSON Schemas, or print schema NAME (e.g. document, dolma, reject)."""
+def schemas(name: str | None, plugins_dirs: tuple[str, ...], disabled: tuple[str, ...]) -> None:
+    """List the JSON Schemas (normkit's and the plugins'), or print schema NAME (e.g. document, reject)."""
+    registry = _registry(plugins_dirs, disabled)
     if name is not None:
-        load_schema(name)  # an unknown name is a usage error, an invalid schema too
-        click.echo(schema_source(name)[0], nl=False)
+        load_schema(registry.schema(name))  # an unknown name is a usage error, an invalid schema too
+        click.echo(schema_source(registry.schema(name))[0], nl=False)
         return
-    for known in list_schemas():
-        schema = load_schema(known)
-        click.echo(f"{known:<10} {schema.get('$id', '')}  {schema.get('title', '')}")
+    for known in registry.schema_names():
+        schema = load_schema(registry.schema(known))
+        click.echo(f"{known:<20} {schema.get('$id', '')}  {schema.get('title', '')}")

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from normkit.errors import ConfigError
+from normkit import ConfigError, atomic_file
 
 from ._boilerplate_prefilter import has_digit
 from ._boilerplate_rules import fold
@@ -66,7 +66,9 @@ MAX_LINES_PER_SOURCE = 20_000
 
 @dataclass(frozen=True)
 class LearnedLine:
-    text: str
+    """A learned line: its text (None when only its hash was kept), and how many documents held it."""
+
+    text: str | None
     documents: int
     share: float
 
@@ -146,7 +148,7 @@ def select(
         if seen.documents < 2:  # a line of a lone document repeats nothing
             continue
         lines = {
-            key: LearnedLine(seen.samples.get(key, f"<line {key:016x}>"), count, round(count / seen.documents, 4))
+            key: LearnedLine(seen.samples.get(key), count, round(count / seen.documents, 4))
             for key, count in seen.counts.items()
             if count >= min_documents and count >= min_share * seen.documents
         }
@@ -169,7 +171,8 @@ def save_learned(learned: Mapping[str, Mapping[int, LearnedLine]], path: Path, s
             for source, lines in sorted(learned.items())
         },
     }
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    with atomic_file(path) as stream:  # a reader of the folder never sees half a file
+        stream.write((json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def load_learned(path: str | Path) -> dict[str, dict[int, LearnedLine]]:
@@ -185,9 +188,9 @@ def load_learned(path: str | Path) -> dict[str, dict[int, LearnedLine]]:
 
 
 def _entry_hash(entry: Mapping[str, Any]) -> int:
-    text = entry.get("text", "")
-    return line_hash(text) if text and not text.startswith("<line ") else int(entry["hash"], 16)
+    text = entry.get("text")
+    return line_hash(text) if text else int(entry["hash"], 16)
 
 
 def _entry_line(entry: Mapping[str, Any]) -> LearnedLine:
-    return LearnedLine(entry.get("text", ""), int(entry.get("documents", 0)), float(entry.get("share", 0.0)))
+    return LearnedLine(entry.get("text") or None, int(entry.get("documents", 0)), float(entry.get("share", 0.0)))

@@ -9,27 +9,18 @@ is the point (issue 6: speed without changing what is removed).
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import re
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-# the parser re compiles with, so a prefilter reads a pattern exactly as re does; private (and untyped) since
-# 3.11, where the old public names only warn
-_NEW = sys.version_info >= (3, 11)
-_c: Any = importlib.import_module("re._constants" if _NEW else "sre_constants")
-_p: Any = importlib.import_module("re._parser" if _NEW else "sre_parse")
-_compiler: Any = importlib.import_module("re._compiler" if _NEW else "sre_compile")
-#: the pairs beyond simple lowercase that re matches as case twins (sigma, dotless i...)
-_EXTRA_CASES: Mapping[int, Any] = (
-    importlib.import_module("re._casefix")._EXTRA_CASES
-    if _NEW
-    else importlib.import_module("sre_compile")._ignorecase_fixes  # pragma: no cover - Python 3.10 only
-)
+# the parser re compiles with, so a prefilter reads a pattern exactly as re does: CPython's private modules,
+# behind normkit.text's version guard (the one place that touches them); SRE_EXTRA_CASES: the pairs beyond
+# simple lowercase that re matches as case twins (sigma, dotless i...)
+from normkit.text import SRE_EXTRA_CASES, sre_compile, sre_parse, sre_sequence
+from normkit.text import sre_ops as _c
 
 __all__ = ["DIGIT", "Prefilter", "ambiguous_repeat", "has_digit", "norm", "prefilter", "safe_prefix"]
 
@@ -226,7 +217,7 @@ def _bounded_by_lookahead(items: Sequence[Any]) -> int:
     if items and items[0][0] is _c.ASSERT and items[0][1][0] == 1:
         body = list(items[0][1][1])
         if body and body[-1] == (_c.AT, _c.AT_END):
-            return int(_p.SubPattern(_p.State(), body[:-1]).getwidth()[1]) + 1
+            return int(sre_sequence(body[:-1]).getwidth()[1]) + 1
     return 1 << 62
 
 
@@ -239,7 +230,7 @@ def _usable(code: int) -> bool:
     if char.isascii():
         return True
     lower = char.lower()
-    return len(lower) == 1 and ord(lower) not in _EXTRA_CASES and code not in _EXTRA_CASES
+    return len(lower) == 1 and ord(lower) not in SRE_EXTRA_CASES and code not in SRE_EXTRA_CASES
 
 
 def _needs(items: Sequence[Any]) -> list[frozenset[str]]:
@@ -304,7 +295,7 @@ _LEAVES = frozenset({_c.LITERAL, _c.NOT_LITERAL, _c.ANY, _c.IN})
 @lru_cache(maxsize=1 << 10)
 def _parse(pattern: str, flags: int) -> Any:
     """The parse tree of a pattern (read only): the prefilter and the repeat check both read it, per rule set."""
-    return _p.parse(pattern, flags)
+    return sre_parse(pattern, flags)
 
 
 @lru_cache(maxsize=1 << 10)
@@ -323,7 +314,7 @@ def ambiguous_repeat(pattern: str, *, ignorecase: bool) -> str | None:
         return None
     chars = RUN_CHARS + "".join(sorted(set(_literal_chars(list(parsed)))))
     for body in _repeated_bodies(list(parsed)):
-        fullmatch = _compiler.compile(body, flags).fullmatch
+        fullmatch = sre_compile(body, flags).fullmatch
         for char in chars:
             if sum(fullmatch(char * size) is not None for size in (1, 2, 3)) >= 2:
                 return char
@@ -344,7 +335,7 @@ def safe_prefix(pattern: str, *, ignorecase: bool) -> Any:
     safe = list(itertools.takewhile(lambda item: not _repeated_bodies([item]), items))
     if not safe:
         return None
-    return _compiler.compile(_p.SubPattern(_parse(pattern, flags).state, safe), flags).match
+    return sre_compile(sre_sequence(safe, like=_parse(pattern, flags)), flags).match
 
 
 def _repeated_bodies(items: Sequence[Any]) -> list[Any]:

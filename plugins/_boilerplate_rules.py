@@ -17,7 +17,7 @@ import ahocorasick
 import jsonschema
 import regex
 
-from normkit.errors import ConfigError
+from normkit import ConfigError
 
 from ._boilerplate_prefilter import DIGIT, Prefilter, ambiguous_repeat, has_digit, norm, prefilter, safe_prefix
 

@@ -10,13 +10,23 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
-from normkit import Register, hookimpl
-from normkit.errors import ConfigError
-from normkit.executors import Executor, Outcome, Task
+from normkit import ConfigError, Executor, Outcome, Register, Task, hookimpl
 
 
 class DaskExecutor(Executor):
+    """Options under ``[run.executors.dask]`` (``--scheduler`` sets ``scheduler``)."""
+
     name = "dask"
+    options_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "scheduler": {
+                "description": "Dask scheduler address (tcp://host:8786); without it a LocalCluster is started.",
+                "type": "string",
+            }
+        },
+    }
 
     def __init__(self, workers: int, options: Mapping[str, Any]) -> None:
         super().__init__(workers, options)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 
-from normkit import Register, hookimpl
-from normkit.executors import Executor, Outcome, Task
+from normkit import Executor, Outcome, Register, Task, hookimpl
 
 
 class InProcessExecutor(Executor):

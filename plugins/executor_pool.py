@@ -17,8 +17,7 @@ from collections.abc import Generator, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from normkit import Register, hookimpl
-from normkit.executors import Executor, Outcome, Task, WorkerLostError
+from normkit import Executor, Outcome, Register, Task, WorkerLostError, hookimpl
 
 
 class PoolExecutor(Executor):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
-from normkit import Document, Exporter, RecordWriter, Register, hookimpl
+from normkit import Document, Exporter, ReadRecord, RecordWriter, Register, hookimpl
 
 COLUMNS = ("id", "title", "source", "url", "text")
 
@@ -49,8 +49,32 @@ class CsvExporter(Exporter):
             "text": doc.text,
         }
 
+    reads = (".csv",)
+
+    @classmethod
+    def read(cls, stream: IO[bytes], schema: str) -> Iterator[ReadRecord]:
+        return read_rows(stream)
+
     def open(self, stream: IO[bytes]) -> RecordWriter:
         return CsvWriter(stream)
+
+
+def read_rows(stream: IO[bytes]) -> Iterator[ReadRecord]:
+    """Rows as records keyed by the header; the line is where the row starts (a cell may hold newlines)."""
+    # The default limit (128 KiB per cell) would reject a long text; this raises it for the process.
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    rows = csv.DictReader(text, restkey="(extra cells)")
+    start = 2
+    try:
+        for row in rows:
+            repeated = list(row.values()) == rows.fieldnames  # what concatenating two CSV files leaves
+            yield ReadRecord(start, error="the header again (files concatenated?)" if repeated else None, record=row)
+            start = rows.line_num + 1
+    except csv.Error as exc:
+        yield ReadRecord(start, error=f"not valid CSV: {exc}")
+    finally:
+        text.detach()
 
 
 @hookimpl

@@ -8,8 +8,8 @@ a plain text file goes back in ``text`` unless the ``title`` option says ``"meta
 from __future__ import annotations
 
 from normkit import Exporter, Register, hookimpl
-from normkit.exporting import exporter_options
 
+from ._record_shapes import exporter_options
 from .exporter_jsonl import JsonlExporter
 
 

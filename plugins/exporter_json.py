@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 import orjson
 
-from normkit import Exporter, RecordWriter, Register, hookimpl
-from normkit.exporting import ShapedExporter
+from normkit import Exporter, ReadRecord, RecordWriter, Register, hookimpl
+
+from ._json_array import read_json
+from ._record_shapes import ShapedExporter
 
 
 class JsonArrayWriter(RecordWriter):
@@ -31,6 +33,12 @@ class JsonArrayWriter(RecordWriter):
 class JsonExporter(ShapedExporter):
     name = "json"
     format_suffix = ".json"
+
+    reads = (".json",)
+
+    @classmethod
+    def read(cls, stream: IO[bytes], schema: str) -> Iterator[ReadRecord]:
+        return read_json(stream)
 
     def open(self, stream: IO[bytes]) -> RecordWriter:
         return JsonArrayWriter(stream)

@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from normkit import Context, Document, Exporter, RecordWriter, Register, hookimpl
-from normkit.exporting import FolderWriter, page_record
+from normkit import (
+    Context,
+    Document,
+    Exporter,
+    FolderWriter,
+    RecordWriter,
+    Register,
+    hookimpl,
+    option,
+    options_from,
+    options_schema,
+)
+
+from ._record_shapes import page_record
 
 #: the separator between two pages of a single file: a thematic break between blank lines.
 PAGE_BREAK = b"\n---\n\n"
@@ -43,26 +56,26 @@ class MarkdownWriter(RecordWriter):
         self.first = False
 
 
+@dataclass(frozen=True)
+class MarkdownOptions:
+    files: str = option(
+        "per_document",
+        "per_document: one .md file per document; single: every document in one file.",
+        enum=["per_document", "single"],
+    )
+
+
 class MarkdownExporter(Exporter):
     name = "markdown"
     schema = "page"
     suffix = ".md"
     per_document = True
-    options_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "files": {
-                "description": "per_document: one .md file per document; single: every document in one file.",
-                "enum": ["per_document", "single"],
-            }
-        },
-    }
+    options_schema = options_schema(MarkdownOptions)
 
     def __init__(self, options: Mapping[str, Any], context: Context) -> None:
         super().__init__(options, context)
         # An option, so it belongs to the instance; the engine reads it there to call open or open_folder.
-        self.per_document = self.options.get("files", "per_document") == "per_document"
+        self.per_document = options_from(MarkdownOptions, self.options, "output.options").files == "per_document"
 
     def to_record(self, doc: Document) -> dict[str, Any]:
         return page_record(doc)

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from normkit import Document, Exporter, RecordWriter, Register, hookimpl
-from normkit.exporting import FolderWriter, page_record
+from normkit import Document, Exporter, FolderWriter, RecordWriter, Register, hookimpl
+
+from ._record_shapes import page_record
 
 
 def render_text(record: Mapping[str, Any]) -> bytes:
@@ -18,7 +19,7 @@ def render_text(record: Mapping[str, Any]) -> bytes:
 
 
 class TextExporter(Exporter):
-    """File names come from ids made safe (see :func:`normkit.exporting.safe_filename`)."""
+    """File names come from ids made safe (see :func:`normkit.writers.safe_filename`)."""
 
     name = "text"
     schema = "page"

@@ -14,26 +14,43 @@ from typing import IO, Any
 
 import orjson
 
-from normkit import Document, Loader, Origin, Register, Reject, hookimpl
-from normkit.document import stable_id
+from normkit import Document, Loader, Origin, Register, Reject, hookimpl, stable_id
 
 DEFAULT_FIELDS = {"id": "id", "text": "text", "title": "title", "url": "url", "source": "source"}
 
 
+_FIELD = {"type": "string"}
+
+
 class JsonlLoader(Loader):
+    """Options under ``[input.loaders.jsonl]``: ``fields``, which record key holds each document field."""
+
     name = "jsonl"
     suffixes = (".jsonl", ".ndjson", ".jsonlines")
-    #: one record per line: the engine may hand this loader a byte range of a large file (issue #6).
+    #: one record per line: the engine may hand this loader a byte range of a large file.
     splits_on_lines = True
+    options_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "fields": {
+                "description": "Which record key holds each document field (encoding: the key that declares "
+                "the encoding of raw text).",
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {name: {**_FIELD, "default": key} for name, key in DEFAULT_FIELDS.items()}
+                | {"encoding": _FIELD},
+            }
+        },
+    }
 
     def __init__(self, options: Mapping[str, Any], context: Any) -> None:
         super().__init__(options, context)
-        self.fields = {**DEFAULT_FIELDS, **context.config.input.get("fields", {})}
+        self.fields = {**DEFAULT_FIELDS, **self.options.get("fields", {})}
         self.mapped = frozenset(self.fields.values())  # record keys that are not metadata
 
-    def load(self, stream: IO[bytes], path: str) -> Iterator[Document | Reject]:
-        # A byte range of a large file knows the number of its first line, so origins stay right.
-        for number, line in enumerate(stream, start=getattr(stream, "first_line", 1)):
+    def load(self, stream: IO[bytes], path: str, first_line: int = 1) -> Iterator[Document | Reject]:
+        for number, line in enumerate(stream, start=first_line):
             if not line.isspace():  # what strip() would empty, without copying the line
                 yield self.parse(line, Origin(path, number))
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO
 
-from normkit import Document, Loader, Origin, Register, Reject, hookimpl
-from normkit.document import stable_id
+from normkit import Document, Loader, Origin, Register, Reject, hookimpl, stable_id
 
 
 class TextLoader(Loader):
@@ -15,7 +14,7 @@ class TextLoader(Loader):
     name = "text"
     suffixes = ()
 
-    def load(self, stream: IO[bytes], path: str) -> Iterator[Document | Reject]:
+    def load(self, stream: IO[bytes], path: str, first_line: int = 1) -> Iterator[Document | Reject]:
         data = stream.read()
         origin = Origin(path)
         doc_id = stable_id(path)

@@ -17,8 +17,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from normkit import Context, Document, Flag, Profile, Register, Stage, hookimpl
-from normkit.errors import RejectDocument
+from normkit import (
+    Context,
+    Document,
+    Flag,
+    Profile,
+    Register,
+    RejectDocument,
+    SchemaFile,
+    Stage,
+    hookimpl,
+    option,
+    options_from,
+    options_schema,
+)
 
 from ._boilerplate_layout import Layout, is_credit_name
 from ._boilerplate_learn import LEARNED_FILE, LearnedLine, LineCounter, line_hash, load_learned, merge, select
@@ -40,76 +52,57 @@ _LABELLED = re.compile(r"[^\W\d_][\w'’-]*(?: [\w'’-]+){0,2}\s?:\s+\S.{0,150}
 _LINE_NUMBER = re.compile(r"\bline (\d+)\b")
 #: a caption says what a picture shows in a sentence of at least this many words.
 CAPTION_MIN_WORDS = 4
-SCALAR_DEFAULTS: dict[str, Any] = {
-    "max_line_chars": 400,
-    "body_min_words": 8,
-    "sections": True,
-    "max_removed_share": 0.5,
-    "on_empty": "flag",
-    "regex_timeout": 0.05,
-    "regex_budget": 1.0,
-    "learn": True,
-    "learn_min_documents": 5,
-    "learn_min_share": 0.2,
-    "learn_max_line_chars": 1000,
-    "comments": "drop",
-    "model": True,
-    "doubled_paragraphs": True,
-}
+_COUNT: dict[str, Any] = {"type": "integer", "minimum": 1}
+_SHARE: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
+_SECONDS: dict[str, Any] = {"type": "number", "minimum": 0}
 
 
-def _options_schema() -> dict[str, Any]:
-    number = {"type": "number", "minimum": 0}
-    count = {"type": "integer", "minimum": 1}
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "builtin": {"type": "boolean", "description": "Use normkit's builtin rules (default true)."},
-            "disable": {"type": "array", "items": {"type": "string"}, "description": "Rule ids or classes to skip."},
-            "rules": {"type": "array", "items": RULE_SCHEMA, "description": "Extra rules; edits say config:<id>."},
-            "max_line_chars": {**count, "description": "Longer lines are never boilerplate (and never matched)."},
-            "body_min_words": {**count, "description": "Words a sentence needs to count as a body paragraph."},
-            "sections": {"type": "boolean", "description": "Cut trailing blocks started by 'Most read' etc."},
-            "max_removed_share": {**number, "maximum": 1, "description": "Flag a document losing more text."},
-            "on_empty": {"enum": ["flag", "reject"], "description": "What to do when only boilerplate was left."},
-            "regex_timeout": {**number, "description": "Seconds a user pattern may spend on one line."},
-            "regex_budget": {**number, "description": "Seconds timed patterns may spend on a document, all lines."},
-            "learn": {"type": "boolean", "description": "Learn lines that repeat across a source's documents."},
-            "learn_min_documents": {**count, "description": "Documents a line must appear in to be learned."},
-            "learn_min_share": {**number, "maximum": 1, "description": "Share of the source's documents, too."},
-            "learn_max_line_chars": {**count, "description": "Longer lines are not counted."},
-            "learned_file": {"type": "string", "description": "Use this reviewed learned-boilerplate.json."},
-            "comments": {
-                "enum": ["drop", "keep"],
-                "description": "A comment thread under an article: drop it (default) or keep the readers' posts.",
-            },
-            "model": {"type": "boolean", "description": "Remove lines the line model finds to be furniture."},
-            "doubled_paragraphs": {"type": "boolean", "description": "Remove a paragraph repeated right after itself."},
-        },
-    }
+@dataclass(frozen=True)
+class BoilerplateOptions:
+    """``[stages.boilerplate]``, and a profile's ``boilerplate`` options merged over it per source."""
+
+    builtin: bool = option(True, "Use normkit's builtin rules.", type="boolean")
+    disable: tuple[str, ...] = option((), "Rule ids or classes to skip.", type="array", items={"type": "string"})
+    rules: tuple[Mapping[str, Any], ...] = option(
+        (), "Extra rules; edits say config:<id>.", type="array", items=RULE_SCHEMA
+    )
+    max_line_chars: int = option(400, "Longer lines are never boilerplate (and never matched).", **_COUNT)
+    body_min_words: int = option(8, "Words a sentence needs to count as a body paragraph.", **_COUNT)
+    sections: bool = option(True, "Cut trailing blocks started by 'Most read' etc.", type="boolean")
+    max_removed_share: float = option(0.5, "Flag a document losing more text.", **_SHARE)
+    on_empty: str = option("flag", "What to do when only boilerplate was left.", enum=["flag", "reject"])
+    regex_timeout: float = option(0.05, "Seconds a user pattern may spend on one line.", **_SECONDS)
+    regex_budget: float = option(1.0, "Seconds timed patterns may spend on a document, all lines.", **_SECONDS)
+    learn: bool = option(True, "Learn lines that repeat across a source's documents.", type="boolean")
+    learn_min_documents: int = option(5, "Documents a line must appear in to be learned.", **_COUNT)
+    learn_min_share: float = option(0.2, "Share of the source's documents, too.", **_SHARE)
+    learn_max_line_chars: int = option(1000, "Longer lines are not counted.", **_COUNT)
+    learned_file: str | None = option(None, "Use this reviewed learned-boilerplate.json.", type="string")
+    comments: str = option(
+        "drop", "A comment thread under an article: drop it or keep the readers' posts.", enum=["drop", "keep"]
+    )
+    model: bool = option(True, "Remove lines the line model finds to be furniture.", type="boolean")
+    doubled_paragraphs: bool = option(True, "Remove a paragraph repeated right after itself.", type="boolean")
 
 
 class BoilerplateStage(Stage):
     name = "boilerplate"
-    options_schema = _options_schema()
+    options_schema = options_schema(BoilerplateOptions)
     learns = True
 
     def __init__(self, options: Mapping[str, Any], context: Context) -> None:
         super().__init__(options, context)
-        self.settings = {**SCALAR_DEFAULTS, **self.options}
-        self.timeout = float(self.settings["regex_timeout"])
+        self.settings = settings = options_from(BoilerplateOptions, self.options, "stages.boilerplate")
+        self.timeout = settings.regex_timeout
         self.config_rules = RuleSet(
-            rules_from_tables(self.options.get("rules", ()), prefix="config:"),
-            trusted=False,
-            timeout=self.timeout,
+            rules_from_tables(settings.rules, prefix="config:"), trusted=False, timeout=self.timeout
         )
-        self.builtin = self._builtin(frozenset(self.options.get("disable", ())))
-        self.counter = LineCounter(int(self.settings["learn_max_line_chars"]))
+        self.builtin = self._builtin(frozenset(settings.disable))
+        self.counter = LineCounter(settings.learn_max_line_chars)
         self._profiles: dict[str, RuleSet] = {}
-        self._use_learned(load_learned(self.options["learned_file"]) if "learned_file" in self.options else {})
+        self._use_learned(load_learned(settings.learned_file) if settings.learned_file else {})
         # an instance attribute: a pinned list or learning switched off means no first pass for this run
-        self.learns = bool(self.settings["learn"]) and "learned_file" not in self.options
+        self.learns = settings.learn and not settings.learned_file
         for profile in context.profiles():  # a broken profile rule is a start-up error, not a per-document one
             self._profile_rules(profile)
         # what may remove running text: the batch, a photo caption, whole-line builtin shapes, and every rule
@@ -123,7 +116,7 @@ class BoilerplateStage(Stage):
     @lru_cache(maxsize=64)  # noqa: B019 - stages live as long as the process; disable lists are few
     def _builtin(self, disabled: frozenset[str]) -> tuple[RuleSet, RuleSet]:
         """The builtin rules without ``disabled`` ids or classes: all of them, and the section headings."""
-        if not self.options.get("builtin", True):
+        if not self.settings.builtin:
             return RuleSet(()), RuleSet(())
         rules = [r for r in builtin_rules() if r.id not in disabled and r.cls not in disabled]
         everything = RuleSet(rules)
@@ -137,13 +130,13 @@ class BoilerplateStage(Stage):
             self._profiles[profile.name] = RuleSet(rules, trusted=False, timeout=self.timeout)
         return self._profiles[profile.name]
 
-    def _rule_sets(self, doc: Document, options: Mapping[str, Any]) -> tuple[list[RuleSet], Sections]:
+    def _rule_sets(self, doc: Document, options: BoilerplateOptions) -> tuple[list[RuleSet], Sections]:
         """Configuration first, then the source's profiles, then the builtin rules: the most specific wins.
 
         The section headings among them come second, in the same order.
         """
         profiles = self.context.profiles_for(doc.source)
-        builtin, sections = self._builtin(frozenset(options.get("disable", ())))
+        builtin, sections = self._builtin(frozenset(options.disable))
         rule_sets = [self.config_rules, *(self._profile_rules(p) for p in profiles), builtin]
         return rule_sets, Sections([*(self._sections_of(rule_set) for rule_set in rule_sets[:-1]), sections])
 
@@ -157,7 +150,7 @@ class BoilerplateStage(Stage):
     def process(self, doc: Document) -> Document:
         if not doc.text.strip():
             return doc
-        options = {**self.settings, **self.options_for(doc)}
+        options = self.settings_for(doc, BoilerplateOptions)
         lines = doc.text.split("\n")
         removals, timeouts = self._settled_removals(doc, lines, options)
         flags = [Flag("rule-timeout", self.name, f"a pattern ran out of time on line {n}; kept") for n in timeouts]
@@ -168,7 +161,7 @@ class BoilerplateStage(Stage):
         return self._check_loss(result, doc.text, options)
 
     def _settled_removals(
-        self, doc: Document, lines: list[str], options: Mapping[str, Any]
+        self, doc: Document, lines: list[str], options: BoilerplateOptions
     ) -> tuple[dict[int, Removal], list[int]]:
         """The removals, judged again on what they leave until nothing more goes, so cleaning is idempotent.
 
@@ -178,8 +171,8 @@ class BoilerplateStage(Stage):
         facts = line_facts(lines)
         rule_sets, sections = self._rule_sets(doc, options)
         learned = self.learned_lines.get(doc.source or "", {})
-        budget = Budget(float(options["regex_budget"]))  # timed patterns' time for the whole document
-        limit, most = int(options["max_line_chars"]), self.learned_words.get(doc.source or "")
+        budget = Budget(options.regex_budget)  # timed patterns' time for the whole document
+        limit, most = options.max_line_chars, self.learned_words.get(doc.source or "")
         # a line's rule is its own business: matched once, whatever the passes
         matches, timeouts = _matches(facts.texts, rule_sets, learned, limit, most, budget)
         judge = functools.partial(self._removals, options=options, sections=sections, learned=learned)
@@ -199,14 +192,14 @@ class BoilerplateStage(Stage):
         facts: LineFacts,
         matches: list[Rule | None],
         *,
-        options: Mapping[str, Any],
+        options: BoilerplateOptions,
         sections: Sections,
         learned: Mapping[int, LearnedLine],
     ) -> dict[int, Removal]:
         """What goes of ``lines`` (whose facts and rules are ``facts`` and ``matches``) and why."""
-        limit = int(options["max_line_chars"])
+        limit = options.max_line_chars
         texts = facts.texts
-        min_words = int(options["body_min_words"])
+        min_words = options.body_min_words
         ends = facts.ends
         sentence = [end and count >= min_words for end, count in zip(ends, facts.words, strict=True)]
         claimed = [m is not None for m in matches]
@@ -223,25 +216,25 @@ class BoilerplateStage(Stage):
             _block_removals(layout, prose, removals, layout.first, layout.last)
             _teaser_blocks(layout, sections, prose, removals, limit)
             _zone_removals(layout, prose, removals, layout.first, layout.last)
-        if options["sections"]:
-            comments = CommentPolicy(options["comments"], any(layout.paragraph))
+        if options.sections:
+            comments = CommentPolicy(options.comments, any(layout.paragraph))
             _cut_trailing_section(layout, sections, removals, facts.running, comments, limit)
-        if options["model"]:
+        if options.model:
             _model_removals(facts, removals, load_model())
         _protect_running_text(facts, removals, self._strong_rules, lambda i: _learned_removal(texts[i], learned))
-        if options["doubled_paragraphs"]:
+        if options.doubled_paragraphs:
             _doubled_paragraphs(texts, removals)
         return removals
 
-    def _check_loss(self, result: Document, before: str, options: Mapping[str, Any]) -> Document:
+    def _check_loss(self, result: Document, before: str, options: BoilerplateOptions) -> Document:
         """``result``, flagged for a heavy loss; an empty one is flagged or rejected as ``on_empty`` says."""
         if not result.text.strip():
             reason = f"only boilerplate: all {len(before.splitlines())} lines removed"
-            if options["on_empty"] == "reject":
+            if options.on_empty == "reject":
                 raise RejectDocument(reason)
             return result.with_flag("boilerplate-only", self.name, reason)
         lost = 1 - len(result.text) / len(before)
-        if lost > float(options["max_removed_share"]):
+        if lost > options.max_removed_share:
             return result.with_flag("boilerplate-heavy", self.name, f"removed {lost:.0%} of the text")
         return result
 
@@ -258,7 +251,7 @@ class BoilerplateStage(Stage):
         return merge(states)
 
     def apply_learned(self, state: Any) -> None:
-        minimum, share = int(self.settings["learn_min_documents"]), float(self.settings["learn_min_share"])
+        minimum, share = self.settings.learn_min_documents, self.settings.learn_min_share
         self._use_learned(select(state or {}, minimum, share))
 
     def _use_learned(self, lines: dict[str, dict[int, LearnedLine]]) -> None:
@@ -271,11 +264,11 @@ class BoilerplateStage(Stage):
         self.learned_words: dict[str, int] = {}
         for source, learned in lines.items():
             texts = [line.text for line in learned.values()]
-            if all(text and not text.startswith("<line ") for text in texts):
-                self.learned_words[source] = max(len(text.split()) for text in texts) + 1
+            if all(texts):
+                self.learned_words[source] = max(len(text.split()) for text in texts if text) + 1
 
     def save_learned(self, state: Any, folder: Path) -> None:
-        minimum, share = int(self.settings["learn_min_documents"]), float(self.settings["learn_min_share"])
+        minimum, share = self.settings.learn_min_documents, float(self.settings.learn_min_share)
         settings: dict[str, Any] = {"learn_min_documents": minimum, "learn_min_share": share}
         pruned = {source: seen.pruned for source, seen in (state or {}).items() if seen.pruned}
         if pruned:  # counts there may be short by up to this many documents (memory bound reached)
@@ -597,3 +590,10 @@ def _in_label_list(texts: Sequence[str], i: int) -> bool:
 @hookimpl
 def normkit_register_stages(register: Register[type[Stage]]) -> None:
     register(BoilerplateStage)
+
+
+@hookimpl
+def normkit_register_schemas(register: Register[SchemaFile]) -> None:
+    register(
+        SchemaFile(LEARNED_FILE.removesuffix(".json"), Path(__file__).with_name("learned-boilerplate.schema.json"))
+    )

@@ -6,33 +6,46 @@ normkit's own implementation (``trylast``) is :func:`normkit.decode`.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from normkit import Context, Document, Edit, Register, Stage, hookimpl
-from normkit.errors import RejectDocument
-from normkit.text import BinaryInputError, Decoded, DecodeOptions, decode
+from normkit import (
+    BinaryInputError,
+    Context,
+    Decoded,
+    DecodeOptions,
+    Document,
+    Edit,
+    Register,
+    RejectDocument,
+    Stage,
+    decode,
+    hookimpl,
+    option,
+    options_schema,
+)
 
 POLICIES = ["keep", "reject"]
 
 
+@dataclass(frozen=True)
+class DecodeStageOptions:
+    """``[stages.decode]``."""
+
+    encoding: str | None = option(None, "Decode every document with this codec.", type="string")
+    min_confidence: float = option(0.5, "A guess less sure than this is flagged.", type="number", minimum=0, maximum=1)
+    on_low_confidence: str = option("keep", "A guess too unsure: keep it with a flag, or reject.", enum=POLICIES)
+    on_replacement: str = option("keep", "Bytes that could not be decoded: keep with a flag, or reject.", enum=POLICIES)
+
+
 class DecodeStage(Stage):
     name = "decode"
-    options_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "encoding": {"type": "string", "description": "Decode every document with this codec."},
-            "min_confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "on_low_confidence": {"enum": POLICIES},
-            "on_replacement": {"enum": POLICIES},
-        },
-    }
+    options_schema = options_schema(DecodeStageOptions)
 
     def process(self, doc: Document) -> Document:
         if doc.raw is None:
             return doc
-        options = self.options_for(doc)
-        declared = options.get("encoding") or doc.metadata.get("declared_encoding")
+        options = self.settings_for(doc, DecodeStageOptions)
+        declared = options.encoding or doc.metadata.get("declared_encoding")
         try:
             decoded: Decoded = self.context.pm.hook.normkit_detect_encoding(
                 data=doc.raw, declared=declared, context=self.context
@@ -43,15 +56,17 @@ class DecodeStage(Stage):
         result = doc.with_edits(edit, text=decoded.text, raw=None, decoding=decoded.as_dict())
         return self._check(result, decoded, options)
 
-    def _check(self, doc: Document, decoded: Decoded, options: dict[str, Any]) -> Document:
+    def _check(self, doc: Document, decoded: Decoded, options: DecodeStageOptions) -> Document:
         """Flag (or, by policy, reject) a guess too unsure to trust and bytes that could not be decoded."""
         problems = []
-        if decoded.confidence < options.get("min_confidence", 0.5):
-            problems.append(("low_confidence", "on_low_confidence", f"{decoded.encoding} at {decoded.confidence:.2f}"))
+        if decoded.confidence < options.min_confidence:
+            problems.append(
+                ("low_confidence", options.on_low_confidence, f"{decoded.encoding} at {decoded.confidence:.2f}")
+            )
         if decoded.replacements:
-            problems.append(("replacement_chars", "on_replacement", f"{decoded.replacements} undecodable bytes"))
+            problems.append(("replacement_chars", options.on_replacement, f"{decoded.replacements} undecodable bytes"))
         for code, policy, detail in problems:
-            if options.get(policy, "keep") == "reject":
+            if policy == "reject":
                 raise RejectDocument(f"{code.replace('_', ' ')}: {detail}")
             doc = doc.with_flag(code, self.name, detail)
         return doc

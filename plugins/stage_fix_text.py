@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from normkit import Context, Document, Register, Stage, hookimpl
-from normkit.document import line_edits
-from normkit.text import RepairOptions, repair_explained
+from normkit import Context, Document, Register, RepairOptions, Stage, hookimpl, line_edits, repair_explained
 
 
 class FixTextStage(Stage):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from dataclasses import dataclass
 
-from normkit import Document, Flag, Register, Stage, hookimpl
+from normkit import Document, Flag, Register, Stage, hookimpl, option, options_schema
 
 from ._boilerplate_removal import Removal, remove_lines
 
@@ -67,21 +67,22 @@ def is_repeat(line: str, keys: set[str], max_site_words: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class HeadlineOptions:
+    """``[stages.headline]``."""
+
+    window: int = option(12, "Non-blank lines searched for repeats.", type="integer", minimum=1)
+    max_site_words: int = option(5, "Words of a site name after a title.", type="integer", minimum=0)
+    max_title_words: int = option(30, "A longer first line is not a title.", type="integer", minimum=1)
+    title_from_first_line: bool = option(True, "Take the first line as the title.", type="boolean")
+
+
 class HeadlineStage(Stage):
     name = "headline"
-    options_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "window": {"type": "integer", "minimum": 1, "description": "Non-blank lines searched for repeats."},
-            "max_site_words": {"type": "integer", "minimum": 0, "description": "Words of a site name after a title."},
-            "max_title_words": {"type": "integer", "minimum": 1, "description": "A longer first line is not a title."},
-            "title_from_first_line": {"type": "boolean", "description": "Take the first line as the title."},
-        },
-    }
+    options_schema = options_schema(HeadlineOptions)
 
     def process(self, doc: Document) -> Document:
-        options = {"window": 12, "max_site_words": 5, "max_title_words": 30, **self.options_for(doc)}
+        options = self.settings_for(doc, HeadlineOptions)
         lines = doc.text.split("\n")
         removals: dict[int, Removal] = {}
         # None: no title field (a plain text file), so the first line may be one; a record's "" is no title.
@@ -104,33 +105,30 @@ class HeadlineStage(Stage):
         count = sum(1 for line in before.split("\n") if line.strip())
         return [Flag("title-only", self.name, f"empty text: all {count} non-blank lines were the title or its repeats")]
 
-    def _title_line(self, lines: list[str], removals: dict[int, Removal], options: Mapping[str, object]) -> str:
+    def _title_line(self, lines: list[str], removals: dict[int, Removal], options: HeadlineOptions) -> str:
         """The first line, when it looks like a title (short, not a sentence), moved out of the text."""
-        if not options.get("title_from_first_line", True):
+        if not options.title_from_first_line:
             return ""
         first = next((i for i, line in enumerate(lines) if line.strip()), None)
         if first is None:
             return ""
         line = lines[first].strip()
-        if len(line.split()) > int(options["max_title_words"]):  # type: ignore[call-overload]
+        if len(line.split()) > options.max_title_words:
             return ""
-        window, site_words = int(options["window"]), int(options["max_site_words"])  # type: ignore[call-overload]
-        if line.endswith(".") and not _repeated_below(lines[first + 1 :], line, window, site_words):
+        if line.endswith(".") and not _repeated_below(lines[first + 1 :], line, options.window, options.max_site_words):
             return ""  # a sentence opening plain text, unless the page repeats it as its headline
         removals[first] = Removal(TITLE_LINE, detail="the first line, kept as the title")
         return line
 
-    def _repeats(self, lines: list[str], title: str, removals: dict[int, Removal], options: Mapping[str, int]) -> None:
+    def _repeats(self, lines: list[str], title: str, removals: dict[int, Removal], options: HeadlineOptions) -> None:
         """Repeats of the title among the first ``window`` non-blank lines, also split over two lines."""
-        keys = title_keys(title, options["max_site_words"])
+        keys = title_keys(title, options.max_site_words)
         # only the window is read: a long article's later lines are never stripped here
         candidates = list(
-            itertools.islice(
-                (i for i, line in enumerate(lines) if line.strip() and i not in removals), options["window"]
-            )
+            itertools.islice((i for i, line in enumerate(lines) if line.strip() and i not in removals), options.window)
         )
         for position, i in enumerate(candidates):
-            if is_repeat(lines[i], keys, options["max_site_words"]):
+            if is_repeat(lines[i], keys, options.max_site_words):
                 removals[i] = Removal("title-repeat")
                 continue
             if _is_sentence(lines[i]):

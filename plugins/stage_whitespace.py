@@ -1,10 +1,17 @@
-"""The ``whitespace`` stage: one kind of line ending, no trailing spaces, at most one blank line in a row."""
+"""The ``whitespace`` stage: one kind of line ending, no trailing spaces, at most one blank line in a row.
+
+Its edits carry what they changed, so ``normkit explain`` can put its input back, and stay small: they
+are :func:`normkit.line_edits`'s. Spaces and CRs cut from line ends are ``trimmed`` edits holding only
+the cut ends, one edit for a run of lines (a text with trailing spaces on 300 lines, or one in CR LF, gets
+one edit of a few bytes a line, not 300 edits each with its line); blank lines that go are ``removed``, one
+edit a run; only a line split at a line separator it cannot describe as ends is ``replaced``, with its text.
+"""
 
 from __future__ import annotations
 
 import re
 
-from normkit import Document, Edit, Register, Stage, hookimpl
+from normkit import Document, Edit, Register, Stage, hookimpl, line_edits
 
 _ODD_ENDINGS = ("\r", "\u2028", "\u2029", "\x0b", "\x0c", "\x85")
 _LINE_ENDINGS = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
@@ -13,29 +20,37 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 class WhitespaceStage(Stage):
-    """Layout only, never words: the edit says how many of each change were made, not every space."""
+    """Layout only, never words. Rules: ``trailing-space`` and ``line-endings`` (trimmed line ends),
+    ``blank-lines`` (removed), ``line-separators`` (a line split where its ends cannot say it)."""
 
     name = "whitespace"
 
     def process(self, doc: Document) -> Document:
         # `in` scans are memchr-fast where a regex character class walks every position: most documents
         # need none of these substitutions, so each is guarded by the cheapest exact test.
-        text, endings = doc.text, 0
+        text = doc.text
         if any(c in text for c in _ODD_ENDINGS):
-            text, endings = _LINE_ENDINGS.subn("\n", text)
-        lines = text.split("\n")
-        trimmed = [line.rstrip(_SPACES) for line in lines]
-        trailing = sum(len(a) != len(b) for a, b in zip(lines, trimmed, strict=True))
-        text, blanks = "\n".join(trimmed), 0
+            text = _LINE_ENDINGS.sub("\n", text)
+        text = "\n".join([line.rstrip(_SPACES) for line in text.split("\n")])
         if "\n\n\n" in text:
-            text, blanks = _BLANK_RUNS.subn("\n\n", text)
+            text = _BLANK_RUNS.sub("\n\n", text)
         stripped = text.strip("\n")
         if stripped == doc.text:
             return doc
-        counts = {"line_endings": endings, "trailing_space": trailing, "blank_runs": blanks}
-        detail = ", ".join(f"{k}={v}" for k, v in counts.items() if v)
-        edit = Edit(self.name, "replaced", "whitespace", detail=detail or "leading/trailing blank lines")
-        return doc.with_edits(edit, text=stripped)
+        edits = [_named(edit) for edit in line_edits(self.name, "whitespace", doc.text, stripped)]
+        return doc.with_edits(*edits, text=stripped)
+
+
+_ENDINGS = frozenset("\r\u2028\u2029\x0b\x0c\x85")
+_RULES = {"removed": "blank-lines", "replaced": "line-separators"}
+
+
+def _named(edit: Edit) -> Edit:
+    """``edit`` with the rule that says what changed."""
+    rule = _RULES.get(edit.action)
+    if rule is None:  # trimmed
+        rule = "line-endings" if not _ENDINGS.isdisjoint(edit.before) else "trailing-space"
+    return Edit(edit.stage, edit.action, rule, line=edit.line, before=edit.before, after=edit.after)
 
 
 @hookimpl

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from normkit import Config, run_batch
+from normkit import BatchResult, Config, run_batch
 from normkit.batch import MAX_SHARD_SIZE, MIN_SHARD_SIZE, auto_shard_size
 from normkit.inputs import Shard, discover, plan_parts
 
@@ -70,7 +70,7 @@ def test_ranges_cover_every_line_once_with_its_number(
         seen = []
         for shard in (shard for part in parts for shard in part.shards):
             with shard.open() as stream:
-                seen.extend(enumerate(stream, start=getattr(stream, "first_line", 1)))
+                seen.extend(enumerate(stream, start=shard.first_line))
     assert seen == list(enumerate(io.BytesIO(data).readlines(), start=1))
     assert [p.index for p in parts] == list(range(len(parts)))
 
@@ -155,3 +155,146 @@ def test_lost_documents_are_an_error_even_under_python_dash_o() -> None:
     with pytest.raises(AccountingError, match="accounting broken") as raised:
         check_accounting(RunStats(read=3, written=1, rejected=1))
     assert raised.value.exit_code == 3
+
+
+# -- state: the worker cache, each task's own counts, and what the learning pass may swallow -----------------
+
+
+def test_the_pipeline_cache_keeps_the_newest_and_builds_each_key_once() -> None:
+    from normkit.batch import PipelineCache
+
+    cache: PipelineCache[list[str]] = PipelineCache(size=2)
+    built: list[str] = []
+
+    def build(key: str) -> list[str]:
+        built.append(key)
+        return [key]
+
+    for key in ("a", "b", "a", "c", "a"):
+        cache.get(key, lambda key=key: build(key))
+    assert built == ["a", "b", "c", "a"], "a stayed until c came, the third key, then went first"
+    assert "c" in cache and "a" in cache and "b" not in cache and len(cache) == 2
+
+
+def test_each_cleaning_task_counts_its_own_part_and_no_run_outlives_run_batch(tmp_path: Path) -> None:
+    from normkit import Pipeline
+    from normkit.batch import WORKERS, CleanPart, LearnedState, Setup
+    from normkit.output import PartFiles
+
+    (tmp_path / "in").mkdir()
+    for i, docs in enumerate((2, 3)):
+        lines = b"".join(orjson.dumps({"text": f"doc {n}"}) + b"\n" for n in range(docs))
+        (tmp_path / "in" / f"{i}.jsonl").write_bytes(lines)
+    config = Config.from_mapping({"pipeline": ["decode", "whitespace"]})
+    pipeline = Pipeline(config)
+    parts = plan_parts(discover([str(tmp_path / "in")]), 1, lambda _: False)
+    setup = Setup(config, pipeline.plugin_spec, "a run", LearnedState("key", {}))
+    WORKERS.share("a run", pipeline)
+    try:
+        results = []
+        for part in parts:
+            files = PartFiles(*(tmp_path / f"{part.name}.{kind}" for kind in ("records", "rejects", "done")))
+            results.append(CleanPart(setup, part, files, "key")())
+    finally:
+        WORKERS.forget("a run")
+    assert [(r.stats.read, r.stats.written) for r in results] == [(2, 2), (3, 3)]
+    assert pipeline.stats.read == 0 and not pipeline.stats.stages, "nothing counted behind the caller's back"
+
+    run_batch([str(tmp_path / "in")], str(tmp_path / "out"), config.with_overrides(run={"executor": "inprocess"}))
+    assert len(WORKERS) == 0, "the run's pipeline is forgotten when run_batch returns"
+
+
+LEARNERS = """
+from normkit import RejectDocument, Stage, hookimpl
+
+
+class Learner(Stage):
+    learns = True
+
+    def __init__(self, options, context):
+        super().__init__(options, context)
+        self.seen = 0
+
+    def observe(self, doc):
+        if "OBSERVE-BUG" in doc.text:
+            raise KeyError("a bug in observe")
+        self.seen += 1
+
+    def learned(self):
+        seen, self.seen = self.seen, 0
+        return seen
+
+    @classmethod
+    def merge_learned(cls, states):
+        return sum(states)
+
+    def process(self, doc):
+        return doc
+
+    def save_learned(self, state, folder):
+        (folder / f"{self.name}.seen").write_text(str(state))
+
+
+class First(Learner):
+    name = "first"
+
+
+class Second(Learner):
+    name = "second"
+
+
+class Picky(Stage):
+    name = "picky"
+
+    def process(self, doc):
+        if "REFUSE" in doc.text:
+            raise RejectDocument("refused")
+        if "BOOM" in doc.text:
+            raise RuntimeError("kaboom")
+        return doc
+
+
+@hookimpl
+def normkit_register_stages(register):
+    for stage in (First, Second, Picky):
+        register(stage)
+"""
+
+
+def learners_run(tmp_path: Path, texts: list[str]) -> tuple[BatchResult, Path]:
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "learners.py").write_text(LEARNERS)
+    (tmp_path / "in.jsonl").write_bytes(b"".join(orjson.dumps({"text": t}) + b"\n" for t in texts))
+    config = Config.from_mapping(
+        {
+            "pipeline": ["first", "picky", "second"],
+            "plugins": {"dirs": [str(tmp_path / "plugins")]},
+            "run": {"executor": "inprocess", "retries": 0},
+        }
+    )
+    out = tmp_path / "out"
+    return run_batch([str(tmp_path / "in.jsonl")], str(out), config), out
+
+
+def test_a_document_a_stage_refuses_between_learning_stages_is_not_learned_from_and_rejected_once(
+    tmp_path: Path,
+) -> None:
+    """The learning pass catches only the per-document failures the cleaning pass charges to one document."""
+    result, out = learners_run(tmp_path, ["fine", "REFUSE this", "BOOM here", "fine too"])
+    assert ((out / "first.seen").read_text(), (out / "second.seen").read_text()) == ("4", "2")
+    rejects = [orjson.loads(line) for line in (out / "rejects.jsonl").read_bytes().splitlines()]
+    assert [(r["origin"]["line"], r["stage"], r["reason"]) for r in rejects] == [
+        (2, "picky", "refused"),
+        (3, "picky", "stage raised RuntimeError('kaboom')"),
+    ]
+    assert (result.stats.read, result.stats.written, result.stats.rejected) == (4, 2, 2)
+
+
+def test_a_learning_stage_that_cannot_observe_fails_its_part_out_loud(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug in ``observe`` is no per-document failure: it is not swallowed, and the holed state is not cached."""
+    result, out = learners_run(tmp_path, ["fine", "OBSERVE-BUG", "fine too"])
+    assert "part 0 failed (attempt 1/1): KeyError('a bug in observe')" in capsys.readouterr().err
+    assert not (out / ".normkit" / "learned.pickle").exists()
+    assert (result.stats.read, result.stats.written) == (3, 3), "the cleaning pass does not observe"

@@ -4,11 +4,9 @@ budget per document, and a pathological line costs milliseconds (issue: bounded 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import itertools
 import re
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -20,9 +18,8 @@ from normkit_plugins._boilerplate_prefilter import _literal_chars, ambiguous_rep
 from normkit_plugins._boilerplate_rules import AIMED, GUARD_CHARS, Budget, Rule, RuleSet, builtin_rules
 
 from normkit import Config, ConfigError, Document, Pipeline
-
-_c: Any = importlib.import_module("re._constants" if sys.version_info >= (3, 11) else "sre_constants")
-_p: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
+from normkit.text import sre_ops as _c
+from normkit.text import sre_parse
 
 #: CPU seconds one fullmatch of a builtin pattern may take on a probe: a linear match takes microseconds, a
 #: catastrophic one seconds; this much leaves room for a loaded two-core CI machine.
@@ -124,7 +121,7 @@ def _units(pattern: str, parsed: Sequence[Any]) -> list[str]:
 def probe_lines(pattern: str, *, ignorecase: bool) -> Iterator[str]:
     """Lines of up to 1000 characters built to make ``pattern`` backtrack: a head reaching into the pattern,
     one unit repeated, and a tail that may make the match fail only at the very end."""
-    parsed = _p.parse(pattern, re.IGNORECASE if ignorecase else 0)
+    parsed = sre_parse(pattern, re.IGNORECASE if ignorecase else 0)
     bound = prefilter(pattern, ignorecase=ignorecase).max_len
     sizes = sorted({*SIZES, *([bound - 2] if 3 < bound < max(SIZES) else [])})
     for head, unit, size, tail in itertools.product(_heads(parsed), _units(pattern, parsed), sizes, TAILS):
@@ -355,7 +352,7 @@ def test_the_budget_is_per_document() -> None:
 def test_regex_budget_must_be_a_number_of_seconds() -> None:
     with pytest.raises(ConfigError):
         _pipeline(regex_budget=-1)
-    assert _pipeline(regex_budget=2.5).stages[0].settings["regex_budget"] == 2.5  # type: ignore[attr-defined]
+    assert _pipeline(regex_budget=2.5).stages[0].settings.regex_budget == 2.5  # type: ignore[attr-defined]
 
 
 def test_the_red_team_line_costs_milliseconds_in_the_stage() -> None:

@@ -105,6 +105,28 @@ def test_dask_local_cluster_gives_the_same_bytes(corpus: tuple[list[str], Path],
     assert outputs(tmp_path / "out") == outputs(reference)
 
 
+@pytest.mark.dask
+def test_dask_scheduler_option_reaches_a_running_cluster(corpus: tuple[list[str], Path], tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    inputs, reference = corpus
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        args = ["run", *inputs, "-o", str(tmp_path / "out"), "-q", "--executor", "dask"]
+        result = CliRunner().invoke(cli, [*args, "--scheduler", cluster.scheduler_address], catch_exceptions=False)
+    assert result.exit_code == 1  # the corpus holds malformed lines, rejected as the reference's are
+    report = orjson.loads((tmp_path / "out" / "report.json").read_bytes())
+    assert (report["executor"], report["workers"]) == ("dask", 1)  # the cluster's one worker, not the cores
+    assert outputs(tmp_path / "out") == outputs(reference)
+
+
+def test_executor_options_live_in_their_own_table(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("text")
+    config = Config.from_mapping({"run": {"executors": {"dask": {"schedular": "tcp://127.0.0.1:1"}}}})
+    with pytest.raises(ConfigError, match=r"run.executors.dask: .*'schedular' was unexpected"):
+        run_batch([str(tmp_path / "a.txt")], str(tmp_path / "out"), config.with_overrides(run={"executor": "dask"}))
+    with pytest.raises(ConfigError, match=r"run.scheduler: this option is now \[run.executors.dask\] scheduler"):
+        Config.from_mapping({"run": {"scheduler": "tcp://127.0.0.1:1"}})
+
+
 def test_dask_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # "import distributed" now raises ImportError
     (tmp_path / "a.txt").write_text("text")

@@ -9,9 +9,9 @@ import orjson
 import pytest
 from exporting_helpers import DOCS, export, load_and_export, pipeline_for, validate
 from normkit_plugins.stage_headline import TITLE_LINE
+from normkit_plugins.stage_headline import TITLE_LINE as TITLE_LINE_RULE
 
 from normkit import ConfigError
-from normkit.exporting import TITLE_LINE_RULE
 
 ADDED = "2024-02-01T00:00:00.000Z"
 #: the texts written: the first document's title was its first line (a title-line edit), so it comes back

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from exporting_helpers import DOCS, export, pipeline_for, validate
+from normkit_plugins._arrow import codec_for
 
 from normkit import Document, NormkitError
-from normkit.arrowschema import codec_for
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

@@ -8,7 +8,7 @@ import pytest
 from exporting_helpers import DOCS, export
 
 from normkit import Document
-from normkit.exporting import safe_filename
+from normkit.writers import safe_filename
 
 HOSTILE_IDS = [
     "../../etc/passwd",

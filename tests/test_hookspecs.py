@@ -124,6 +124,46 @@ def test_hook_normkit_register_exporters(normkit_pm) -> None:
         assert Registry.from_plugin_manager(normkit_pm).owner("exporter", "jsonl2") == "components"
 
 
+SHORT_SCHEMA = """{"type": "object", "required": ["id", "text"],
+  "properties": {"id": {"type": "string"}, "text": {"type": "string", "maxLength": 12}}}"""
+
+
+def test_hook_normkit_register_schemas(normkit_pm, tmp_path: Path) -> None:
+    (tmp_path / "short.schema.json").write_text(SHORT_SCHEMA)
+
+    class Short(normkit.Exporter):
+        name, schema = "short", "short"
+
+        def to_record(self, doc: normkit.Document) -> dict[str, str]:
+            return {"id": doc.id, "text": doc.text}
+
+    class Schemas:
+        @hookimpl
+        def normkit_register_exporters(self, register: Register) -> None:
+            register(Short)
+
+        @hookimpl
+        def normkit_register_schemas(self, register: Register) -> None:
+            register(normkit.SchemaFile("short", tmp_path / "short.schema.json"))
+
+    with registered(normkit_pm, Schemas(), "schemas"):
+        pipeline = normkit.Pipeline(normkit.Config.from_mapping({"output": {"format": "short"}}), pm=normkit_pm)
+    fits, too_long = (pipeline.export(normkit.Document(id="a", text=text)) for text in ("tiny", "far too long a text"))
+    assert pipeline.registry.owner("schema", "short") == "schemas" and "short" in pipeline.registry.schema_names()
+    assert fits == {"id": "a", "text": "tiny"}
+    assert isinstance(too_long, normkit.Reject) and "schema short: /text:" in too_long.reason
+
+
+def test_a_plugin_cannot_replace_a_schema_of_normkit(normkit_pm, tmp_path: Path) -> None:
+    class Impostor:
+        @hookimpl
+        def normkit_register_schemas(self, register: Register) -> None:
+            register(normkit.SchemaFile("document", tmp_path / "document.schema.json"))
+
+    with registered(normkit_pm, Impostor(), "impostor"), pytest.raises(normkit.PluginError, match="impostor"):
+        Registry.from_plugin_manager(normkit_pm)
+
+
 class Detector:
     @hookimpl
     def normkit_detect_encoding(self, data: bytes, declared: str | None, context: Context) -> Decoded | None:

@@ -11,7 +11,7 @@ import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
 
-from normkit import Config, Document, Pipeline, Reject
+from normkit import Config, ConfigError, Document, Pipeline, Reject, get_plugin_manager
 from normkit.inputs import discover
 
 
@@ -24,6 +24,21 @@ def load_all(pipeline: Pipeline, *paths: str | Path, **input_config: object) -> 
     pipeline.config.input.update(input_config)
     shards = discover([str(p) for p in paths], input_config.get("include", ()), input_config.get("exclude", ()))
     return [item for shard in shards for item in pipeline.load(shard)]
+
+
+def jsonl_pipeline(fields: dict[str, str]) -> Pipeline:
+    config = Config.from_mapping({"input": {"loaders": {"jsonl": {"fields": fields}}}})
+    return Pipeline(config, pm=get_plugin_manager(load_entrypoints=False))
+
+
+def test_the_old_input_fields_key_says_where_it_went() -> None:
+    with pytest.raises(ConfigError, match=r"input.fields: this option is now \[input.loaders.jsonl\] fields"):
+        Config.from_mapping({"input": {"fields": {"id": "doc_id"}}})
+
+
+def test_a_misspelt_field_name_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"input.loaders.jsonl.fields: .*'tittle' was unexpected"):
+        jsonl_pipeline({"tittle": "headline"}).loader_for("x.jsonl")
 
 
 def test_folder_is_walked_recursively_with_include_and_exclude(tmp_path: Path, pipeline: Pipeline) -> None:
@@ -47,7 +62,7 @@ def test_jsonl_field_mapping_metadata_and_url_source(tmp_path: Path, pipeline: P
     record = {"doc_id": 7, "body": "Text.", "headline": "T", "link": "https://www.example.com/a", "lang": "en"}
     path.write_bytes(orjson.dumps(record) + b"\n")
     fields = {"id": "doc_id", "text": "body", "title": "headline", "url": "link"}
-    (doc,) = load_all(pipeline, path, fields=fields)
+    (doc,) = load_all(jsonl_pipeline(fields), path)
     assert (doc.id, doc.text, doc.title, doc.source) == ("7", "Text.", "T", "example.com")
     assert doc.metadata == {"lang": "en"} and doc.origin.line == 1
 
@@ -114,7 +129,7 @@ def test_jsonl_declared_encoding_field_decodes_raw_text(tmp_path: Path, pipeline
     raw = "Привет, мир".encode("cp1251")
     record = {"id": "r", "text": raw.decode("latin-1"), "charset": "cp1251"}
     (tmp_path / "in.jsonl").write_bytes(orjson.dumps(record) + b"\n")
-    (doc,) = load_all(pipeline, tmp_path / "in.jsonl", fields={"encoding": "charset"})
+    (doc,) = load_all(jsonl_pipeline({"encoding": "charset"}), tmp_path / "in.jsonl")
     assert doc.raw == raw and "charset" not in doc.metadata
     decoded = pipeline.process(doc)
     assert decoded.text == "Привет, мир"

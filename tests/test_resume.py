@@ -74,19 +74,19 @@ def test_a_changed_configuration_redoes_every_shard(tmp_path: Path) -> None:
 
 def test_changed_normkit_code_or_rules_redo_every_shard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same version number with other rules (a development checkout) must not mix old parts with new."""
-    import normkit.resume
+    import normkit.batch.resume
 
     inputs = write_inputs(tmp_path / "in")
     batch(inputs, tmp_path / "out")
     assert batch(inputs, tmp_path / "out")["shards"]["done"] == 0
-    monkeypatch.setattr(normkit.resume, "code_digest", lambda: "another boilerplate_rules.toml")
+    monkeypatch.setattr(normkit.batch.resume, "code_digest", lambda: "another boilerplate_rules.toml")
     assert batch(inputs, tmp_path / "out")["shards"]["skipped"] == 0
 
 
 def test_the_code_digest_follows_code_and_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from normkit.resume import _OWN_PACKAGES, packages_digest
+    from normkit.batch.resume import _OWN_PACKAGES, packages_digest
 
-    assert set(_OWN_PACKAGES) == {"normkit", "normkit.text", "normkit.schemas", "normkit_plugins"}
+    assert set(_OWN_PACKAGES) == {"normkit", "normkit.batch", "normkit.text", "normkit.schemas", "normkit_plugins"}
     package = tmp_path / "digested_pkg"
     package.mkdir()
     (package / "__init__.py").write_text("")
@@ -127,7 +127,7 @@ def test_a_different_sharding_is_refused_and_no_resume_starts_over(tmp_path: Pat
 
 
 def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path: Path) -> None:
-    from normkit.resume import WorkFolder
+    from normkit.batch.resume import WorkFolder
 
     inputs = write_inputs(tmp_path / "in")
     other = WorkFolder.for_output(tmp_path / "out")

@@ -73,9 +73,12 @@ def test_normkit_schemas_lists_and_prints() -> None:
     runner = CliRunner()
     listing = runner.invoke(cli, ["schemas"])
     assert listing.exit_code == 0
-    assert [line.split()[0] for line in listing.stdout.splitlines()] == list_schemas()
+    # normkit's own, and the boilerplate plugin's learned-boilerplate, in name order
+    assert [line.split()[0] for line in listing.stdout.splitlines()] == sorted([*list_schemas(), "learned-boilerplate"])
     shown = runner.invoke(cli, ["schemas", "dolma"])
     assert shown.exit_code == 0 and json.loads(shown.stdout) == load_schema("dolma")
+    plugin = runner.invoke(cli, ["schemas", "learned-boilerplate"])
+    assert plugin.exit_code == 0 and json.loads(plugin.stdout)["title"] == "normkit learned boilerplate"
     unknown = runner.invoke(cli, ["schemas", "nope"])
     assert unknown.exit_code == 2 and "unknown schema 'nope'" in unknown.stderr
 

@@ -1,12 +1,15 @@
-"""The whitespace stage: layout changes only, each counted in one edit; fast paths equal the plain rules."""
+"""The whitespace stage: layout changes only, in few edits that carry what they replaced; fast paths equal
+the plain rules."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from normkit.explain import explain
 from normkit.testing import run_pipeline
 
 CONFIG = {"pipeline": ["whitespace"]}
@@ -34,12 +37,51 @@ def test_idempotent(text: str) -> None:
     assert clean(clean(text)) == clean(text)
 
 
-def test_one_edit_counting_each_kind_of_change() -> None:
+@given(layout)
+def test_explain_gives_the_input_back(text: str) -> None:
+    (doc,) = run_pipeline([text], config=CONFIG).documents
+    assert all(edit.replayable for edit in doc.edits)
+    assert "\n".join(line.text for line in explain(doc)) == text
+
+
+def test_each_kind_of_change_carries_what_it_replaced() -> None:
     (doc,) = run_pipeline(["\n\nTitle  \r\n\r\n\r\n\r\nBody.\t\n"], config=CONFIG).documents
     assert doc.text == "Title\n\nBody."
+    assert [(e.action, e.rule, e.line, e.before) for e in doc.edits] == [
+        ("removed", "blank-lines", 1, "\n"),
+        ("trimmed", "line-endings", 3, "  \r\n\r"),
+        ("removed", "blank-lines", 5, "\r\n\r"),
+        ("trimmed", "trailing-space", 7, "\t"),
+        ("removed", "blank-lines", 8, ""),
+    ]
+
+
+def test_trailing_spaces_on_300_lines_are_one_small_edit() -> None:
+    lines = [f"Paragraph {n} of an invented report on the harbour." for n in range(300)]
+    spaced = [line + " " * (1 + n % 3) if n % 4 else line for n, line in enumerate(lines)]
+    (doc,) = run_pipeline(["\n".join(spaced)], config=CONFIG).documents
     (edit,) = doc.edits
-    counts = "line_endings=4, trailing_space=2, blank_runs=1"
-    assert (edit.stage, edit.action, edit.detail) == ("whitespace", "replaced", counts)
+    assert (edit.action, edit.rule, edit.line) == ("trimmed", "trailing-space", 2)
+    assert edit.before.split("\n")[:4] == ["  ", "   ", " ", ""]
+    assert len(json.dumps(edit.to_dict())) < 1200, "the cut ends, never the lines"
+    assert "\n".join(line.text for line in explain(doc)) == "\n".join(spaced)
+
+
+def test_a_text_in_crlf_is_one_edit() -> None:
+    (doc,) = run_pipeline(["".join(f"Line {n}.\r\n" for n in range(300))], config=CONFIG).documents
+    assert [(e.action, e.rule, e.line, e.before) for e in doc.edits] == [
+        ("trimmed", "line-endings", 1, "\r\n" * 299 + "\r"),
+        ("removed", "blank-lines", 301, ""),
+    ]
+
+
+def test_lines_split_at_separators() -> None:
+    (doc,) = run_pipeline(["Fares rose.\u2028Piers too.\n\x0c\nNext page."], config=CONFIG).documents
+    assert doc.text == "Fares rose.\nPiers too.\n\nNext page."
+    assert [(e.action, e.rule, e.line, e.before, e.after) for e in doc.edits] == [
+        ("trimmed", "line-endings", 1, "\u2028", ""),
+        ("replaced", "line-separators", 2, "\x0c", ""),  # two blank lines, one kept: ends cannot say that
+    ]
 
 
 def test_clean_text_is_left_alone_without_an_edit() -> None:

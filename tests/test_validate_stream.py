@@ -8,8 +8,7 @@ import json
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from normkit.checkfiles import iter_json_array
+from normkit_plugins._json_array import iter_json_array
 
 tricky_text = st.text(alphabet=st.sampled_from('ab "\\/[]{},:\n\té€😀'), max_size=20)
 scalars = (

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
-from types import FunctionType, ModuleType
+from types import FunctionType
 from typing import Any, Final, Literal, cast
 
 import ftfy
 from ftfy import badness, chardata
+
+from normkit.text._sre import sre_ops as _c
+from normkit.text._sre import sre_parse
 
 __all__ = ["RepairOptions", "repair", "repair_explained"]
 
@@ -158,6 +160,10 @@ _TRIGGERS: Final[dict[str, set[int]]] = {
 # a hit at its anchor, in the segment and in any text holding it (the
 # lookarounds only read characters of the match), so no hit means no bad
 # segment; a hit is only a hint, which is_bad() then confirms or not.
+# BADNESS_RE is read through CPython's own parser (normkit.text._sre, the
+# version-guarded module).  Worth it: without the hint (every non-ASCII
+# segment to is_bad or ftfy) the fix_text stage of benchmarks/stages.py is
+# about 13 times slower, a whole pipeline run about 1.8 times.
 
 
 @dataclass(frozen=True)
@@ -184,69 +190,68 @@ _ANY_NON_ASCII: Final = _Hint("\\x80-\\U0010ffff", ("[\\x80-\\U0010ffff]",), ("[
 
 def _build_hint(pattern: re.Pattern[str]) -> _Hint:
     """The hint for ``pattern`` (BADNESS_RE), from its parsed form; _ANY_NON_ASCII if its shape is unexpected."""
-    parser, c = _sre()
     if pattern.flags & re.IGNORECASE:
         return _ANY_NON_ASCII  # a non-ASCII literal could then match ASCII letters
-    tree = parser.parse(pattern.pattern, pattern.flags)
+    tree = sre_parse(pattern.pattern, pattern.flags)
     top = tree.data[0] if len(tree.data) == 1 else None
-    alternatives = top[1][1] if top is not None and top[0] is c.BRANCH else [tree]
+    alternatives = top[1][1] if top is not None and top[0] is _c.BRANCH else [tree]
     anchors: set[int] = set()
     branches: list[str] = []
     ascii_free: list[str] = []
     for alternative in alternatives:
         elements = list(alternative.data)
-        choices = [(i, chars) for i, (op, av) in enumerate(elements) if (chars := _non_ascii_only(op, av, c))]
+        choices = [(i, chars) for i, (op, av) in enumerate(elements) if (chars := _non_ascii_only(op, av))]
         if not choices:
             return _ANY_NON_ASCII
         at, chars = min(choices, key=lambda choice: _rarity(choice[1]))
         anchors |= chars
-        branches.append(_branch(elements, at, c, ascii_free=False))
-        ascii_free.append(_branch(elements, at, c, ascii_free=True))
+        branches.append(_branch(elements, at, ascii_free=False))
+        ascii_free.append(_branch(elements, at, ascii_free=True))
     return _Hint(_class_body(anchors), tuple(branches), tuple(ascii_free), pattern.flags & ~re.VERBOSE)
 
 
-def _branch(elements: list[tuple[Any, Any]], at: int, c: ModuleType, ascii_free: bool) -> str:
+def _branch(elements: list[tuple[Any, Any]], at: int, ascii_free: bool) -> str:
     """Element ``at`` (the anchor), then lookarounds for the elements beside it that can be checked.
 
     Before the anchor, only one-character elements (a lookbehind has a fixed
     width); ``ascii_free``: on both sides, only non-ASCII-only ones.  Leaving
     elements out only makes the branch match more, never less.
     """
-    anchor = _element_text(*elements[at], c)
+    anchor = _element_text(*elements[at])
     assert anchor is not None  # a LITERAL or IN, by the choice of anchor
-    before = _beside(reversed(elements[:at]), c, ascii_free, one_char=True)[::-1]
-    after = _beside(elements[at + 1 :], c, ascii_free, one_char=False)
+    before = _beside(reversed(elements[:at]), ascii_free, one_char=True)[::-1]
+    after = _beside(elements[at + 1 :], ascii_free, one_char=False)
     lookbehind = f"(?<={''.join(before)}{anchor})" if before else ""
     lookahead = f"(?={''.join(after)})" if after else ""
     return anchor + lookbehind + lookahead
 
 
-def _beside(elements: Iterable[tuple[Any, Any]], c: ModuleType, ascii_free: bool, one_char: bool) -> list[str]:
+def _beside(elements: Iterable[tuple[Any, Any]], ascii_free: bool, one_char: bool) -> list[str]:
     """Pattern texts of the leading elements that can be checked, up to the first that cannot."""
     out: list[str] = []
     for op, av in elements:
-        one_wide = op in (c.LITERAL, c.ANY, c.IN)
-        usable = bool(_non_ascii_only(op, av, c)) if ascii_free else (one_wide or not one_char)
-        text = _element_text(op, av, c) if usable else None
+        one_wide = op in (_c.LITERAL, _c.ANY, _c.IN)
+        usable = bool(_non_ascii_only(op, av)) if ascii_free else (one_wide or not one_char)
+        text = _element_text(op, av) if usable else None
         if text is None:
             break
         out.append(text)
     return out
 
 
-def _element_text(op: Any, av: Any, c: ModuleType) -> str | None:
+def _element_text(op: Any, av: Any) -> str | None:
     """Pattern text for one parsed element; None for kinds not rebuilt here (left out of the hint)."""
-    if op is c.LITERAL:
+    if op is _c.LITERAL:
         return _char(av)
-    if op is c.ANY:
+    if op is _c.ANY:
         return "."
-    if op is c.IN:
-        body = _joined([_class_item(kind, value, c) for kind, value in av])
+    if op is _c.IN:
+        body = _joined([_class_item(kind, value) for kind, value in av])
         return None if body is None else f"[{body}]"
-    if op is c.MAX_REPEAT:
+    if op is _c.MAX_REPEAT:
         low, high, sub = av
-        body = _joined([_element_text(o, a, c) for o, a in sub.data])
-        return None if body is None else f"(?:{body}){{{low},{'' if high == c.MAXREPEAT else high}}}"
+        body = _joined([_element_text(o, a) for o, a in sub.data])
+        return None if body is None else f"(?:{body}){{{low},{'' if high == _c.MAXREPEAT else high}}}"
     return None
 
 
@@ -256,16 +261,16 @@ def _joined(parts: list[str | None]) -> str | None:
     return "".join(present) if len(present) == len(parts) else None
 
 
-def _class_item(kind: Any, value: Any, c: ModuleType) -> str | None:
+def _class_item(kind: Any, value: Any) -> str | None:
     """Pattern text for one item of a parsed class."""
-    if kind is c.LITERAL:
+    if kind is _c.LITERAL:
         return _char(value)
-    if kind is c.RANGE:
+    if kind is _c.RANGE:
         return f"{_char(value[0])}-{_char(value[1])}"
-    if kind is c.NEGATE:
+    if kind is _c.NEGATE:
         return "^"
-    if kind is c.CATEGORY:
-        return next((escape for name, escape in _CATEGORIES.items() if value is getattr(c, name, None)), None)
+    if kind is _c.CATEGORY:
+        return next((escape for name, escape in _CATEGORIES.items() if value is getattr(_c, name)), None)
     return None
 
 
@@ -292,25 +297,17 @@ def _rarity(chars: set[int]) -> tuple[int, int]:
     return common, len(chars)
 
 
-def _sre() -> tuple[ModuleType, ModuleType]:
-    """Python's regex parser and its constants (private modules, hence the guarded use)."""
-    try:
-        return importlib.import_module("re._parser"), importlib.import_module("re._constants")
-    except ImportError:  # Python 3.10
-        return importlib.import_module("sre_parse"), importlib.import_module("sre_constants")
-
-
-def _non_ascii_only(op: Any, av: Any, c: ModuleType) -> set[int] | None:
+def _non_ascii_only(op: Any, av: Any) -> set[int] | None:
     """The characters a LITERAL or positive IN element matches, if all are non-ASCII."""
-    if op is c.LITERAL:
+    if op is _c.LITERAL:
         return {av} if av > 0x7F else None
-    if op is not c.IN:
+    if op is not _c.IN:
         return None
     out: set[int] = set()
     for kind, value in av:
-        if kind is c.LITERAL and value > 0x7F:
+        if kind is _c.LITERAL and value > 0x7F:
             out.add(value)
-        elif kind is c.RANGE and value[0] > 0x7F:
+        elif kind is _c.RANGE and value[0] > 0x7F:
             out.update(range(value[0], value[1] + 1))
         else:
             return None
@@ -356,7 +353,9 @@ def _rebind_fix_and_explain() -> _FixAndExplain:
     not look as expected, its own fix_and_explain is used.  The copies share
     ftfy's code objects and read its module-level constants from the copied
     namespace; ftfy's functions assign no globals, so the two never diverge
-    (``test_the_rebound_ftfy_agrees_with_ftfy`` checks the results).
+    (``test_the_rebound_ftfy_agrees_with_ftfy`` checks the results; checked
+    with ftfy 6.3).  Worth it: the fix_text stage of benchmarks/stages.py
+    takes about 1.5 times as long with ftfy's own fix_and_explain.
     """
     original = vars(ftfy)
     if original.get("is_bad") is not badness.is_bad or not isinstance(original.get("fix_and_explain"), FunctionType):

@@ -22,8 +22,7 @@ from typing import Any
 
 import orjson
 
-from normkit.errors import NormkitError
-from normkit.validate import load_schema
+from normkit import NormkitError, load_schema
 
 __all__ = ["JSON_MARKER", "SCHEMA_KEY", "Codec", "codec_for", "import_pyarrow"]
 

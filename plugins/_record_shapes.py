@@ -1,4 +1,4 @@
-"""What exporters share: record shapes (document, Dolma, HF), their options, and safe per-document files.
+"""What the first-party exporters share: record shapes (document, Dolma, HF) and their options.
 
 A *shape* is what a record looks like (and so which schema it must pass); a *format* is how records are
 written (JSON Lines, one JSON array, Parquet). :class:`ShapedExporter` lets one format write any shape,
@@ -13,31 +13,25 @@ headline first. ``"metadata"`` keeps it in ``metadata.title`` only, ``"drop"`` l
 from __future__ import annotations
 
 import datetime
-import hashlib
-import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from normkit.components import Exporter, RecordWriter
+from normkit import Exporter
+
+from .stage_headline import TITLE_LINE
 
 if TYPE_CHECKING:
-    from normkit.components import Context
-    from normkit.document import Document
+    from normkit import Context, Document
 
 __all__ = [
     "SHAPES",
-    "TITLE_LINE_RULE",
     "TITLE_PLACES",
-    "FolderWriter",
     "RecordSettings",
     "Shape",
     "ShapedExporter",
     "exporter_options",
     "page_record",
-    "safe_filename",
     "title_from_text",
 ]
 
@@ -45,8 +39,6 @@ __all__ = [
 CREATED_KEYS = ("created", "date_published", "published", "date")
 #: where the dolma and hf shapes put the title: back in the text (when it came from there), metadata, nowhere.
 TITLE_PLACES = ("text", "metadata", "drop")
-#: the headline stage's rule for "the first line of a plain text, moved into ``title``" (an edit of each document).
-TITLE_LINE_RULE = "title-line"
 
 
 @dataclass(frozen=True)
@@ -100,8 +92,7 @@ def title_from_text(doc: Document) -> bool:
     A record's own title field never was in its text, so only this title can be put back.
     """
     return any(
-        e.rule == TITLE_LINE_RULE and e.stage == "headline" and e.action == "removed" and e.before.strip()
-        for e in doc.edits
+        e.rule == TITLE_LINE and e.stage == "headline" and e.action == "removed" and e.before.strip() for e in doc.edits
     )
 
 
@@ -206,55 +197,3 @@ class ShapedExporter(Exporter):
 
     def to_record(self, doc: Document) -> dict[str, Any]:
         return self.shape.build(doc, self.settings)
-
-
-# -- one file per document ---------------------------------------------------------------------------
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-_SLUG_LENGTH = 60
-
-
-def safe_filename(doc_id: str, suffix: str, copy: int = 1) -> str:
-    """A file name for ``doc_id`` that is safe anywhere: ``<slug>-<hash><suffix>``.
-
-    The slug keeps ASCII letters, digits, ``_`` and ``-`` (so no separator, no ``..``, no dot that would make
-    ``CON.txt`` a reserved name on Windows); the 12 hex digits of SHA-256 over the exact id keep ids that
-    differ only in case, or only in what the slug dropped, apart, even on case-insensitive file systems.
-    """
-    slug = _UNSAFE.sub("_", doc_id).strip("_-")[:_SLUG_LENGTH]
-    digest = hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    stem = f"{slug}-{digest}" if slug else digest
-    return f"{stem}-{copy}{suffix}" if copy > 1 else f"{stem}{suffix}"
-
-
-class FolderWriter(RecordWriter):
-    """Writes each record as its own file inside ``folder``, named by :func:`safe_filename`.
-
-    A second record with the same id gets ``-2``, ``-3``...: nothing a run writes is overwritten by the
-    same run, and nothing is written outside ``folder`` (names have no separators; symlinks are not
-    followed).
-    """
-
-    def __init__(self, folder: Path, suffix: str, render: Callable[[Mapping[str, Any]], bytes]) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder.resolve()
-        self.suffix, self.render = suffix, render
-        self.names: set[str] = set()
-
-    def write(self, record: Mapping[str, Any]) -> None:
-        self._write_file(self._name_for(str(record["id"])), self.render(record))
-
-    def _name_for(self, doc_id: str) -> str:
-        copy = 1
-        while (name := safe_filename(doc_id, self.suffix, copy)) in self.names:
-            copy += 1
-        self.names.add(name)
-        return name
-
-    def _write_file(self, name: str, data: bytes) -> None:
-        path = self.folder / name
-        if path.parent != self.folder:  # cannot happen with safe_filename; kept as the guarantee's last line
-            raise ValueError(f"refusing to write {name!r} outside {self.folder}")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-        with os.fdopen(os.open(path, flags, 0o644), "wb") as stream:
-            stream.write(data)

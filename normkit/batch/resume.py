@@ -55,7 +55,7 @@ def run_key(config: Config, plugins: PluginSpec, learned: str = "") -> str:
 
 
 #: normkit's packages whose files decide what a run writes: the engine, its schemas, the builtin plugins.
-_OWN_PACKAGES = ("normkit", "normkit.text", "normkit.schemas", "normkit_plugins")
+_OWN_PACKAGES = ("normkit", "normkit.batch", "normkit.text", "normkit.schemas", "normkit_plugins")
 _OWN_SUFFIXES = frozenset({".py", ".toml", ".json"})
 
 

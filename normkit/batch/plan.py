@@ -1,0 +1,66 @@
+"""Planning a run: the inputs cut into parts of about one shard size, and the work folder told how.
+
+The plan is what resume depends on: a part's name and input digest say whether a previous run finished it,
+and a run cut differently from the finished parts in the work folder is refused (see :mod:`.resume`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from normkit.batch.resume import WorkFolder
+from normkit.config import Config
+from normkit.inputs import Part, discover, plan_parts
+from normkit.pipeline import Pipeline
+
+__all__ = ["MAX_SHARD_SIZE", "MIN_SHARD_SIZE", "Plan", "auto_shard_size", "plan_run", "reads_stdin"]
+
+#: without ``run.shard_size``: about 64 shards, a power of two between these bounds (see :func:`auto_shard_size`).
+MIN_SHARD_SIZE, MAX_SHARD_SIZE = 1 << 20, 1 << 26
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The parts of a run, in input order (``parts[i].index == i``), and the shard size that cut them."""
+
+    parts: list[Part]
+    shard_size: int
+
+
+def plan_run(inputs: Sequence[str], config: Config, pipeline: Pipeline, work: WorkFolder) -> Plan:
+    """Cut ``inputs`` into parts, check them against the finished parts in ``work``, and drop stale files."""
+    include, exclude = config.input.get("include", ()), config.input.get("exclude", ())
+    shards = discover(list(inputs), include, exclude)
+    configured = config.run.get("shard_size")
+    shard_size = int(configured or auto_shard_size(sum(shard.size for shard in shards)))
+    parts = plan_parts(shards, shard_size, lambda path: _splittable(pipeline, path))
+    sharding = {
+        "inputs": list(inputs),
+        "include": list(include),
+        "exclude": list(exclude),
+        "shard_size": configured or "auto",
+    }
+    work.start(sharding, resume=bool(config.run.get("resume", True)))
+    work.prune(parts)
+    return Plan(parts, shard_size)
+
+
+def _splittable(pipeline: Pipeline, path: str) -> bool:
+    """Only loaders that read one record per line (and honour ``first_line``) may get byte ranges."""
+    return pipeline.loader_for(path).splits_on_lines
+
+
+def reads_stdin(parts: Sequence[Part]) -> bool:
+    """Whether the run reads standard input: only this process can, and such a run cannot resume."""
+    return any(shard.path == "-" for part in parts for shard in part.shards)
+
+
+def auto_shard_size(total: int) -> int:
+    """About 64 shards: enough for every core to stay busy and for resume to lose little, few enough that
+    per-shard costs (a marker, three fsyncs) stay small. A power of two, so that a slightly changed input
+    keeps the same boundaries."""
+    size = MIN_SHARD_SIZE
+    while size * 2 <= min(total // 64, MAX_SHARD_SIZE):
+        size *= 2
+    return size

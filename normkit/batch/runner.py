@@ -1,0 +1,165 @@
+"""One run from start to end: lock the work folder, plan, choose the executor, learn, clean, assemble, report.
+
+The run's state is explicit and its own: the parent's pipeline (shared with in-process tasks through the
+worker cache, and taken out again when the run ends), the work folder, the tally of counts and the phase
+timings. Nothing of it outlives :func:`run_batch`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from normkit.batch.cleaning import CleaningPass
+from normkit.batch.learning import Learned, learn, save_learned_files
+from normkit.batch.plan import Plan, plan_run, reads_stdin
+from normkit.batch.report import Progress, Silent, Tally, build_report
+from normkit.batch.resume import WorkFolder
+from normkit.batch.rounds import DEFAULT_RETRIES, Rounds
+from normkit.batch.tasks import WORKERS, Setup
+from normkit.config import Config
+from normkit.errors import AccountingError, ConfigError
+from normkit.executors import Executor, resolve_workers
+from normkit.inputs import Part
+from normkit.output import Output, write_json
+from normkit.pipeline import Pipeline
+from normkit.plugins import PluginSpec
+from normkit.report import RunStats
+
+__all__ = ["BatchResult", "check_accounting", "choose_executor", "run_batch"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class BatchResult:
+    """What a run returns: the counts of the whole output, the report, and whether fail-fast stopped it."""
+
+    stats: RunStats
+    seconds: float
+    report: dict[str, Any]
+    stopped_early: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.stats.rejected else 0
+
+
+def run_batch(
+    inputs: Sequence[str],
+    output: str,
+    config: Config,
+    plugins: PluginSpec | None = None,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Process ``inputs`` into ``output`` (a folder or ``-``); every input ends in the output or the rejects.
+
+    ``workers`` (else ``run.workers``; 0 or None: one per core) and the other ``[run]`` keys choose the
+    executor, the shard size, the retries and whether finished parts of an earlier run are kept.
+    """
+    batch = _Batch(inputs, output, config, plugins, workers, progress)
+    try:
+        return batch.run()
+    finally:
+        batch.work.close()
+        WORKERS.forget(batch.setup.run)
+
+
+class _Batch:
+    """One run: the plan, the two passes, and what the report says."""
+
+    def __init__(
+        self,
+        inputs: Sequence[str],
+        output: str,
+        config: Config,
+        plugins: PluginSpec | None,
+        workers: int | None,
+        progress: Progress | None,
+    ) -> None:
+        self.started = time.perf_counter()
+        self.inputs, self.config, self.progress = list(inputs), config, progress or Silent()
+        self.workers = resolve_workers(workers if workers is not None else config.run.get("workers"))
+        self.pipeline = Pipeline(config, plugins=plugins)
+        # the run id names this run's pipeline in every process (see WorkerCache)
+        self.setup = Setup(config, self.pipeline.plugin_spec, uuid.uuid4().hex)
+        self.output = Output(output, self.pipeline.exporter)
+        self.work = WorkFolder.for_output(self.output.folder)
+        self.tally = Tally()
+        self.phases: dict[str, float] = {}
+
+    def run(self) -> BatchResult:
+        self.work.lock()
+        WORKERS.share(self.setup.run, self.pipeline)  # in-process tasks use it; run_batch forgets it
+        plan = self._timed("plan", lambda: plan_run(self.inputs, self.config, self.pipeline, self.work))
+        fail_fast = bool(self.config.run.get("fail_fast", False))
+        cleaning = CleaningPass(self.setup, self.pipeline, self.work, self.tally, self.progress, fail_fast)
+        with choose_executor(self.pipeline, plan.parts, self.workers, self.config) as executor:
+            rounds = Rounds(executor, int(self.config.run.get("retries", DEFAULT_RETRIES)), self.tally)
+            learned = self._timed("learn", lambda: self._learn(plan.parts, rounds))
+            done = self._timed("clean", lambda: cleaning.run(plan.parts, learned, rounds))
+        self._timed("assemble", lambda: self._assemble(plan.parts, done))
+        return self._finish(plan, executor, cleaning.stopped)
+
+    def _timed(self, phase: str, step: Callable[[], T]) -> T:
+        """Run one phase and keep its time for the report, even when it fails partway."""
+        started = time.perf_counter()
+        try:
+            return step()
+        finally:
+            self.phases[phase] = round(time.perf_counter() - started, 6)
+
+    def _learn(self, parts: Sequence[Part], rounds: Rounds) -> Learned:
+        """The learning pass, and what it learned written for review (also when cached by an earlier run)."""
+        learned = learn(self.setup, self.pipeline, self.work, parts, rounds, self.progress)
+        if self.output.folder is not None:
+            save_learned_files(self.pipeline, learned.state, self.output.folder)
+        return learned
+
+    def _assemble(self, parts: Sequence[Part], done: set[int]) -> None:
+        """The output files from the parts' files, in part order: the same bytes whatever ran the tasks."""
+        self.output.assemble([self.work.files(part) for part in parts if part.index in done])
+
+    def _finish(self, plan: Plan, executor: Executor, stopped: int | None) -> BatchResult:
+        """Write the report, then check the accounting (unless fail-fast stopped the run partway)."""
+        seconds = time.perf_counter() - self.started
+        report = build_report(
+            inputs=self.inputs,
+            output=self.output,
+            config=self.config,
+            executor=executor,
+            tally=self.tally,
+            phases=self.phases,
+            shard_size=plan.shard_size,
+            parts=len(plan.parts),
+            seconds=seconds,
+        )
+        if self.output.report_path:
+            write_json(self.output.report_path, report, schema="report")
+        if stopped is None:
+            check_accounting(self.tally.stats)
+        return BatchResult(self.tally.stats, seconds, report, stopped is not None)
+
+
+def choose_executor(pipeline: Pipeline, parts: Sequence[Part], workers: int, config: Config) -> Executor:
+    """``run.executor``, else a process pool unless one process would do; stdin can be read here only."""
+    name = config.run.get("executor")
+    workers = min(workers, max(1, len(parts)))
+    if reads_stdin(parts):
+        if name not in (None, "inprocess"):
+            raise ConfigError(f"executor {name!r} cannot read stdin: use files, or --executor inprocess")
+        name = "inprocess"
+    if name is None:  # the default: a process pool, unless one process would do (or the pool is disabled)
+        name = "pool" if workers > 1 and "pool" in pipeline.registry.names("executor") else "inprocess"
+    return pipeline.executor(name, workers)
+
+
+def check_accounting(stats: RunStats) -> None:
+    """Raise :class:`AccountingError` unless every document read was written or rejected, exactly once."""
+    if not stats.balanced:
+        raise AccountingError(f"accounting broken: {stats.to_dict()['documents']}; please report this as a bug")
