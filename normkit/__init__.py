@@ -20,6 +20,7 @@ from normkit.batch import BatchResult, run_batch  # noqa: E402
 from normkit.components import (  # noqa: E402
     Context,
     Exporter,
+    Learner,
     Loader,
     Profile,
     ReadRecord,
@@ -57,6 +58,7 @@ __all__ = [
     "Exporter",
     "Flag",
     "FolderWriter",
+    "Learner",
     "Loader",
     "NormkitError",
     "Origin",

@@ -11,7 +11,7 @@ from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import orjson
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Context",
     "Exporter",
+    "Learner",
     "Loader",
     "Profile",
     "ReadRecord",
@@ -34,6 +35,7 @@ __all__ = [
     "Register",
     "SchemaFile",
     "Stage",
+    "learns",
     "option",
     "options_from",
     "options_schema",
@@ -153,35 +155,65 @@ class Stage:
     def _settings_for_source(self, source: str | None, options: Any) -> Any:
         return options_from(options, self._options_for_source(source), f"stages.{self.name} for source {source!r}")
 
-    # -- learning from the batch (optional) ------------------------------------------------------
-    # A stage that sets ``learns = True`` gets a first pass over the whole batch: the executor feeds every
-    # document (as it stands when it reaches this stage) to ``observe`` in each worker (map), combines the
-    # workers' ``learned()`` states with ``merge_learned`` (reduce), and hands the result to every
-    # instance through ``apply_learned`` before the cleaning pass. States must be small and picklable
-    # (counts of hashes, not texts), so memory is bounded by what is counted, not by the corpus.
-    # Each document goes through the stages before the first learning stage once, in the first pass (it is
-    # spilled to disk as it reaches that stage); the cleaning pass starts there. A process keeps one pipeline,
-    # so the same stage instances serve both passes: ``learned()`` must hand over and clear what was observed.
 
-    learns: bool = False  # may be set per instance (e.g. only when an option asks for learning)
+S = TypeVar("S")
+
+
+class Learner(Generic[S]):
+    """What a stage implements to learn from the whole batch before cleaning it, with a state of type ``S``:
+    ``class MyStage(Stage, Learner[MyState])``.
+
+    The executor feeds every document (as it stands when it reaches this stage) to :meth:`observe` in each
+    worker (map), combines the workers' :meth:`learned` states with :meth:`merge_learned` (reduce, in part
+    order), and hands the result to every instance through :meth:`apply_learned` before the cleaning pass.
+    States must be small (counts of hashes, not texts), so memory is bounded by what is counted, not by the
+    corpus. A process keeps one pipeline, so the same instances serve both passes: :meth:`learned` hands over
+    and clears what was observed.
+
+    The merged state is kept in the output folder, so that a resumed run need not learn again. An output
+    folder is untrusted ground: the state is written as JSON (:meth:`state_to_json`) and read back with
+    :meth:`state_from_json` only under the run's key, never unpickled. The default keeps a state that is JSON
+    already (numbers, strings, lists, string-keyed dicts) as it is.
+    """
+
+    name: ClassVar[str]
+    #: whether this instance learns: an option may switch learning off for a run (no first pass then).
+    learns: bool = True
 
     def observe(self, doc: Document) -> None:
         """First pass: take note of ``doc``."""
+        raise NotImplementedError
 
-    def learned(self) -> Any:
-        """This instance's state after ``observe`` calls."""
-        return None
+    def learned(self) -> S:
+        """This instance's state after the :meth:`observe` calls since the last call; clears it."""
+        raise NotImplementedError
 
     @classmethod
-    def merge_learned(cls, states: list[Any]) -> Any:
-        """Combine the states of several instances (workers or shards) into one."""
-        return None
+    def merge_learned(cls, states: list[S]) -> S:
+        """Combine the states of several instances (workers or parts) into one."""
+        raise NotImplementedError
 
-    def apply_learned(self, state: Any) -> None:
+    def apply_learned(self, state: S) -> None:
         """Use the combined state for the cleaning pass."""
+        raise NotImplementedError
 
-    def save_learned(self, state: Any, folder: Path) -> None:
+    def save_learned(self, state: S, folder: Path) -> None:
         """Write the combined state as a reviewable file in the run's output ``folder`` (optional)."""
+
+    @classmethod
+    def state_to_json(cls, state: S) -> Any:
+        """``state`` as JSON values, for the output folder's resume state."""
+        return state
+
+    @classmethod
+    def state_from_json(cls, data: Any) -> S:
+        """A state from :meth:`state_to_json`'s JSON; may raise ValueError, KeyError or TypeError on bad data."""
+        return cast("S", data)
+
+
+def learns(stage: object) -> TypeGuard[Learner[Any]]:
+    """Whether ``stage`` takes part in the learning pass: a :class:`Learner` that has not switched it off."""
+    return isinstance(stage, Learner) and stage.learns
 
 
 class Loader:

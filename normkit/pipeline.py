@@ -15,7 +15,7 @@ from typing import IO, Any
 import jsonschema
 import pluggy
 
-from normkit.components import Context, Exporter, Loader, Stage
+from normkit.components import Context, Exporter, Learner, Loader, Stage, learns
 from normkit.config import Config
 from normkit.document import Document, Reject
 from normkit.errors import ConfigError, RejectDocument
@@ -176,8 +176,8 @@ class Pipeline:
 
     # -- learning from the batch -----------------------------------------------------------------
 
-    def learning_stages(self) -> list[Stage]:
-        return [stage for stage in self.stages if stage.learns]
+    def learning_stages(self) -> list[Learner[Any]]:
+        return [stage for stage in self.stages if learns(stage)]
 
     def learning_start(self) -> int:
         """The index of the first learning stage (the number of stages when none learns)."""
@@ -186,7 +186,7 @@ class Pipeline:
     @functools.cache  # noqa: B019 - stages are fixed once the pipeline is built; it lives as long as them
     def _learning_span(self) -> tuple[int, int]:
         """Where the learning stages start, and where they end (after the last one); (n, n) when none."""
-        learning = [i for i, stage in enumerate(self.stages) if stage.learns]
+        learning = [i for i, stage in enumerate(self.stages) if learns(stage)]
         n = len(self.stages)
         return (learning[0], learning[-1] + 1) if learning else (n, n)
 
@@ -220,7 +220,7 @@ class Pipeline:
         """
         for index in range(start, self._learning_span()[1]):
             stage = self.stages[index]
-            if stage.learns:
+            if learns(stage):
                 stage.observe(doc)  # not guarded: a learning stage that cannot observe is a bug; the part fails
                 continue
             # process() catches the documented per-document failures only: RejectDocument, and an exception
@@ -244,6 +244,18 @@ class Pipeline:
             stage.name: type(stage).merge_learned([s[stage.name] for s in states if stage.name in s])
             for stage in self.learning_stages()
         }
+
+    def learned_to_json(self, learned: dict[str, Any]) -> dict[str, Any]:
+        """The merged states as JSON values, by stage, for the output folder's resume state."""
+        return {
+            stage.name: stage.state_to_json(learned[stage.name])
+            for stage in self.learning_stages()
+            if stage.name in learned
+        }
+
+    def learned_from_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        """States read back from :meth:`learned_to_json`'s JSON (ValueError, KeyError or TypeError if malformed)."""
+        return {stage.name: type(stage).state_from_json(data[stage.name]) for stage in self.learning_stages()}
 
     def apply_learned(self, learned: dict[str, Any]) -> None:
         for stage in self.learning_stages():

@@ -23,7 +23,18 @@ from normkit import ConfigError, atomic_file
 from ._boilerplate_prefilter import has_digit
 from ._boilerplate_rules import fold
 
-__all__ = ["LEARNED_FILE", "LearnedLine", "LineCounter", "line_hash", "load_learned", "merge", "save_learned", "select"]
+__all__ = [
+    "LEARNED_FILE",
+    "LearnedLine",
+    "LineCounter",
+    "line_hash",
+    "load_learned",
+    "merge",
+    "save_learned",
+    "select",
+    "state_from_json",
+    "state_to_json",
+]
 
 LEARNED_FILE = "learned-boilerplate.json"
 _DIGITS = re.compile(r"\d+")
@@ -58,6 +69,34 @@ class SourceCounts:
     samples: dict[int, str] = field(default_factory=dict)
     #: 0 while counts are exact; else the largest count ever dropped to keep memory bounded (see _bound).
     pruned: int = 0
+
+
+def state_to_json(state: Mapping[str, SourceCounts]) -> dict[str, Any]:
+    """A state as JSON values: hashes as 16 hex digits, pairs in the order counted (ties keep it later)."""
+    return {
+        source: {
+            "documents": seen.documents,
+            "pruned": seen.pruned,
+            "counts": [[f"{key:016x}", count] for key, count in seen.counts.items()],
+            "samples": [[f"{key:016x}", text] for key, text in seen.samples.items()],
+        }
+        for source, seen in state.items()
+    }
+
+
+def state_from_json(data: Mapping[str, Any]) -> dict[str, SourceCounts]:
+    """:func:`state_to_json`'s JSON back; ValueError, KeyError or TypeError when it is not that."""
+    if not isinstance(data, Mapping) or not all(isinstance(seen, Mapping) for seen in data.values()):
+        raise TypeError("a learned state is an object of objects, by source")
+    return {
+        str(source): SourceCounts(
+            int(seen["documents"]),
+            Counter({int(key, 16): int(count) for key, count in seen["counts"]}),
+            {int(key, 16): str(text) for key, text in seen["samples"]},
+            int(seen["pruned"]),
+        )
+        for source, seen in data.items()
+    }
 
 
 #: distinct lines counted per source before the rarest are dropped: memory is bounded by this, not the corpus.

@@ -21,6 +21,7 @@ from normkit import (
     Context,
     Document,
     Flag,
+    Learner,
     Profile,
     Register,
     RejectDocument,
@@ -33,7 +34,18 @@ from normkit import (
 )
 
 from ._boilerplate_layout import Layout, is_credit_name
-from ._boilerplate_learn import LEARNED_FILE, LearnedLine, LineCounter, line_hash, load_learned, merge, select
+from ._boilerplate_learn import (
+    LEARNED_FILE,
+    LearnedLine,
+    LineCounter,
+    SourceCounts,
+    line_hash,
+    load_learned,
+    merge,
+    select,
+    state_from_json,
+    state_to_json,
+)
 from ._boilerplate_learn import save_learned as write_learned
 from ._boilerplate_lines import LineFacts, LineModel, feature_rows, line_facts, load_model
 from ._boilerplate_removal import Removal, remove_lines, surviving
@@ -85,7 +97,7 @@ class BoilerplateOptions:
     doubled_paragraphs: bool = option(True, "Remove a paragraph repeated right after itself.", type="boolean")
 
 
-class BoilerplateStage(Stage):
+class BoilerplateStage(Stage, Learner[dict[str, SourceCounts]]):
     name = "boilerplate"
     options_schema = options_schema(BoilerplateOptions)
     learns = True
@@ -243,14 +255,22 @@ class BoilerplateStage(Stage):
     def observe(self, doc: Document) -> None:
         self.counter.observe(doc.source or "", doc.text.split("\n"))
 
-    def learned(self) -> Any:
+    def learned(self) -> dict[str, SourceCounts]:
         return self.counter.drain()
 
     @classmethod
-    def merge_learned(cls, states: list[Any]) -> Any:
+    def merge_learned(cls, states: list[dict[str, SourceCounts]]) -> dict[str, SourceCounts]:
         return merge(states)
 
-    def apply_learned(self, state: Any) -> None:
+    @classmethod
+    def state_to_json(cls, state: dict[str, SourceCounts]) -> Any:
+        return state_to_json(state)
+
+    @classmethod
+    def state_from_json(cls, data: Any) -> dict[str, SourceCounts]:
+        return state_from_json(data)
+
+    def apply_learned(self, state: dict[str, SourceCounts]) -> None:
         minimum, share = self.settings.learn_min_documents, self.settings.learn_min_share
         self._use_learned(select(state or {}, minimum, share))
 
@@ -267,7 +287,7 @@ class BoilerplateStage(Stage):
             if all(texts):
                 self.learned_words[source] = max(len(text.split()) for text in texts if text) + 1
 
-    def save_learned(self, state: Any, folder: Path) -> None:
+    def save_learned(self, state: dict[str, SourceCounts], folder: Path) -> None:
         minimum, share = self.settings.learn_min_documents, float(self.settings.learn_min_share)
         settings: dict[str, Any] = {"learn_min_documents": minimum, "learn_min_share": share}
         pruned = {source: seen.pruned for source, seen in (state or {}).items() if seen.pruned}

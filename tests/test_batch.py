@@ -205,11 +205,11 @@ def test_each_cleaning_task_counts_its_own_part_and_no_run_outlives_run_batch(tm
 
 
 LEARNERS = """
+import normkit
 from normkit import RejectDocument, Stage, hookimpl
 
 
-class Learner(Stage):
-    learns = True
+class Learner(Stage, normkit.Learner):
 
     def __init__(self, options, context):
         super().__init__(options, context)
@@ -227,6 +227,9 @@ class Learner(Stage):
     @classmethod
     def merge_learned(cls, states):
         return sum(states)
+
+    def apply_learned(self, state):
+        self.total = state
 
     def process(self, doc):
         return doc

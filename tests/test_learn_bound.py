@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from collections import Counter
 
-from normkit_plugins._boilerplate_learn import SourceCounts, _bound, merge, select
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+from normkit_plugins._boilerplate_learn import SourceCounts, _bound, merge, select, state_from_json, state_to_json
+
+hashes = st.integers(min_value=0, max_value=2**64 - 1)
+source_counts = st.builds(
+    SourceCounts,
+    st.integers(min_value=0, max_value=10**6),
+    st.dictionaries(hashes, st.integers(min_value=1, max_value=10**6)).map(Counter),
+    st.dictionaries(hashes, st.text()),
+    st.integers(min_value=0, max_value=100),
+)
+
+
+@given(st.dictionaries(st.text(), source_counts, max_size=4))
+def test_a_state_comes_back_from_json_as_it_was_in_the_same_order(state: dict[str, SourceCounts]) -> None:
+    back = state_from_json(orjson.loads(orjson.dumps(state_to_json(state))))
+    assert back == state
+    assert [list(seen.counts) for seen in back.values()] == [list(seen.counts) for seen in state.values()]
 
 
 def test_bound_drops_the_rarest_lines_and_says_so() -> None:

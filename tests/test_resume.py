@@ -190,3 +190,35 @@ def test_a_killed_run_resumes_to_the_same_output(tmp_path: Path) -> None:
     assert files(out) == files(tmp_path / "reference")
     report = orjson.loads((out / "report.json").read_bytes())
     assert report["shards"]["skipped"] >= 2 and report["documents"]["read"] == 400
+
+
+class _Touch:
+    """Unpickling this creates a file: what a planted pickle in an output folder could do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (Path.write_text, (str(self.path), "pwned"))  # type: ignore[return-value]
+
+
+def test_learned_state_is_json_and_trusted_only_under_its_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    from normkit_plugins.stage_boilerplate import BoilerplateStage
+
+    inputs, out = write_inputs(tmp_path / "in", docs=6), tmp_path / "out"
+    batch(inputs, out)
+    saved = orjson.loads((out / ".normkit" / "learned.json").read_bytes())
+    assert set(saved) == {"key", "state"} and set(saved["state"]) == {"boilerplate"}
+    expected = files(out), (out / "learned-boilerplate.json").read_bytes()
+    observed = []
+    monkeypatch.setattr(BoilerplateStage, "observe", lambda self, doc: observed.append(doc.id))
+
+    batch(inputs, out)  # resumed: the saved state is read back, nothing is observed again
+    assert not observed and (files(out), (out / "learned-boilerplate.json").read_bytes()) == expected
+
+    (out / ".normkit" / "learned.pickle").write_bytes(pickle.dumps(_Touch(tmp_path / "pwned")))
+    (out / ".normkit" / "learned.json").write_bytes(orjson.dumps({"key": saved["key"], "state": {"boilerplate": 1}}))
+    batch(inputs, out)  # a state that does not parse as one is learned again; a pickle is never read
+    assert observed and not (tmp_path / "pwned").exists()

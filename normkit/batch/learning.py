@@ -96,10 +96,21 @@ def learn(
         return Learned({}, base, None)
     inputs = "\n".join(f"{p.name} {p.digest}" for p in parts)
     key = hashlib.blake2b(f"{base}\n{inputs}".encode(), digest_size=16).hexdigest()
-    found, state = work.learned(key)
-    if not found:
+    state = _saved(pipeline, work, key)
+    if state is None:
         state = _observe(setup, pipeline, work, parts, key, rounds, progress)
     return Learned(state, run_key(setup.config, setup.plugins, key), key)
+
+
+def _saved(pipeline: Pipeline, work: WorkFolder, key: str) -> dict[str, Any] | None:
+    """The state a previous run over the same inputs saved under ``key``; None when there is none to trust."""
+    found, data = work.learned(key)
+    if not found or not isinstance(data, dict):
+        return None
+    try:
+        return pipeline.learned_from_json(data)
+    except (ValueError, KeyError, TypeError):  # a damaged or hand-edited file: learn again
+        return None
 
 
 def _observe(
@@ -123,7 +134,7 @@ def _observe(
     failed = rounds.run({p.index: ObservePart(setup, p, work.spill(p, key)) for p in parts}, accept)
     state = reducer.result()
     if not failed:
-        work.save_learned(key, state)
+        work.save_learned(key, pipeline.learned_to_json(state))
     return state
 
 

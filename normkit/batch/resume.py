@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import hashlib
 import importlib
-import pickle
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -38,7 +37,7 @@ __all__ = ["STATE_DIR", "WorkFolder", "code_digest", "mark_done", "run_key"]
 STATE_DIR = ".normkit"
 _FORMAT = 1
 _PLAN = "plan.json"
-_LEARNED = "learned.pickle"
+_LEARNED = "learned.json"
 _LOCK = "lock"
 
 
@@ -178,16 +177,31 @@ class WorkFolder:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def learned(self, key: str) -> tuple[bool, Any]:
-        """``(True, state)`` when a previous run over the same inputs and configuration saved it."""
+        """``(True, state)`` when a previous run over the same inputs and configuration saved it, as JSON values.
+
+        The folder is untrusted: the file is JSON (never unpickled), and its state is used only under this
+        run's key; anything else, or a file that does not parse, means "learn again".
+        """
         try:
-            data = pickle.loads((self.root / _LEARNED).read_bytes())  # our own file, written by save_learned
-        except (OSError, pickle.UnpicklingError, EOFError):
+            data = orjson.loads((self.root / _LEARNED).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
             return False, None
-        return (True, data["state"]) if data.get("key") == key else (False, None)
+        if not isinstance(data, dict) or data.get("key") != key:
+            return False, None
+        return True, data.get("state")
 
     def save_learned(self, key: str, state: Any) -> None:
+        """Keep the learning pass's merged state (JSON values) under ``key``, for a resumed run.
+
+        A state JSON cannot hold (a lone surrogate in a sample line) is not kept: a resumed run learns again.
+        """
+        try:
+            data = orjson.dumps({"key": key, "state": state})
+        except orjson.JSONEncodeError:
+            (self.root / _LEARNED).unlink(missing_ok=True)
+            return
         with atomic_file(self.root / _LEARNED) as stream:
-            pickle.dump({"key": key, "state": state}, stream)
+            stream.write(data)
 
     def close(self) -> None:
         if self._lock is not None:

@@ -81,6 +81,19 @@ class RepairOptions:
         base = cls.preset(str(mapping.get("preset", "safe")))
         return replace(base, **{k: v for k, v in mapping.items() if k != "preset"})  # type: ignore[arg-type]
 
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of :meth:`from_mapping`'s mapping, with the ``safe`` preset's values as defaults, so
+        that a config file is checked (and documented) before anything runs."""
+        safe = _PRESETS["safe"]
+        properties: dict[str, Any] = {
+            "preset": {"description": "Start from these options.", "enum": sorted(_PRESETS), "default": "safe"}
+        }
+        for f in fields(cls):
+            properties[f.name] = {**_FIELD_SCHEMAS.get(f.name, {"type": "boolean"}), "default": getattr(safe, f.name)}
+            properties[f.name]["description"] = f"ftfy's {f.name}."
+        return {"type": "object", "additionalProperties": False, "properties": properties}
+
     def ftfy_config(self, explain: bool = True) -> ftfy.TextFixerConfig:
         """The equivalent TextFixerConfig.
 
@@ -91,6 +104,13 @@ class RepairOptions:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         return ftfy.TextFixerConfig(**values, explain=explain)
 
+
+#: the JSON Schema of the options that are not plain booleans.
+_FIELD_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "unescape_html": {"enum": [True, False, "auto"]},
+    "normalization": {"enum": [*_NORMALIZATIONS, None]},
+    "max_decode_length": {"type": "integer", "minimum": 1},
+}
 
 _PRESETS: Final = {
     "safe": RepairOptions(),

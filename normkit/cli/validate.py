@@ -13,7 +13,7 @@ import sys
 import click
 
 from normkit.checkfiles import FileCheck, Problem, Readers, files_to_check
-from normkit.exits import errors_to_exit_codes
+from normkit.cli.errors import errors_to_exit_codes
 from normkit.plugins import plugin_options, plugin_spec
 from normkit.registry import Registry
 from normkit.validate import load_schema, schema_source

@@ -1,17 +1,11 @@
-"""The ``normkit`` command line: ``run``, ``plugins``, and the commands plugins add.
-
-Exit codes: 0 when every input went through, 1 when some were rejected (or a check failed), 2 on usage and
-configuration errors, 3 when the accounting check fails (documents neither written nor rejected: a bug).
-A :class:`~normkit.errors.NormkitError` becomes one line on stderr, never a traceback.
-"""
+"""``normkit run``: a batch from the command line, with a progress bar on a terminal and a summary."""
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from rich.console import Console
@@ -19,53 +13,13 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from normkit.batch import BatchResult, run_batch
+from normkit.cli.errors import errors_to_exit_codes
 from normkit.config import Config, load_config
-from normkit.errors import NormkitError
-from normkit.exits import errors_to_exit_codes
-from normkit.explain import explain_command
-from normkit.plugins import get_plugin_manager, list_plugins, plugin_options, plugin_spec
-from normkit.validate_cli import schemas, validate
+from normkit.plugins import plugin_options, plugin_spec
 
-__all__ = ["cli", "main"]
+__all__ = ["run"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 stderr = Console(stderr=True)
-
-
-class NormkitGroup(click.Group):
-    """Adds the commands plugins register through ``normkit_register_commands`` when first asked."""
-
-    _loaded = False
-
-    def _load_plugin_commands(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            try:
-                get_plugin_manager().hook.normkit_register_commands(cli=self)
-            except NormkitError as exc:
-                click.echo(f"normkit: warning: plugin commands not loaded: {exc}", err=True)
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
-        return super().list_commands(ctx)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands:
-            self._load_plugin_commands()
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=NormkitGroup)
-@click.version_option(package_name="normkit")
-def cli() -> None:
-    """Turn messy documents into clean, validated records."""
-
-
-# Each lives with what it needs (renderer, file checks) to keep this module small.
-cli.add_command(explain_command)
-cli.add_command(validate)
-cli.add_command(schemas)
-
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
 
@@ -85,7 +39,7 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
     return size
 
 
-@cli.command()
+@click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, help="Output folder, or - for stdout.")
 @click.option("--format", "fmt", help="Exporter to write with (default: jsonl).")
@@ -197,25 +151,3 @@ def _print_summary(result: BatchResult) -> None:
     for name, stage in result.report["stages"].items():
         table.add_row(name, str(stage["documents_changed"]), str(stage["chars_removed"]))
     stderr.print(table)
-
-
-@cli.command()
-@click.option("--all", "include_builtins", is_flag=True, help="Include normkit's own plugins.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@plugin_options
-@errors_to_exit_codes
-def plugins(include_builtins: bool, as_json: bool, plugins_dirs: tuple[str, ...], disabled: tuple[str, ...]) -> None:
-    """List the installed plugins, their versions and the hooks each implements."""
-    pm = get_plugin_manager(plugins_dirs=plugins_dirs, disabled=disabled)
-    rows = list_plugins(pm, include_builtins=include_builtins)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    table = Table("plugin", "version", "hooks", box=None)
-    for row in rows:
-        table.add_row(row["name"], row["version"] or "", ", ".join(row["hooks"]))
-    Console().print(table if rows else "no plugins installed (use --all to list normkit's own)")
-
-
-def main() -> None:
-    cli()

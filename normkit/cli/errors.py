@@ -1,4 +1,4 @@
-"""How the command line turns normkit's errors into one line on stderr and an exit code."""
+"""How the command line turns normkit's errors (:mod:`normkit.errors`) into one line on stderr and an exit code."""
 
 from __future__ import annotations
 
