@@ -34,7 +34,7 @@ from normkit.components import (  # noqa: E402
 )
 from normkit.config import Config, load_config  # noqa: E402
 from normkit.document import Document, Edit, Flag, Origin, Reject, line_edits, stable_id  # noqa: E402
-from normkit.errors import ConfigError, NormkitError, PluginError, RejectDocument  # noqa: E402
+from normkit.errors import ConfigError, NormkitError, PluginError, RejectDocument, SchemaError  # noqa: E402
 from normkit.executors import Executor, Outcome, Task, WorkerLostError  # noqa: E402
 from normkit.pipeline import Pipeline  # noqa: E402
 from normkit.plugins import PluginSpec, get_plugin_manager  # noqa: E402
@@ -73,6 +73,7 @@ __all__ = [
     "Reject",
     "RejectDocument",
     "RepairOptions",
+    "SchemaError",
     "SchemaFile",
     "Stage",
     "Task",

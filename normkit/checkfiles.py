@@ -15,21 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from normkit.components import ReadRecord
+from normkit.components import Exporter, ReadRecord
 from normkit.errors import NormkitError
 from normkit.inputs import open_binary, strip_compression
+from normkit.output import STATE_DIR
 from normkit.validate import compiled
 
 if TYPE_CHECKING:
-    from normkit.components import Exporter
     from normkit.registry import Registry
 
 __all__ = ["FileCheck", "Problem", "Readers", "files_to_check"]
 
 #: file stems that name their schema: the files a run writes beside its records.
 NAMED = {"rejects": "reject", "report": "report"}
-#: what a folder check leaves out: run state, and files being written.
-STATE_FOLDER = ".normkit"
 
 
 @dataclass(frozen=True)
@@ -86,8 +84,7 @@ class Readers:
         name's (``rejects.jsonl``, ``learned-boilerplate.json``, the ``dolma`` in ``documents.dolma.jsonl``),
         else the reader's own."""
         known = set(self.registry.schema_names())
-        with open_binary(path) as stream:
-            inside = reader.schema_in(stream)
+        inside = self._schema_inside(path, reader)
         if inside in known:
             return str(inside)
         stem, *markers = Path(strip_compression(path)[0]).name.split(".")[:-1]
@@ -95,6 +92,18 @@ class Readers:
             if name in known:
                 return str(name)
         return reader.schema
+
+    @staticmethod
+    def _schema_inside(path: str, reader: type[Exporter]) -> str | None:
+        """What the file says of itself, if its reader looks inside; a file that cannot be opened says nothing
+        here, and its reading reports why."""
+        if reader.schema_in.__func__ is Exporter.schema_in.__func__:  # type: ignore[attr-defined]
+            return None
+        try:
+            with open_binary(path) as stream:
+                return reader.schema_in(stream)
+        except (OSError, EOFError, ValueError):
+            return None
 
 
 def files_to_check(target: str, readers: Readers) -> tuple[list[str], list[str]]:
@@ -106,10 +115,11 @@ def files_to_check(target: str, readers: Readers) -> tuple[list[str], list[str]]
         return [target], []
     found: list[str] = []
     for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if d != STATE_FOLDER and not (Path(root) / d).is_symlink())
+        dirs[:] = sorted(d for d in dirs if d != STATE_DIR and not (Path(root) / d).is_symlink())
         found += [str(Path(root) / f) for f in sorted(files) if not (Path(root) / f).is_symlink()]
     readable = [f for f in found if readers.reader_for(f) and not Path(f).name.startswith(".")]
-    return readable, [f for f in found if f not in readable]
+    chosen = set(readable)
+    return readable, [f for f in found if f not in chosen]
 
 
 @dataclass

@@ -7,9 +7,8 @@ compiled patterns is built once, not per document.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeGuard, TypeVar, cast
 
@@ -63,8 +62,9 @@ def option(default: Any, description: str, **schema: Any) -> Any:
     """One field of a component's ``Options`` dataclass: its default, what it means, and the JSON Schema of
     its values (``type``, ``enum``, ``minimum``...).
 
-    The default is written into the schema (:func:`options_schema`), so the code, ``normkit schemas`` and the
-    docs cannot disagree on it. A list default is a tuple: options are values, shared by every document.
+    The default is written into the schema (:func:`options_schema`), so the code, the schema (which a typo
+    in the configuration is checked against) and the docs cannot disagree on it. A list default is a tuple:
+    options are values, shared by every document.
     """
     metadata = {"schema": {"description": description, **schema}, "default": default}
     return field(default=default, metadata=metadata)
@@ -139,21 +139,28 @@ class Stage:
         """This stage's options for ``doc``: the configured ones with its source's profiles merged over."""
         return self._options_for_source(doc.source)
 
-    @lru_cache(maxsize=256)  # noqa: B019 - stages live as long as the process; sources are few
     def _options_for_source(self, source: str | None) -> dict[str, Any]:
-        options = dict(self.options)
-        for profile in self.context.profiles_for(source):
-            options.update(profile.options.get(self.name, {}))
-        return options
+        cache: dict[str | None, dict[str, Any]] = self.__dict__.setdefault("_options_by_source", {})
+        if source not in cache:
+            options = dict(self.options)
+            for profile in self.context.profiles_for(source):
+                options.update(profile.options.get(self.name, {}))
+            cache[source] = options
+        return cache[source]
 
     def settings_for(self, doc: Document, options: type[T]) -> T:
-        """:meth:`options_for` as this stage's ``options`` dataclass, defaults filled in: built once per source."""
-        settings: T = self._settings_for_source(doc.source, cast("Hashable", options))
-        return settings
+        """:meth:`options_for` as this stage's ``options`` dataclass, defaults filled in: built once per source.
 
-    @lru_cache(maxsize=256)  # noqa: B019 - as above
-    def _settings_for_source(self, source: str | None, options: Any) -> Any:
-        return options_from(options, self._options_for_source(source), f"stages.{self.name} for source {source!r}")
+        The caches belong to the instance (not an ``lru_cache`` on the method, which would keep every stage
+        ever built alive): sources are few, and a stage lives as long as its pipeline.
+        """
+        cache: dict[tuple[str | None, type], Any] = self.__dict__.setdefault("_settings_by_source", {})
+        key = (doc.source, options)
+        if key not in cache:
+            where = f"stages.{self.name} for source {doc.source!r}"
+            cache[key] = options_from(options, self._options_for_source(doc.source), where)
+        settings: T = cache[key]
+        return settings
 
 
 S = TypeVar("S")

@@ -104,7 +104,8 @@ MOVED = {
 def _moved(data: Mapping[str, Any], where: str) -> None:
     """A key that moved is an error that says where it went, not "additional properties are not allowed"."""
     for (section, key), now in MOVED.items():
-        if key in data.get(section, {}):
+        table = data.get(section)
+        if isinstance(table, Mapping) and key in table:  # anything else: the schema check names the problem
             raise ConfigError(f"{where}: {section}.{key}: this option is now {now}")
 
 

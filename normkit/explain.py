@@ -122,13 +122,13 @@ def _line(edit: Edit) -> int:
 
 def render(doc: Document, console: Console, *, only_removed: bool = False) -> None:
     """Print ``doc``: kept lines as they are, removed ones struck through and changed ones marked, with
-    their rule in the margin; edits that do not fit the text get one line saying so instead."""
+    their rule in the margin; edits that do not fit the text get one line saying so, then the text as it is."""
     console.print(Text(f"# {doc.id}  {doc.title or ''}".rstrip(), style="bold"))
     try:
         lines = explain(doc)
     except ReplayError as exc:
         console.print(Text(f"cannot rebuild the input: {exc}", style="bold red"))
-        lines = []
+        lines = [ExplainedLine(line) for line in doc.text.split("\n")] if doc.text else []
     for number, line in enumerate(lines, start=1):
         if line.edit is None:
             if not only_removed:

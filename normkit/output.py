@@ -31,6 +31,7 @@ from normkit.writers import BUFFER_SIZE, atomic_file, encode_record
 
 __all__ = [
     "BUFFER_SIZE",
+    "STATE_DIR",
     "Output",
     "PartFiles",
     "atomic_file",
@@ -41,6 +42,8 @@ __all__ = [
     "write_reject",
 ]
 
+#: the run's own state inside an output folder (finished parts, markers, lock, learned state).
+STATE_DIR = ".normkit"
 REJECTS_NAME = "rejects.jsonl"
 REPORT_NAME = "report.json"
 

@@ -18,7 +18,7 @@ import pluggy
 from normkit.components import Context, Exporter, Learner, Loader, Stage, learns
 from normkit.config import Config
 from normkit.document import Document, Reject
-from normkit.errors import ConfigError, RejectDocument
+from normkit.errors import ConfigError, PluginError, RejectDocument
 from normkit.executors import Executor
 from normkit.inputs import Shard, assign_source, strip_compression
 from normkit.plugins import PluginSpec
@@ -51,7 +51,10 @@ class Pipeline:
         self.registry = Registry.from_plugin_manager(self.pm)
         self.context = Context(self.pm, self.registry, self.config)
         self.stages: list[Stage] = [self._build("stage", name) for name in self.config.pipeline]
+        self._check_profiles()
         self.exporter: Exporter = self._build("exporter", self.config.output.get("format", "jsonl"))
+        #: what the exporter's records are checked against: a shipped schema's name or a plugin's schema file
+        self.schema = self.registry.schema(self.exporter.schema)
         self._loaders: dict[str, Loader] = {}
         #: the counts of calls that bring no ``stats`` of their own (a library user's loop); a batch task
         #: brings its own, so a pipeline shared by many tasks never carries one task's counts into the next
@@ -71,6 +74,17 @@ class Pipeline:
             raise ConfigError(f"{kind} {name!r}: {exc}") from exc
         component.plugin = self.registry.owner(kind, name)
         return component
+
+    def _check_profiles(self) -> None:
+        """A profile's options for a stage are checked like the configuration's, before anything runs, and a
+        stage that still declares the old learning attributes without :class:`~normkit.Learner` is named."""
+        for stage in self.stages:
+            if getattr(type(stage), "learns", False) and not isinstance(stage, Learner):
+                raise PluginError(f"stage {stage.name!r} sets learns but is no normkit.Learner", plugin=stage.plugin)
+            for profile in self.context.profiles():
+                options = profile.options.get(stage.name)
+                if options is not None:
+                    _check_options(type(stage), "stage", stage.name, options, profile=profile.name)
 
     def _registered(self, kind: str, name: str) -> Any:
         """The class registered as ``name``; a disabled builtin's component still configured is named as such."""
@@ -168,7 +182,7 @@ class Pipeline:
             record = self.exporter.to_record(doc)
         except Exception as exc:  # noqa: BLE001 - as for stages: one document lost, with the reason
             return Reject(doc.origin, f"exporter raised {exc!r}", doc.id, plugin=self.exporter.plugin, hook="to_record")
-        violations = list(iter_violations(record, self.registry.schema(self.exporter.schema)))
+        violations = list(iter_violations(record, self.schema))
         if violations:
             reason = "; ".join(f"schema {self.exporter.schema}: {v}" for v in violations[:3])
             return Reject(doc.origin, reason, doc.id, plugin=self.exporter.plugin, hook="to_record")
@@ -181,9 +195,9 @@ class Pipeline:
 
     def learning_start(self) -> int:
         """The index of the first learning stage (the number of stages when none learns)."""
-        return self._learning_span()[0]
+        return self._learning_span[0]
 
-    @functools.cache  # noqa: B019 - stages are fixed once the pipeline is built; it lives as long as them
+    @functools.cached_property
     def _learning_span(self) -> tuple[int, int]:
         """Where the learning stages start, and where they end (after the last one); (n, n) when none."""
         learning = [i for i, stage in enumerate(self.stages) if learns(stage)]
@@ -218,7 +232,7 @@ class Pipeline:
 
         Stages after the last learning stage have nothing to show it: they run in the cleaning pass only.
         """
-        for index in range(start, self._learning_span()[1]):
+        for index in range(start, self._learning_span[1]):
             stage = self.stages[index]
             if learns(stage):
                 stage.observe(doc)  # not guarded: a learning stage that cannot observe is a bug; the part fails
@@ -296,13 +310,16 @@ class Pipeline:
 _SECTIONS = {"stage": "stages", "exporter": "output.options", "loader": "input.loaders", "executor": "run.executors"}
 
 
-def _check_options(cls: type, kind: str, name: str, options: Mapping[str, Any]) -> None:
+def _check_options(cls: type, kind: str, name: str, options: Any, profile: str | None = None) -> None:
+    """``options`` against ``cls.options_schema``; a failure names the key, in the configuration or a profile."""
     schema = getattr(cls, "options_schema", None)
     if not schema:
         return
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(dict(options)))
+    value = dict(options) if isinstance(options, Mapping) else options  # a profile's may be any mapping
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
     if error is not None:
-        where = ".".join(str(p) for p in error.absolute_path)
-        section = _SECTIONS[kind]
-        key = f"{section}.{name}" if kind != "exporter" else section
-        raise ConfigError(f"{key}{'.' + where if where else ''}: {error.message}")
+        inside = "".join(f".{p}" for p in error.absolute_path)
+        key = f"{_SECTIONS[kind]}.{name}" if kind != "exporter" else _SECTIONS[kind]
+        if profile is not None:
+            key = f"profiles.{profile}.stages.{name}"
+        raise ConfigError(f"{key}{inside}: {error.message}")

@@ -53,8 +53,8 @@ def _umask() -> int:
 def encode_record(record: Mapping[str, Any]) -> bytes:
     """One line of a part's records file: the record as orjson writes it, and a newline.
 
-    A writer whose ``write`` produces exactly these bytes may declare ``copy_lines`` (see
-    :class:`~normkit.components.RecordWriter`): the engine then copies the part files' bytes through.
+    A writer whose ``write`` produces exactly these bytes overrides ``RecordWriter.copy_lines`` to copy the
+    part files' bytes through instead of parsing them again.
     """
     return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
 

@@ -227,9 +227,16 @@ def load_learned(path: str | Path) -> dict[str, dict[int, LearnedLine]]:
 
 
 def _entry_hash(entry: Mapping[str, Any]) -> int:
-    text = entry.get("text")
+    text = _text_of(entry)
     return line_hash(text) if text else int(entry["hash"], 16)
 
 
 def _entry_line(entry: Mapping[str, Any]) -> LearnedLine:
-    return LearnedLine(entry.get("text") or None, int(entry.get("documents", 0)), float(entry.get("share", 0.0)))
+    return LearnedLine(_text_of(entry), int(entry.get("documents", 0)), float(entry.get("share", 0.0)))
+
+
+def _text_of(entry: Mapping[str, Any]) -> str | None:
+    """An entry's text; None for a hash-only line (files written before hash-only lines had a null text
+    held ``"<line HASH>"`` there, and are read the same way)."""
+    text = entry.get("text") or None
+    return None if text is None or text.startswith("<line ") else str(text)

@@ -14,7 +14,7 @@ from ._record_shapes import ShapedExporter
 
 
 class JsonlWriter(RecordWriter):
-    """Writes each record as the engine's part files hold it (:func:`~normkit.writers.encode_record`)."""
+    """Writes each record as the engine's part files hold it (:func:`normkit.encode_record`)."""
 
     def write(self, record: Mapping[str, Any]) -> None:
         self.stream.write(encode_record(record))

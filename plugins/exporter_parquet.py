@@ -115,10 +115,13 @@ class ParquetExporter(ShapedExporter):
         decode: Callable[[Any], Any] = dict  # a schema that does not map to columns: the rows as they are
         with contextlib.suppress(NormkitError):
             decode = codec_for(schema).decode
-        row = 0
-        for group in range(parquet.num_row_groups):
-            for values in parquet.read_row_group(group).to_pylist():
-                row += 1
+        with parquet:
+            rows = (
+                values
+                for group in range(parquet.num_row_groups)
+                for values in parquet.read_row_group(group).to_pylist()
+            )
+            for row, values in enumerate(rows, start=1):
                 yield ReadRecord(row, decode(values))
 
 

@@ -19,7 +19,7 @@ def render_text(record: Mapping[str, Any]) -> bytes:
 
 
 class TextExporter(Exporter):
-    """File names come from ids made safe (see :func:`normkit.writers.safe_filename`)."""
+    """File names come from ids made safe (see :func:`normkit.safe_filename`)."""
 
     name = "text"
     schema = "page"

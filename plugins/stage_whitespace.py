@@ -10,6 +10,7 @@ edit a run; only a line split at a line separator it cannot describe as ends is 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from normkit import Document, Edit, Register, Stage, hookimpl, line_edits
 
@@ -41,7 +42,7 @@ class WhitespaceStage(Stage):
         return doc.with_edits(*edits, text=stripped)
 
 
-_ENDINGS = frozenset("\r\u2028\u2029\x0b\x0c\x85")
+_ENDINGS = frozenset(_ODD_ENDINGS)
 _RULES = {"removed": "blank-lines", "replaced": "line-separators"}
 
 
@@ -50,7 +51,7 @@ def _named(edit: Edit) -> Edit:
     rule = _RULES.get(edit.action)
     if rule is None:  # trimmed
         rule = "line-endings" if not _ENDINGS.isdisjoint(edit.before) else "trailing-space"
-    return Edit(edit.stage, edit.action, rule, line=edit.line, before=edit.before, after=edit.after)
+    return replace(edit, rule=rule)
 
 
 @hookimpl

@@ -193,7 +193,8 @@ def test_inconsistent_edits_are_reported_in_one_line(edits: tuple[Edit, ...]) ->
     with pytest.raises(ReplayError, match=r"^s: "):
         explain(doc)
     out = shown(doc).splitlines()
-    assert out[1].startswith("cannot rebuild the input: s: ") and len(out) == 2
+    assert out[1].startswith("cannot rebuild the input: s: ") and len(out) == 3
+    assert out[2].split() == ["1", "Body."], "the text as it is, after the one-line reason"
 
 
 # -- rendering and the command -------------------------------------------------------------------------

@@ -42,3 +42,13 @@ def test_merge_in_any_grouping_gives_the_same_counts() -> None:
     two = merge([merge(parts[:2]), merge(parts[2:])])
     assert one["site"].counts == two["site"].counts == Counter({1: 12, 2: 4})
     assert one["site"].documents == two["site"].documents == 40 and one["site"].pruned == 0
+
+
+def test_an_old_learned_file_with_hash_only_placeholders_still_matches(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from normkit_plugins._boilerplate_learn import LearnedLine, line_hash, load_learned
+
+    key = line_hash("Subscribe to the weekly digest")
+    entry = {"text": f"<line {key:016x}>", "hash": f"{key:016x}", "documents": 5, "share": 0.5}
+    data = {"normkit": "learned-boilerplate", "version": 1, "settings": {}, "sources": {"s": [entry]}}
+    (tmp_path / "learned.json").write_bytes(orjson.dumps(data))
+    assert load_learned(tmp_path / "learned.json") == {"s": {key: LearnedLine(None, 5, 0.5)}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import orjson
@@ -121,3 +122,25 @@ def test_pages_no_exporter_reads_are_left_out_and_links_are_not_followed(tmp_pat
     code, _, err = invoke("validate", str(out))
     assert code == 0
     assert "3 file(s), 2 record(s), 0 error(s), 8 file(s) no exporter reads left out" in err
+
+
+def test_an_empty_folder_or_an_unreadable_file_is_said_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    code, _, err = invoke("validate", str(tmp_path / "empty"))
+    assert code == 2 and err.strip().endswith("no file an exporter reads (is this an output folder?)")
+    out = run(tmp_path)
+    (out / "documents.jsonl").chmod(0)
+    try:
+        code, stdout, _ = invoke("validate", str(out / "documents.jsonl"))
+    finally:
+        (out / "documents.jsonl").chmod(0o644)
+    if os.geteuid() != 0:  # root reads any file
+        assert code == 1 and "cannot read the file past here" in stdout
+
+
+def test_schema_applies_to_the_files_named_not_to_what_a_folder_holds(tmp_path: Path) -> None:
+    out = run(tmp_path)
+    code, _, err = invoke("validate", str(out), "--schema", "dolma")
+    assert code == 0 and "4 file(s)" in err, "report.json and the rest keep their own schemas"
+    code, stdout, _ = invoke("validate", str(out / "documents.jsonl"), "--schema", "dolma")
+    assert code == 1 and "'created' is a required property" in stdout

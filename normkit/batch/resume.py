@@ -28,13 +28,12 @@ import orjson
 from normkit.config import Config
 from normkit.errors import NormkitError
 from normkit.inputs import Part
-from normkit.output import PartFiles, atomic_file
+from normkit.output import STATE_DIR, PartFiles, atomic_file
 from normkit.plugins import PluginSpec, _own_version
 from normkit.report import RunStats
 
 __all__ = ["STATE_DIR", "WorkFolder", "code_digest", "mark_done", "run_key"]
 
-STATE_DIR = ".normkit"
 _FORMAT = 1
 _PLAN = "plan.json"
 _LEARNED = "learned.json"
@@ -142,6 +141,7 @@ class WorkFolder:
     def start(self, sharding: dict[str, Any], resume: bool) -> None:
         """Check that finished parts here were cut the same way, then record how this run is cut."""
         plan = self.root / _PLAN
+        (self.root / "learned.pickle").unlink(missing_ok=True)  # older versions' learned state: never read
         if not resume:
             shutil.rmtree(self.parts, ignore_errors=True)
             (self.root / _LEARNED).unlink(missing_ok=True)
