@@ -5,7 +5,9 @@ from __future__ import annotations
 __all__ = [
     "AccountingError",
     "ConfigError",
+    "DiskFullError",
     "DuplicateComponentError",
+    "LearningIncompleteError",
     "NormkitError",
     "PluginError",
     "RejectDocument",
@@ -26,6 +28,20 @@ class AccountingError(NormkitError):
     """
 
     exit_code = 3
+
+
+class DiskFullError(NormkitError):
+    """The output's disk (or quota) is full. Never charged to documents as rejects: the run stops, what was
+    committed stays, and running the same command again (with room) resumes where it stopped."""
+
+    exit_code = 4
+
+
+class LearningIncompleteError(NormkitError):
+    """The learning pass could not observe every part, even after retries. Cleaning with a state that has
+    holes would give output an uninterrupted run would not, so the run stops instead."""
+
+    exit_code = 5
 
 
 class ConfigError(NormkitError):

@@ -2,7 +2,8 @@
 in this package), and the commands plugins add.
 
 Exit codes: 0 when every input went through, 1 when some were rejected (or a check failed), 2 on usage and
-configuration errors, 3 when the accounting check fails (documents neither written nor rejected: a bug).
+configuration errors, 3 when the accounting check fails (documents neither written nor rejected: a bug), 4
+when the output's disk is full (run again to resume), 5 when the learning pass could not observe every part.
 A :class:`~normkit.errors.NormkitError` becomes one line on stderr, never a traceback.
 """
 
