@@ -27,6 +27,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 __all__ = ["DEFAULT_PIPELINE", "Config", "find_config_file", "load_config"]
 
 DEFAULT_PIPELINE: tuple[str, ...] = ("decode", "fix_text", "whitespace", "headline", "boilerplate")
+#: ``[input] max_document_bytes`` when not set: the most bytes one document may take once decompressed (a
+#: line of JSON Lines, a whole text file). The schema (``schemas/config.schema.json``) states the same default.
+DEFAULT_MAX_DOCUMENT_BYTES = 64 << 20
+#: ``[input] max_compression_ratio`` when not set: how many times its compressed size a file may expand to.
+DEFAULT_MAX_COMPRESSION_RATIO = 100
 
 
 @dataclass
@@ -76,6 +81,18 @@ class Config:
 
     def stage_options(self, name: str) -> dict[str, Any]:
         return dict(self.stages.get(name, {}))
+
+    @property
+    def max_document_bytes(self) -> int:
+        """``[input] max_document_bytes``: a loader rejects a document that is longer once decompressed (a
+        JSON Lines line, a whole text file), reading no more of it than that."""
+        return int(self.input.get("max_document_bytes", DEFAULT_MAX_DOCUMENT_BYTES))
+
+    @property
+    def max_compression_ratio(self) -> float:
+        """``[input] max_compression_ratio``: a compressed file that expands to more than this many times the
+        compressed bytes read stops being read there (one reject for the rest of the file)."""
+        return float(self.input.get("max_compression_ratio", DEFAULT_MAX_COMPRESSION_RATIO))
 
     def with_overrides(self, **sections: Mapping[str, Any] | list[str] | None) -> Config:
         """A copy with command-line values merged over the file's (None values are ignored)."""

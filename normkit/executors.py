@@ -4,15 +4,20 @@ An executor is a component registered through ``normkit_register_executors``. It
 picklable zero-argument callable that rebuilds what it needs (the pipeline, from the configuration and the
 :class:`~normkit.plugins.PluginSpec`) in the process that runs it, and writes its own output. Retries,
 resume and the report live in :mod:`normkit.batch`, so every executor gets them for free.
+
+Every task has a time budget (``[run] task_timeout``): the batch wraps it in a :class:`Budgeted`, and an
+executor that can stop a task (the pool kills its worker, in-process raises in the task, Dask abandons it)
+stops it when the budget is spent and reports :meth:`Executor.overran` as its error.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-__all__ = ["Executor", "Outcome", "Task", "WorkerLostError", "resolve_workers"]
+__all__ = ["Budgeted", "Executor", "Outcome", "Task", "TaskTimeoutError", "WorkerLostError", "resolve_workers"]
 
 #: A unit of work: picklable, takes nothing, returns something small and picklable.
 Task = Callable[[], Any]
@@ -23,6 +28,21 @@ Outcome = tuple[int, Any, "BaseException | None"]
 
 class WorkerLostError(RuntimeError):
     """The process running a task died (killed, out of memory, a crash in C code) before answering."""
+
+
+class TaskTimeoutError(WorkerLostError):
+    """A task ran past its time budget, and the executor stopped it (a pool worker is killed)."""
+
+
+@dataclass(frozen=True)
+class Budgeted:
+    """A task with the seconds it may run (``timeout``; None: no budget). Calls the task it wraps."""
+
+    task: Task
+    timeout: float | None
+
+    def __call__(self) -> Any:
+        return self.task()
 
 
 class Executor:
@@ -57,6 +77,18 @@ class Executor:
 
     def close(self) -> None:
         """Stop the workers; called once at the end of the run."""
+
+    @staticmethod
+    def timeout(task: Task) -> float | None:
+        """The seconds ``task`` may run before the executor stops it; None when it has no budget."""
+        return task.timeout if isinstance(task, Budgeted) else None
+
+    @staticmethod
+    def overran(task: Task, how: str = "") -> TaskTimeoutError:
+        """The error to report for a task stopped at the end of its budget; ``how`` says how it was stopped."""
+        seconds = Executor.timeout(task)
+        budget = f" of {seconds:g} s" if seconds is not None else ""
+        return TaskTimeoutError(f"task ran past its time budget{budget} ([run] task_timeout){how}")
 
 
 def resolve_workers(workers: int | None) -> int:

@@ -1,18 +1,27 @@
 """Finding input files, cutting them into shards and parts, and opening them (stdin, gzip, zstd, byte ranges).
 
 Every input is accounted for here: a path that does not exist or cannot be opened or decompressed becomes a
-:class:`~normkit.document.Reject`, never an exception that stops the batch. A large uncompressed line-based
-file is cut into byte ranges that end at newlines, so one 50 GB file is many tasks, not one (issue #6).
+:class:`~normkit.document.Reject`, never an exception that stops the batch. What planning finds wrong with a
+path (missing, a dangling or looping link, a FIFO or device, a name that is not UTF-8, a file or folder that
+cannot be read) travels on its :class:`Shard` as ``problem`` and becomes one reject with that reason: nothing is
+skipped without a line in ``rejects.jsonl``. Nothing here opens a file before ``stat`` has said it is a regular
+file, so a FIFO never blocks planning.
+
+A large uncompressed line-based file is cut into byte ranges that end at newlines, so one 50 GB file is many
+tasks, not one (issue #6). Decompression is streamed and capped (``[input] max_compression_ratio``): a file that
+expands past the cap stops being read with an :class:`InputLimitError`, in bounded memory.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import functools
 import gzip
 import hashlib
 import io
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,27 +34,57 @@ import zstandard
 
 from normkit.document import Document, Origin
 
-__all__ = ["Part", "Shard", "assign_source", "discover", "open_binary", "plan_parts", "strip_compression"]
+__all__ = [
+    "InputLimitError",
+    "Part",
+    "Shard",
+    "assign_source",
+    "discover",
+    "is_compressed",
+    "open_binary",
+    "plan_parts",
+    "shown_path",
+    "strip_compression",
+]
 
 COMPRESSION_SUFFIXES = (".gz", ".zst")
 _MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"}
 _SCAN_CHUNK = 1 << 22
 _READ_BUFFER = 1 << 20
+#: the compression ratio is checked once a file has expanded past this many bytes: a small file is never refused
+RATIO_FLOOR = 1 << 20
+#: compressed bytes handed to the zstd decompressor at a time. A zstd block of 128 KiB can be stored in 4 bytes
+#: (an RLE block), so one call may expand its input 32768 times: 128 bytes in, at most 4 MiB out. Decompression
+#: still runs at over 250 MB/s, far faster than the stages read.
+_ZSTD_FEED = 128
+
+
+class InputLimitError(ValueError):
+    """An input over one of the ``[input]`` caps; the message names the cap and the file (the reject's reason)."""
 
 
 @dataclass(frozen=True)
 class Shard:
-    """One input file (``-`` for stdin), a missing path waiting to be rejected, or a byte range of a file.
+    """One input file (``-`` for stdin), a path waiting to be rejected, or a byte range of a file.
+
+    ``problem`` is why a path cannot be read, found while planning (``"no such file or directory"``, a FIFO,
+    a link loop, ...): :meth:`~normkit.pipeline.Pipeline.load` turns such a shard into one reject with it.
+    ``path`` is then what the reject shows: a name that is not UTF-8 has its bytes escaped (``caf\\xe9.txt``).
 
     A range starts at the beginning of a line (``first_line``, 1-based) and ends just after a newline, so a
     line-based loader reading it sees whole lines and numbers them from ``first_line``.
     """
 
     path: str
-    missing: bool = False
+    problem: str | None = None
     start: int = 0
     end: int | None = None  # None: to the end of the file
     first_line: int = 1
+
+    @property
+    def missing(self) -> bool:
+        """Whether this shard is only a reject waiting to be written: there is no file to read (see ``problem``)."""
+        return self.problem is not None
 
     @property
     def origin(self) -> Origin:
@@ -58,21 +97,33 @@ class Shard:
 
     @property
     def size(self) -> int:
-        """Bytes on disk this shard covers (0 for stdin and missing files)."""
+        """Bytes on disk this shard covers (0 for stdin and for a path that cannot be read)."""
         if self.end is not None:
             return self.end - self.start
         if self.missing or self.path == "-":
             return 0
-        return os.path.getsize(self.path)
+        try:
+            return os.path.getsize(self.path)
+        except OSError:  # gone since it was found: planning reads it and makes it a problem
+            return 0
 
     @contextmanager
-    def open(self) -> Iterator[IO[bytes]]:
-        """The shard's bytes, decompressed for a whole file; a range's lines are numbered from ``first_line``."""
-        if self.end is None:
-            with open_binary(self.path) as stream:
+    def open(self, max_ratio: float | None = None) -> Iterator[IO[bytes]]:
+        """The shard's bytes, decompressed for a whole file; a range's lines are numbered from ``first_line``.
+
+        Only a regular file is opened (a FIFO is refused, never waited on). With ``max_ratio``, a compressed
+        file that expands past ``max_ratio`` times the compressed bytes read raises :class:`InputLimitError`
+        from ``read`` (checked once past :data:`RATIO_FLOOR` bytes).
+        """
+        if self.path == "-":
+            with open_binary("-") as stream:
                 yield stream
             return
-        with open(self.path, "rb") as raw:
+        with _open_regular(self.path) as raw:
+            if self.end is None:
+                with _decompressing(raw, self.path, max_ratio) as stream:
+                    yield stream
+                return
             raw.seek(self.start)
             yield io.BufferedReader(_RangeReader(raw, self.end - self.start), buffer_size=1 << 20)
 
@@ -104,21 +155,33 @@ def discover(inputs: Sequence[str], include: Sequence[str] = (), exclude: Sequen
 
     ``include``/``exclude`` globs apply to files found inside directories (matched against the path
     relative to the directory and against the file name), never to files named explicitly.
+
+    Nothing is skipped without a shard: a path that cannot be read (missing, a dangling or looping link,
+    not a regular file, a name that is not UTF-8), a folder that cannot be listed, and a link to a folder
+    inside a walked one (not followed: it could lead back up) each become a shard with its ``problem``.
+    Names starting with ``.`` and files the globs leave out are the only ones passed over.
     """
     shards: list[Shard] = []
     for item in inputs:
         if item == "-":
             shards.append(Shard("-"))
         elif os.path.isdir(item):
-            shards.extend(Shard(p) for p in _walk(Path(item), include, exclude))
+            shards.extend(_walk(Path(item), include, exclude))
         else:
-            shards.append(Shard(item, missing=not os.path.exists(item)))
+            shards.append(_file_shard(item))
     return shards
 
 
-def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterator[str]:
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterator[Shard]:
+    unreadable: list[OSError] = []  # os.walk skips a folder it cannot list; it reports it here
+    for folder, dirs, files in os.walk(root, onerror=unreadable.append):
+        yield from _unlisted(unreadable, root, exclude)
+        links: list[str] = []
+        kept: list[str] = []
+        for name in sorted(dirs):
+            if not name.startswith("."):
+                (links if os.path.islink(os.path.join(folder, name)) else kept).append(name)
+        dirs[:] = kept
         for name in sorted(files):
             if name.startswith("."):
                 continue
@@ -128,7 +191,88 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterato
                 continue
             if exclude and _matches(rel, name, exclude):
                 continue
-            yield str(path)
+            yield _file_shard(str(path))
+        for name in links:
+            path = Path(folder, name)
+            if not (exclude and _matches(path.relative_to(root).as_posix(), name, exclude)):
+                yield _problem(str(path), "a link to a folder, not followed inside a folder: name it as an input")
+    yield from _unlisted(unreadable, root, exclude)
+
+
+def _unlisted(errors: list[OSError], root: Path, exclude: Sequence[str]) -> Iterator[Shard]:
+    """A shard for each folder os.walk could not list (its files would vanish without a word otherwise)."""
+    for exc in errors:
+        folder = os.fsdecode(exc.filename) if exc.filename is not None else str(root)
+        rel = os.path.relpath(folder, root).replace(os.sep, "/")
+        if not (exclude and rel != "." and _matches(rel, os.path.basename(folder), exclude)):
+            yield _problem(folder, f"cannot read folder: {_strerror(exc)}; none of its files were read")
+    errors.clear()
+
+
+def _file_shard(path: str) -> Shard:
+    """A shard for a file path, or a shard carrying why it cannot be read; ``stat`` only, nothing opened."""
+    if not _is_utf8(path):
+        return _problem(path, "the file name is not UTF-8 (shown with its bytes escaped): rename the file to read it")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return _problem(path, _stat_problem(path, exc))
+    if not stat.S_ISREG(mode):
+        return _problem(path, _not_regular(mode))
+    return Shard(path)
+
+
+def _problem(path: str, reason: str) -> Shard:
+    return Shard(shown_path(path), problem=reason)
+
+
+def _stat_problem(path: str, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop: the link leads back to itself (too many levels of symbolic links)"
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        try:
+            target = shown_path(os.readlink(path))
+        except OSError:
+            target = "?"
+        return f"a dangling symbolic link: its target {target!r} does not exist"
+    if exc.errno == errno.ENOENT:
+        return "no such file or directory"
+    return f"cannot read input: {_strerror(exc)}"
+
+
+def _not_regular(mode: int) -> str:
+    kinds = [
+        (stat.S_ISFIFO, "a FIFO (named pipe): pipe it to standard input as '-' instead"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    ]
+    kind = next((text for test, text in kinds if test(mode)), "not a file")
+    return f"not a regular file but {kind}"
+
+
+def _strerror(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode keeps undecodable bytes as lone surrogates
+        return False
+    return True
+
+
+def shown_path(path: str) -> str:
+    """``path`` as text any output can hold: the bytes of a name that is not UTF-8 escaped (``\\xe9``)."""
+    if _is_utf8(path):
+        return path
+    try:
+        raw = os.fsencode(path)
+    except UnicodeEncodeError:  # a surrogate that no file name produced: escape it as it is
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _matches(rel: str, name: str, patterns: Sequence[str]) -> bool:
@@ -150,19 +294,62 @@ def open_binary(path: str) -> Iterator[IO[bytes]]:
     if path == "-":
         yield sys.stdin.buffer
         return
-    with open(path, "rb", buffering=_READ_BUFFER) as raw:  # JSON Lines records are often longer than 8 KB
-        compression = strip_compression(path)[1]
-        if compression is None:
-            head = raw.read(4)
-            raw.seek(0)
-            compression = _MAGIC.get(head[:2]) or _MAGIC.get(head)
-        if compression == ".gz":
-            with gzip.GzipFile(fileobj=raw) as stream:
-                yield stream  # type: ignore[misc]  # GzipFile is a binary stream; typeshed says BufferedIOBase
-        elif compression == ".zst":
-            yield io.BufferedReader(_ZstdReader(raw))
-        else:
-            yield raw
+    # JSON Lines records are often longer than 8 KB: a large buffer
+    with open(path, "rb", buffering=_READ_BUFFER) as raw, _decompressing(raw, path) as stream:
+        yield stream
+
+
+@contextmanager
+def _decompressing(raw: IO[bytes], path: str, max_ratio: float | None = None) -> Iterator[IO[bytes]]:
+    """``raw`` decompressed (by suffix or magic number); past ``max_ratio``, reading raises InputLimitError."""
+    compression = strip_compression(path)[1]
+    if compression is None:
+        head = raw.read(4)
+        raw.seek(0)
+        compression = _MAGIC.get(head[:2]) or _MAGIC.get(head)
+    if compression == ".gz":
+        with gzip.GzipFile(fileobj=raw) as gz:
+            yield _capped(gz, raw.tell, path, max_ratio)  # type: ignore[arg-type]  # GzipFile is a binary stream
+    elif compression == ".zst":
+        zst = _ZstdReader(raw)
+        yield _capped(io.BufferedReader(zst, buffer_size=_READ_BUFFER), zst.consumed, path, max_ratio)
+    else:
+        yield raw
+
+
+def _capped(stream: IO[bytes], consumed: Callable[[], int], path: str, max_ratio: float | None) -> IO[bytes]:
+    if max_ratio is None:
+        return stream
+    return io.BufferedReader(_RatioGuard(stream, consumed, path, max_ratio), buffer_size=_READ_BUFFER)
+
+
+class _RatioGuard(io.RawIOBase):
+    """A decompressed stream that raises :class:`InputLimitError` once it has expanded past ``max_ratio``
+    times the compressed bytes consumed (``consumed()``), checked past :data:`RATIO_FLOOR` bytes out.
+
+    Reads are as large as the caller asks (a buffer's worth), so a bomb stops after at most one buffer past
+    the cap: memory stays bounded whatever the file would expand to.
+    """
+
+    def __init__(self, stream: IO[bytes], consumed: Callable[[], int], path: str, max_ratio: float) -> None:
+        self.stream, self.consumed, self.path, self.max_ratio = stream, consumed, path, max_ratio
+        self.out = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        data = self.stream.read(len(target))
+        size = len(data)
+        target[:size] = data
+        self.out += size
+        if self.out > RATIO_FLOOR and self.out > self.max_ratio * max(self.consumed(), 1):
+            raise InputLimitError(
+                f"{shown_path(self.path)} expands to more than {self.max_ratio:g} times its compressed size "
+                f"(input.max_compression_ratio = {self.max_ratio:g}; {self.out} bytes from {self.consumed()}): "
+                "the rest of the file is not read"
+            )
+        return size
 
 
 class _ZstdReader(io.RawIOBase):
@@ -170,31 +357,43 @@ class _ZstdReader(io.RawIOBase):
 
     zstandard's own ``stream_reader`` returns a silent EOF for a truncated frame, which would lose the
     rest of the file without a word; here the end of input before the end of a frame is an ``EOFError``.
+    The decompressor is fed :data:`_ZSTD_FEED` bytes at a time, so one call expands to a bounded size even
+    for a zstd bomb (zstandard's ``decompressobj`` has no output limit).
     """
 
     def __init__(self, raw: IO[bytes], chunk_size: int = 1 << 17) -> None:
         self.raw, self.chunk_size = raw, chunk_size
         self.dobj = zstandard.ZstdDecompressor().decompressobj()
         self.buffer = memoryview(b"")
+        self.pending = memoryview(b"")  # compressed bytes read but not yet fed
+        self.fed = 0
         self.in_frame = False
 
     def readable(self) -> bool:
         return True
 
+    def consumed(self) -> int:
+        """Compressed bytes handed to the decompressor so far."""
+        return self.fed
+
     def readinto(self, target: Any) -> int:
         while not self.buffer:
-            chunk = self.raw.read(self.chunk_size)
-            if not chunk:
-                if self.in_frame:
-                    raise EOFError("compressed data ends in the middle of a zstd frame (truncated file?)")
-                return 0
-            self.buffer = memoryview(self._feed(chunk))
+            if not self.pending:
+                chunk = self.raw.read(self.chunk_size)
+                if not chunk:
+                    if self.in_frame:
+                        raise EOFError("compressed data ends in the middle of a zstd frame (truncated file?)")
+                    return 0
+                self.pending = memoryview(chunk)
+            feed, self.pending = self.pending[:_ZSTD_FEED], self.pending[_ZSTD_FEED:]
+            self.fed += len(feed)
+            self.buffer = memoryview(self._feed(feed))
         size = min(len(target), len(self.buffer))
         target[:size] = self.buffer[:size]
         self.buffer = self.buffer[size:]  # a view: no copy of the rest
         return size
 
-    def _feed(self, chunk: bytes) -> bytes:
+    def _feed(self, chunk: bytes | memoryview) -> bytes:
         out = []
         while chunk:
             self.in_frame = True
@@ -263,15 +462,24 @@ def plan_parts(shards: Sequence[Shard], part_size: int, splittable: Callable[[st
     """Cut large splittable files into newline-aligned ranges, then group small shards into parts.
 
     Every byte is read once here, to hash it (resume must notice a changed input) and to count the lines
-    before each range (so origins stay right); blake2b runs at about 0.9 GB/s.
+    before each range (so origins stay right); blake2b runs at about 0.9 GB/s. A file that cannot be opened
+    or read to the end here (a read error, or it is no longer a regular file) becomes one shard with that
+    ``problem``, whole: none of its ranges is kept.
     """
     pieces: list[tuple[Shard, str]] = []
     for shard in shards:
-        if shard.missing or shard.path == "-":
-            pieces.append((shard, "missing" if shard.missing else "stdin"))
-        else:
-            split = shard.size > part_size and splittable(shard.path) and not _compressed(shard.path)
+        if shard.problem is not None or shard.path == "-":
+            pieces.append((shard, "stdin" if shard.problem is None else f"problem: {shard.problem}"))
+            continue
+        try:
+            split = shard.size > part_size and splittable(shard.path) and not is_compressed(shard.path)
             pieces.extend(_scan(shard, part_size if split else 0))
+            continue
+        except _NotRegularError as exc:
+            problem = _not_regular(exc.mode)
+        except OSError as exc:
+            problem = f"cannot read input: {_strerror(exc)}"
+        pieces.append((replace(shard, problem=problem), f"problem: {problem}"))
     return _group(pieces, part_size)
 
 
@@ -295,12 +503,40 @@ def _part(index: int, batch: list[tuple[Shard, str]]) -> Part:
     return Part(index, tuple(shard for shard, _ in batch), digest)
 
 
-def _compressed(path: str) -> bool:
+def is_compressed(path: str) -> bool:
     if strip_compression(path)[1]:
         return True
-    with open(path, "rb") as raw:
+    with _open_regular(path, buffering=-1) as raw:
         head = raw.read(4)
     return bool(_MAGIC.get(head[:2]) or _MAGIC.get(head))
+
+
+class _NotRegularError(OSError):
+    """Opened, but not a regular file (a FIFO that took the place of a file since discovery, ...)."""
+
+    def __init__(self, mode: int) -> None:
+        super().__init__(errno.EINVAL, "not a regular file")
+        self.mode = mode
+
+
+def _open_regular(path: str, buffering: int = _READ_BUFFER) -> IO[bytes]:
+    """``path`` opened for reading bytes if it is a regular file, else :class:`_NotRegularError`; never blocks.
+
+    The file is opened without blocking (a FIFO with no writer would wait forever) and checked with
+    ``fstat`` on the open descriptor, so nothing can swap it between the check and the read.
+    """
+    nonblocking = getattr(os, "O_NONBLOCK", 0)  # POSIX; elsewhere there are no FIFOs to open by name
+    fd = os.open(path, os.O_RDONLY | nonblocking | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _NotRegularError(mode)
+        if nonblocking:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=buffering)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _scan(shard: Shard, target: int) -> list[tuple[Shard, str]]:
@@ -309,7 +545,7 @@ def _scan(shard: Shard, target: int) -> list[tuple[Shard, str]]:
     start = pos = newlines = 0
     first_line = 1
     digest = hashlib.blake2b(digest_size=16)
-    with open(shard.path, "rb") as stream:
+    with _open_regular(shard.path, buffering=-1) as stream:
         for chunk in iter(lambda: stream.read(_SCAN_CHUNK), b""):
             view, offset = memoryview(chunk), 0
             while target:

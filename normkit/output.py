@@ -13,7 +13,9 @@ files hold them (:func:`encode_record`, one a line) copies the bytes as they are
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import stat
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,7 +29,15 @@ from normkit.components import Exporter, RecordWriter
 from normkit.document import Reject
 from normkit.errors import NormkitError
 from normkit.validate import iter_violations
-from normkit.writers import BUFFER_SIZE, atomic_file, encode_record
+from normkit.writers import (
+    BUFFER_SIZE,
+    TEMP_NAME,
+    atomic_file,
+    disk_full_stops,
+    encode_record,
+    open_no_follow,
+    refuse_links,
+)
 
 __all__ = [
     "BUFFER_SIZE",
@@ -46,15 +56,25 @@ __all__ = [
 STATE_DIR = ".normkit"
 REJECTS_NAME = "rejects.jsonl"
 REPORT_NAME = "report.json"
+RECORDS_STEM = "documents"
+
+#: a learning stage's reviewable file in the output folder (the boilerplate stage's ``learned-boilerplate.json``).
+_LEARNED_FILE = re.compile(r"learned-.+\.json")
+#: the files :func:`atomic_file` writes directly in an output folder, in any format: a killed run leaves their
+#: temporary files (``.documents.jsonl.XXXXXXXX.tmp``), which the next run removes.
+_OWN_FILE = re.compile(rf"{RECORDS_STEM}(?:\..+)?|{re.escape(REJECTS_NAME)}|{re.escape(REPORT_NAME)}|learned-.+\.json")
+#: a per-document exporter's staging and old folders (``.documents.tmp``, ``.documents.old``).
+_LEFTOVER_FOLDERS = frozenset({f".{RECORDS_STEM}.tmp", f".{RECORDS_STEM}.old"})
 
 
 def write_json(path: Path, data: Any, schema: str | None = None) -> None:
-    """Write ``data`` as indented JSON, atomically, after checking it against ``schema``."""
+    """Write ``data`` as indented JSON, atomically, after checking it against ``schema``; a full disk is a
+    :class:`~normkit.errors.DiskFullError`."""
     if schema:
         problems = [str(v) for v in iter_violations(data, schema)]
         if problems:
             raise NormkitError(f"{path.name} would not match schema {schema}: {problems[0]}")
-    with atomic_file(path) as stream:
+    with disk_full_stops(path), atomic_file(path) as stream:
         stream.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
 
 
@@ -77,24 +97,67 @@ class Output:
             raise NormkitError(f"exporter {exporter.name!r} writes one file per document: give an output folder")
         if self.folder and self.folder.exists() and not self.folder.is_dir():
             raise NormkitError(f"output {target}: exists and is not a folder")
-        records = "documents" if exporter.per_document else f"documents{exporter.suffix}"
+        records = RECORDS_STEM if exporter.per_document else f"{RECORDS_STEM}{exporter.suffix}"
         self.records_path = self.folder / records if self.folder else None
         self.rejects_path = self.folder / REJECTS_NAME if self.folder else None
         self.report_path = self.folder / REPORT_NAME if self.folder else None
 
+    def refuse_links(self) -> None:
+        """Before anything is written: a symbolic link where normkit writes in the folder is an error naming it.
+
+        The folder itself may be a link (the user named it); below it, nothing normkit writes is followed.
+        """
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for entry in _entries(self.folder):
+            if self._owns(entry.name):
+                refuse_links(Path(entry.path))
+        if self.records_path is not None and self.exporter.per_document and _is_folder(self.records_path):
+            # moved aside, then deleted, when the new pages are in: never through a link
+            refuse_links(*(Path(entry.path) for entry in _entries(self.records_path)))
+
+    def _owns(self, name: str) -> bool:
+        """Whether normkit writes (or removes) ``name`` in the output folder."""
+        own = {STATE_DIR, REJECTS_NAME, REPORT_NAME, *_LEFTOVER_FOLDERS}
+        if self.records_path is not None:
+            own.add(self.records_path.name)
+        temp = TEMP_NAME.fullmatch(name)
+        return name in own or bool(_LEARNED_FILE.fullmatch(name)) or bool(temp and _OWN_FILE.fullmatch(temp["name"]))
+
+    def remove_leftovers(self) -> None:
+        """Delete what a run killed during assembly left here: :func:`atomic_file`'s temporary files of the
+        files normkit writes, and a per-document exporter's staging and old folders. Only those names, never
+        a link (see :meth:`refuse_links`), and only while this run holds the folder's lock."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for entry in _entries(self.folder):
+            temp = TEMP_NAME.fullmatch(entry.name)
+            if temp and _OWN_FILE.fullmatch(temp["name"]) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+            elif entry.name in _LEFTOVER_FOLDERS and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+
     def assemble(self, parts: Sequence[PartFiles]) -> None:
-        """Write the parts' records, in part order, through the exporter; concatenate their rejects."""
+        """Write the parts' records, in part order, through the exporter; concatenate their rejects.
+
+        The report of an earlier run goes first: from here on it would no longer describe the files, and a
+        run stopped during assembly (a full disk: :class:`~normkit.errors.DiskFullError`) leaves none.
+        """
         records = [p.records for p in parts]
         if self.records_path is None or self.rejects_path is None:
             _export(records, self.exporter.open(sys.stdout.buffer))
             sys.stdout.buffer.flush()
             return
-        if self.exporter.per_document:
-            _export_folder(records, self.exporter, self.records_path)
-        else:
-            with atomic_file(self.records_path) as stream:
-                _export(records, self.exporter.open(stream))
-        with atomic_file(self.rejects_path) as rejects:
+        if self.report_path is not None:
+            refuse_links(self.report_path)
+            self.report_path.unlink(missing_ok=True)
+        with disk_full_stops(self.records_path):
+            if self.exporter.per_document:
+                _export_folder(records, self.exporter, self.records_path)
+            else:
+                with atomic_file(self.records_path) as stream:
+                    _export(records, self.exporter.open(stream))
+        with disk_full_stops(self.rejects_path), atomic_file(self.rejects_path) as rejects:
             _concatenate([p.rejects for p in parts], rejects)
 
 
@@ -121,8 +184,9 @@ def write_record(stream: IO[bytes], record: Mapping[str, Any]) -> None:
 
 def _export(paths: Sequence[Path], writer: RecordWriter) -> None:
     for path in paths:
-        if path.exists():  # a part that failed for good has rejects but no records
-            with path.open("rb") as source:
+        source = _open_part_file(path)
+        if source is not None:  # a part that failed for good has rejects but no records
+            with source:
                 writer.copy_lines(source)
     writer.close()
 
@@ -130,6 +194,7 @@ def _export(paths: Sequence[Path], writer: RecordWriter) -> None:
 def _export_folder(paths: Sequence[Path], exporter: Exporter, target: Path) -> None:
     """A per-document exporter fills a staging folder, swapped in for ``target`` when complete."""
     staging, old = target.with_name(f".{target.name}.tmp"), target.with_name(f".{target.name}.old")
+    refuse_links(target, staging, old)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     _export(paths, exporter.open_folder(staging))
@@ -141,6 +206,30 @@ def _export_folder(paths: Sequence[Path], exporter: Exporter, target: Path) -> N
 
 def _concatenate(paths: Sequence[Path], target: IO[bytes]) -> None:
     for path in paths:
-        if path.exists():  # a part that failed for good has rejects but no records
-            with path.open("rb") as source:
+        source = _open_part_file(path)
+        if source is not None:  # a part that failed for good has rejects but no records
+            with source:
                 shutil.copyfileobj(source, target, 1 << 20)
+
+
+def _open_part_file(path: Path) -> IO[bytes] | None:
+    """A part file to read, or None when there is none; a link planted in its place is an error, not followed."""
+    try:
+        return open_no_follow(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        refuse_links(path)  # ELOOP: name the link
+        raise NormkitError(f"{path}: cannot read this part file: {error.strerror or error}") from error
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    with os.scandir(folder) as entries:
+        return sorted(entries, key=lambda entry: entry.name)
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False

@@ -2,14 +2,18 @@
 
 A :class:`Pipeline` is built once per process (plugins, registry, stage instances, compiled validators) and
 then applied to any number of documents. A failure in a loader, a stage or an exporter becomes a
-:class:`~normkit.document.Reject` naming the plugin and the stage or hook; the batch goes on.
+:class:`~normkit.document.Reject` naming the plugin and the stage or hook; the batch goes on. So does a
+record that JSON cannot hold (a lone surrogate in its text or edits, metadata nested too deep): each record
+is encoded once, here (:class:`Record`), so its failure is charged to it alone. A full disk is no
+document's fault: it stops the run (:class:`~normkit.errors.DiskFullError`).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import jsonschema
@@ -18,18 +22,29 @@ import pluggy
 from normkit.components import Context, Exporter, Learner, Loader, Stage, learns
 from normkit.config import Config
 from normkit.document import Document, Reject
-from normkit.errors import ConfigError, PluginError, RejectDocument
+from normkit.errors import ConfigError, DiskFullError, PluginError, RejectDocument
 from normkit.executors import Executor
-from normkit.inputs import Shard, assign_source, strip_compression
+from normkit.inputs import InputLimitError, Shard, assign_source, strip_compression
 from normkit.plugins import PluginSpec
 from normkit.registry import Registry
 from normkit.report import RunStats
 from normkit.spill import read_spilled, write_spill_stats, write_spilled
 from normkit.validate import iter_violations
+from normkit.writers import disk_full_message, encode_record, is_disk_full
 
-__all__ = ["DEFAULT_SOURCE_FROM", "Pipeline"]
+__all__ = ["DEFAULT_SOURCE_FROM", "Pipeline", "Record"]
 
 DEFAULT_SOURCE_FROM = ("record", "url", "folder")
+
+
+class Record(dict[str, Any]):
+    """An exporter's record, validated, with ``line``: its bytes as a part file holds them, encoded once."""
+
+    __slots__ = ("line",)
+
+    def __init__(self, record: Mapping[str, Any], line: bytes) -> None:
+        super().__init__(record)
+        self.line = line
 
 
 class Pipeline:
@@ -133,19 +148,29 @@ class Pipeline:
         return fallback
 
     def load(self, shard: Shard) -> Iterator[Document | Reject]:
-        """Documents (and rejects) from one shard; an unreadable file is one reject, not an exception."""
-        if shard.missing:
-            yield Reject(shard.origin, "no such file or directory", hook="load")
+        """Documents (and rejects) from one shard; an unreadable file is one reject, not an exception.
+
+        A shard that planning found cannot be read (missing, a dangling or looping link, a FIFO, a name that
+        is not UTF-8, a folder that cannot be listed, ...) carries the reason as ``problem``: one reject. A
+        compressed file that expands past ``[input] max_compression_ratio`` is read up to there, and the rest
+        is one reject naming the cap.
+        """
+        if shard.problem is not None:
+            yield Reject(shard.origin, shard.problem, hook="load")
             return
         loader = self.loader_for(shard.path)
         source_from = self.config.input.get("source_from", DEFAULT_SOURCE_FROM)
         try:
-            with shard.open() as stream:
+            with shard.open(max_ratio=self.config.max_compression_ratio) as stream:
                 # Only a loader that reads lines gets byte ranges, and so a first line other than 1.
                 first_line = (shard.first_line,) if loader.splits_on_lines else ()
                 for item in loader.load(stream, shard.path, *first_line):
                     yield item if isinstance(item, Reject) else assign_source(item, source_from)
+        except InputLimitError as exc:  # the engine's cap, not the loader's fault
+            yield Reject(shard.origin, str(exc), hook="load")
         except (OSError, EOFError, ValueError) as exc:
+            if is_disk_full(exc):  # a loader spilling to a full disk: the run's to stop, not the document's
+                raise DiskFullError(disk_full_message(f"loader {loader.name!r}")) from exc
             # gzip/zstd raise these for truncated or corrupt data; what was read before the fault stays.
             yield Reject(shard.origin, f"cannot read input: {exc}", plugin=loader.plugin, hook="load")
 
@@ -165,7 +190,9 @@ class Pipeline:
                 result = stage.process(doc)
             except RejectDocument as exc:
                 return self._reject(doc, exc.reason, stage)
-            except Exception as exc:  # noqa: BLE001 - a plugin bug must cost one document, not the batch
+            except Exception as exc:  # a plugin bug must cost one document, not the batch
+                if is_disk_full(exc):  # the disk, not the document: the run stops, nothing is charged
+                    raise DiskFullError(disk_full_message(f"stage {stage.name!r}")) from exc
                 return self._reject(doc, f"stage raised {exc!r}", stage)
             seconds = time.perf_counter() - started
             new_edits = result.edits[len(doc.edits) :] if result is not doc else ()
@@ -213,10 +240,16 @@ class Pipeline:
         :mod:`normkit.spill`), then the counts in ``stats`` (else :attr:`stats`) of the stages that ran, for
         :meth:`run_spilled`: the cleaning pass reports them, as it does not run those stages again.
         """
+        return self.observe_items(self.load(shard), spill, stats)
+
+    def observe_items(
+        self, items: Iterable[Document | Reject], spill: IO[bytes] | None = None, stats: RunStats | None = None
+    ) -> dict[str, Any]:
+        """:meth:`observe_shard` over loaded ``items`` (a shard's, or some of them when a part is narrowed)."""
         stats = self.stats if stats is None else stats
         between = RunStats()  # stages between learning stages: the cleaning pass runs and counts them again
         start = self.learning_start()
-        for item in self.load(shard):
+        for item in items:
             self.observed += 1
             outcome = item if isinstance(item, Reject) else self.process(item, stop=start, stats=stats)
             if spill is not None:
@@ -276,17 +309,22 @@ class Pipeline:
             if stage.name in learned:
                 stage.apply_learned(learned[stage.name])
 
-    def run_shard(self, shard: Shard, stats: RunStats | None = None) -> Iterator[dict[str, Any] | Reject]:
+    def run_shard(self, shard: Shard, stats: RunStats | None = None) -> Iterator[Record | Reject]:
         """Load, process and export one shard, counting each input exactly once in ``stats`` (else :attr:`stats`)."""
         stats = self.stats if stats is None else stats
         if not shard.missing and shard.path != "-":
             stats.bytes_in += shard.size
-        for item in self.load(shard):
+        return self.run_items(self.load(shard), stats)
+
+    def run_items(self, items: Iterable[Document | Reject], stats: RunStats | None = None) -> Iterator[Record | Reject]:
+        """Process and export loaded ``items``, counting each exactly once in ``stats`` (no input bytes)."""
+        stats = self.stats if stats is None else stats
+        for item in items:
             outcome = item if isinstance(item, Reject) else self.finish(item, stats=stats)
             stats.count(outcome)
             yield outcome
 
-    def run_spilled(self, stream: IO[bytes], stats: RunStats | None = None) -> Iterator[dict[str, Any] | Reject]:
+    def run_spilled(self, stream: IO[bytes], stats: RunStats | None = None) -> Iterator[Record | Reject]:
         """The cleaning pass from a spill file: the stages from the first learning stage on, then export."""
         stats = self.stats if stats is None else stats
         start = self.learning_start()
@@ -295,15 +333,60 @@ class Pipeline:
             stats.count(outcome)
             yield outcome
 
-    def finish(self, doc: Document, start: int = 0, stats: RunStats | None = None) -> dict[str, Any] | Reject:
-        """Process (from stage ``start``) and export one document: its output record, or why there is none."""
+    def finish(self, doc: Document, start: int = 0, stats: RunStats | None = None) -> Record | Reject:
+        """Process (from stage ``start``), export and encode one document: its record, or why there is none."""
         stats = self.stats if stats is None else stats
         result = self.process(doc, start, stats=stats)
         if isinstance(result, Reject):
             return result
         stats.sources[result.source or ""] += 1
         stats.flagged += bool(result.flags)
-        return self.export(result)
+        record = self.export(result)
+        return record if isinstance(record, Reject) else self.encode(record, result)
+
+    def encode(self, record: Mapping[str, Any], doc: Document) -> Record | Reject:
+        """``record`` with its bytes, or a reject saying which value JSON cannot hold.
+
+        Text carried in edits is held to what text in the output is held to: a lone surrogate in an edit's
+        ``before`` (a stage repaired the text, the edit kept the input) rejects the record as one in its text
+        would. Nothing is replaced quietly: ``normkit explain`` must be able to trust what an edit says.
+        """
+        try:
+            return Record(record, encode_record(record))
+        except (TypeError, ValueError, RecursionError) as exc:  # orjson.JSONEncodeError is a TypeError
+            where = unencodable(record) or "?"
+            reason = f"record cannot be written as JSON ({exc}): {where}"
+            return Reject(doc.origin, reason, doc.id, plugin=self.exporter.plugin, hook="encode")
+
+
+#: how deep orjson nests containers (the record itself is the first); deeper ones it will not write.
+MAX_JSON_DEPTH = 254
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unencodable(value: Any, path: str = "record", depth: int = 1) -> str | None:
+    """Where in ``value`` is something JSON (as orjson writes it) cannot hold, and what; None if nothing is."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return None if found is None else f"{path} holds a lone surrogate U+{ord(found[0]):04X} at {found.start()}"
+    if value is None or isinstance(value, (bool, float)):
+        return None
+    if isinstance(value, int):
+        return None if -(1 << 63) <= value < (1 << 64) else f"{path} holds an integer beyond 64 bits"
+    if not isinstance(value, (dict, list, tuple)):
+        return f"{path} holds a {type(value).__name__}, which JSON cannot hold"
+    if depth > MAX_JSON_DEPTH:
+        return f"{path} is nested more than {MAX_JSON_DEPTH} levels deep"
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        if isinstance(value, dict) and not isinstance(key, str):
+            return f"{path} has a key that is not a string: {key!r}"
+        step = f".{key}" if isinstance(value, dict) else f"[{key}]"
+        inner = path + step if depth < 6 else path if path.endswith("...") else f"{path}..."
+        found_in = unencodable(item, inner, depth + 1)
+        if found_in:
+            return found_in
+    return None
 
 
 #: where each kind of component's options live in the configuration.

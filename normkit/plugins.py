@@ -7,6 +7,7 @@ instead of pickling it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -38,6 +39,7 @@ __all__ = [
     "list_plugins",
     "plugin_options",
     "plugin_spec",
+    "plugins_digest",
 ]
 
 ENTRYPOINT_GROUP = "normkit"
@@ -66,6 +68,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "normkit_plugins.exporter_parquet",
 )
 
+
+#: the builtins' plugin names: a --plugins-dir file named like one is refused, naming both files.
+_BUILTIN_NAMES = frozenset(module.rsplit(".", 1)[-1] for module in DEFAULT_PLUGINS)
 
 #: builtins a run cannot do without (the fallback loader, the default format and executor): never blocked.
 ESSENTIAL_PLUGINS: frozenset[str] = frozenset({"loader_text", "exporter_jsonl", "executor_inprocess"})
@@ -155,6 +160,10 @@ def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
         pm.register(plugin, name=name)
     except pluggy.PluginValidationError as exc:
         raise PluginError(str(exc), plugin=name) from exc
+    except ValueError as exc:  # the name, or the module under another name, registered already
+        other = pm.get_plugin(name)
+        where = getattr(other, "__file__", None) or getattr(plugin, "__file__", None) or repr(plugin)
+        raise PluginError(f"cannot register {where}: {str(exc).split('=', 1)[0]}", plugin=name) from exc
 
 
 def _wanted_entrypoints() -> set[str] | None:
@@ -184,16 +193,40 @@ def _load_entrypoints(pm: pluggy.PluginManager) -> None:
 def _load_plugins_dir(pm: pluggy.PluginManager, directory: Path) -> None:
     if not directory.is_dir():
         raise PluginError(f"--plugins-dir {directory}: not a directory")
-    for path in sorted(directory.glob("*.py")):
-        if pm.is_blocked(path.stem):
+    for path in _plugin_files(directory):
+        if pm.is_blocked(path.stem) or _loaded_already(pm, path):
             continue
         module = _import_file(path)
         _register(pm, module, path.stem)
 
 
+def _plugin_files(directory: Path) -> list[Path]:
+    """The plugin files of a ``--plugins-dir``: every ``*.py`` directly inside, in name order."""
+    return sorted(path for path in directory.glob("*.py") if path.is_file())
+
+
+def _loaded_already(pm: pluggy.PluginManager, path: Path) -> bool:
+    """True when ``path`` itself is loaded already (its folder given twice). A plugin is named by its file's stem:
+    a name taken by something else (a builtin, the same file name in another plugins dir, an entry point) is a
+    one-line error naming both, before the file is imported."""
+    other = pm.get_plugin(path.stem)
+    if other is None:
+        return False
+    where = getattr(other, "__file__", None) or repr(other)
+    if Path(where).resolve() == path.resolve():
+        return True
+    what = "a builtin plugin" if path.stem in _BUILTIN_NAMES else "another plugin"
+    raise PluginError(
+        f"{path}: plugin name {path.stem!r} is taken by {what} ({where}); rename the file "
+        "(a plugin is named after its file) or disable the other with --disable-plugin",
+        plugin=path.stem,
+    )
+
+
 def _import_file(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"normkit_plugins_dir.{path.stem}", path)
-    assert spec and spec.loader
+    if spec is None or spec.loader is None:
+        raise PluginError(f"{path}: cannot be imported as a module", plugin=path.stem)
     module = importlib.util.module_from_spec(spec)
     # Registered in sys.modules so classes defined there can be pickled by reference in a worker that
     # loaded the same --plugins-dir.
@@ -204,6 +237,52 @@ def _import_file(path: Path) -> ModuleType:
         del sys.modules[spec.name]
         raise PluginError(f"error importing {path}: {exc!r}", plugin=path.stem) from exc
     return module
+
+
+def plugins_digest(spec: PluginSpec) -> str:
+    """A digest of the plugins a :class:`PluginSpec` loads, by what decides their output, for the run key.
+
+    - every file a ``--plugins-dir`` holds, by content: the plugin files, and every file of a package beside
+      them (a plugin file may import its own helpers and read its own data);
+    - every plugin distribution (entry point) by distribution name and version, and the entry point itself.
+
+    Blocked names are in the spec already. Computed anew each time (a few ms): a plugin file edited between
+    two runs in one process must change the key.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for directory in spec.plugins_dirs:
+        folder = Path(directory)
+        digest.update(f"dir\0{folder.resolve()}\0".encode())
+        for path in _dir_files(folder):
+            digest.update(f"{path.relative_to(folder).as_posix()}\0{path.stat().st_size}\0".encode())
+            digest.update(path.read_bytes())
+    if spec.load_entrypoints:
+        wanted = _wanted_entrypoints()
+        for ep in sorted(importlib.metadata.entry_points(group=ENTRYPOINT_GROUP), key=lambda ep: (ep.name, ep.value)):
+            dist = ep.dist.name if ep.dist else None
+            if (wanted is not None and ep.name not in wanted and dist not in wanted) or ep.name in spec.disabled:
+                continue
+            version = ep.dist.version if ep.dist else None
+            digest.update(f"entry point\0{ep.name}\0{ep.value}\0{dist}\0{version}\0".encode())
+    return digest.hexdigest()
+
+
+#: files of a plugins dir that are not the plugins' own: byte code, caches, version control, editor droppings.
+_NOT_PLUGIN_FILES = frozenset({"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+
+
+def _dir_files(folder: Path) -> list[Path]:
+    """The plugin files of ``folder`` and every file of the packages in it (folders with ``__init__.py``)."""
+    if not folder.is_dir():
+        return []
+    found = _plugin_files(folder)
+    for package in sorted(p for p in folder.iterdir() if p.is_dir() and (p / "__init__.py").is_file()):
+        if package.name in _NOT_PLUGIN_FILES:
+            continue
+        for root, dirs, names in os.walk(package):
+            dirs[:] = sorted(d for d in dirs if d not in _NOT_PLUGIN_FILES)
+            found += [Path(root) / name for name in sorted(names) if not name.endswith((".pyc", ".pyo"))]
+    return found
 
 
 def _trace(pm: pluggy.PluginManager) -> None:

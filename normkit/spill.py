@@ -4,10 +4,16 @@ A batch with a learning stage reads its input twice. Running the stages before t
 would double their cost, so the first pass writes each input's outcome here (a document, or the reject it
 became) and the cleaning pass continues from it. A spill file is JSON Lines, written atomically, and ends
 with one line of the first pass's stage counts, so the report still covers the stages that ran there.
+
+A spill carries every document the cleaning pass would get from the input, also one whose record cannot be
+written as JSON (a lone surrogate, metadata nested too deep): such a line is written by the standard library's
+``json`` with ASCII escapes, which reads back exactly, and the exporter's record is judged in the cleaning
+pass as it would be without a spill. A document even that cannot carry becomes a reject here.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import IO, Any
@@ -27,7 +33,21 @@ def write_spilled(stream: IO[bytes], item: Document | Reject) -> None:
         entry = {"document": item.to_dict()}
         if item.raw is not None:  # not decoded yet: latin-1 maps every byte to one code point and back
             entry["raw"] = item.raw.decode("latin-1")
-    stream.write(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
+    try:
+        line = orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # orjson.JSONEncodeError: a lone surrogate, or nesting deeper than orjson writes
+        line = _escaped(entry, item)
+    stream.write(line)
+
+
+def _escaped(entry: dict[str, Any], item: Document | Reject) -> bytes:
+    """``entry`` as ASCII JSON (lone surrogates as ``\\udXXX`` escapes), else the reject the document becomes."""
+    try:
+        return json.dumps(entry, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
+    except (TypeError, ValueError, RecursionError) as exc:
+        doc_id = item.id if isinstance(item, Document) else item.doc_id
+        reject = Reject(item.origin, f"document cannot be carried to the cleaning pass as JSON: {exc}", doc_id)
+        return orjson.dumps({"reject": reject.to_dict()}, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def write_spill_stats(stream: IO[bytes], stats: RunStats) -> None:
@@ -37,7 +57,10 @@ def write_spill_stats(stream: IO[bytes], stats: RunStats) -> None:
 def read_spilled(stream: IO[bytes]) -> Iterator[Document | Reject]:
     """The spilled outcomes in input order (the trailing counts line is skipped)."""
     for line in stream:
-        entry = orjson.loads(line)
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:  # a line :func:`_escaped` wrote
+            entry = json.loads(line)
         if "reject" in entry:
             yield Reject.from_dict(entry["reject"])
         elif "document" in entry:

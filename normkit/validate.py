@@ -94,10 +94,35 @@ def load_schema(name_or_path: str) -> dict[str, Any]:
     if not isinstance(schema, dict):
         raise SchemaError(f"{where}: a schema must be a JSON object")
     try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
+        _dialect(schema, where).check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise SchemaError(f"{where}: invalid schema at {_pointer(exc.absolute_path)}: {exc.message}") from exc
+    except (referencing.exceptions.Unresolvable, RecursionError) as exc:  # a metaschema's own refs, a deep schema
+        raise SchemaError(f"{where}: cannot check the schema against its metaschema: {exc!r}") from exc
     return schema
+
+
+_UNKNOWN_DIALECT: Any = object()
+
+
+def _dialect(schema: dict[str, Any], where: str) -> Any:
+    """The validator class of the dialect ``$schema`` names (2020-12 when it names none).
+
+    A ``$schema`` that is not a JSON Schema dialect jsonschema knows (a URL elsewhere, a file, a number) is an
+    error: it is never fetched, and checking by another dialect's rules without saying so would mislead.
+    """
+    if "$schema" not in schema:
+        return jsonschema.validators.validator_for(schema)
+    named = schema["$schema"]
+    if not isinstance(named, str):
+        raise SchemaError(f"{where}: $schema must be a string naming a JSON Schema dialect, not {named!r}")
+    cls = jsonschema.validators.validator_for(schema, default=_UNKNOWN_DIALECT)
+    if cls is _UNKNOWN_DIALECT:
+        raise SchemaError(
+            f"{where}: $schema {named!r} is not a JSON Schema dialect normkit knows "
+            f"(use https://json-schema.org/draft/2020-12/schema); metaschemas are never fetched"
+        )
+    return cls
 
 
 def _pointer(path: Any) -> str:
@@ -114,11 +139,18 @@ def _retrieve(uri: str) -> referencing.Resource[Any]:
     raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class, unseen by mypy
 
 
-def _refs(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
-    """Every ``$ref`` in a schema with the JSON pointer of the object holding it."""
+#: the keywords that refer to another schema: each must resolve to normkit's own, when the schema is compiled.
+_REFERENCES = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def _refs(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str, str]]:
+    """Every reference (``$ref``, ``$dynamicRef``, ``$recursiveRef``) in a schema with the JSON pointer of the
+    object holding it; a reference that is not a string is one that cannot resolve."""
     if isinstance(node, dict):
-        if isinstance(node.get("$ref"), str):
-            yield node["$ref"], _pointer(path)
+        for keyword in _REFERENCES:
+            if keyword in node:
+                ref = node[keyword] if isinstance(node[keyword], str) else repr(node[keyword])
+                yield keyword, ref, _pointer(path)
         for key, value in node.items():
             yield from _refs(value, (*path, key))
     elif isinstance(node, list):
@@ -129,14 +161,16 @@ def _refs(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
 def _check_refs(schema: dict[str, Any], registry: referencing.Registry[Any], where: str) -> None:
     """Resolve every ``$ref`` now, so a bad one is a clear error before any record, not in the middle."""
     resolver = registry.resolver(base_uri=schema.get("$id", ""))
-    for ref, pointer in _refs(schema):
+    for keyword, ref, pointer in _refs(schema):
         try:
             resolver.lookup(ref)
         except referencing.exceptions.Unresolvable as exc:
             raise SchemaError(
-                f"{where}: $ref {ref!r} at {pointer} is not one of normkit's schemas "
+                f"{where}: {keyword} {ref!r} at {pointer} is not one of normkit's schemas "
                 f"(refs resolve only to normkit's own schemas, never over the network)"
             ) from exc
+        except (TypeError, ValueError) as exc:  # not a URI reference at all
+            raise SchemaError(f"{where}: {keyword} {ref!r} at {pointer} is not a URI reference: {exc}") from exc
 
 
 @functools.cache
@@ -281,13 +315,20 @@ class CompiledSchema:
         return True
 
     def violations(self, record: Any) -> Iterator[SchemaViolation]:
-        """Every violation by ``record``, in a stable order; nothing when it is valid."""
-        if self.is_valid(record):  # the common case: no error objects built
-            return
+        """Every violation by ``record``, in a stable order; nothing when it is valid.
+
+        A reference that resolves only while a record is checked (a ``$dynamicRef`` jsonschema follows lazily)
+        and does not resolve is a :class:`~normkit.errors.SchemaError`, never a traceback or a network fetch.
+        """
         try:
+            if self.is_valid(record):  # the common case: no error objects built
+                return
             errors = sorted(self.validator.iter_errors(record), key=lambda e: list(map(str, e.absolute_path)))
         except referencing.exceptions.Unresolvable as exc:
-            raise SchemaError(f"schema {self.name}: $ref {exc.ref!r} is not one of normkit's schemas") from exc
+            raise SchemaError(
+                f"schema {self.name}: reference {getattr(exc, 'ref', exc)!r} is not one of normkit's schemas "
+                "(references resolve only to normkit's own schemas, never over the network)"
+            ) from exc
         for error in errors:
             pointer = "".join(f"/{p}" for p in error.absolute_path)
             yield SchemaViolation(pointer, str(error.validator), error.message)

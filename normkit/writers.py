@@ -1,15 +1,21 @@
 """Files a run writes: atomically, records encoded as the engine's part files hold them, and one safe file per
 document for the exporters that write a folder (text, markdown).
 
+An output folder is untrusted ground (shared, restored from caches, synced): nothing here writes through a
+symbolic link or reads through one, and a full disk is told apart from every other failure
+(:func:`disk_full_stops`), because it is the run's to stop, never a document's to be rejected for.
+
 Nothing here knows a format: the exporter plugins decide what a record looks like and how it is rendered.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,28 +25,129 @@ from typing import IO, Any
 import orjson
 
 from normkit.components import RecordWriter
+from normkit.errors import DiskFullError, NormkitError
 
-__all__ = ["FolderWriter", "atomic_file", "encode_record", "safe_filename"]
+__all__ = [
+    "TEMP_NAME",
+    "FolderWriter",
+    "atomic_file",
+    "disk_full_message",
+    "disk_full_stops",
+    "encode_record",
+    "is_disk_full",
+    "open_no_follow",
+    "refuse_links",
+    "safe_filename",
+]
 
 #: write buffer of the files a run writes: records are several KB, so the default 8 KB meant a syscall each.
 BUFFER_SIZE = 1 << 20
 
+#: ``open`` flags that refuse a symbolic link as the last component (0 where the platform has none).
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+#: the hidden temporary name :func:`atomic_file` gives ``NAME`` while it is written: ``.NAME.XXXXXXXX.tmp``,
+#: eight characters from :mod:`tempfile`'s alphabet. A killed run leaves such files; nothing else has this shape.
+TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+
 
 @contextmanager
 def atomic_file(path: Path) -> Iterator[IO[bytes]]:
-    """A binary file that appears at ``path`` only if the block completes; a temp file otherwise vanishes."""
+    """A binary file that appears at ``path`` only if the block completes; a temp file otherwise vanishes.
+
+    The temporary file is created beside ``path`` (``O_EXCL``: never an existing file or link) and renamed
+    over it; a rename replaces a link rather than writing where it points, and a link found at ``path`` is
+    refused outright (:func:`refuse_links`), before and after the file is written.
+    """
+    refuse_links(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the user's usual mode
     try:
+        # mkstemp makes 0600 files; outputs get the user's usual mode (by descriptor: the name could be swapped)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())
+        else:  # pragma: no cover - Windows before 3.13
+            os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb", buffering=BUFFER_SIZE) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
+        refuse_links(path)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def refuse_links(*paths: Path) -> None:
+    """A one-line :class:`~normkit.errors.NormkitError` naming the first of ``paths`` that is a symbolic link.
+
+    Where normkit keeps state or writes a file inside an output folder, a link would send its writes (or its
+    clean-up) somewhere else: it is never followed, never replaced silently, but named so a person looks.
+    """
+    for path in paths:
+        if path.is_symlink():
+            raise NormkitError(
+                f"{path}: is a symbolic link, where normkit keeps its state or writes a file; normkit never follows "
+                "links in an output folder: remove it, or choose another output folder"
+            )
+
+
+def open_no_follow(path: Path) -> IO[bytes]:
+    """``path`` opened for reading, refusing a symbolic link (``OSError`` ``ELOOP``) rather than following it."""
+    fd = os.open(path, os.O_RDONLY | _NO_FOLLOW)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
+        return os.fdopen(fd, "rb", buffering=BUFFER_SIZE)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+#: what a full disk or a full quota says: the errno, or (a library that lost it, pyarrow) the message.
+_FULL_ERRNOS = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None)
+_FULL_MESSAGES = (os.strerror(errno.ENOSPC), "Disk quota exceeded")
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether ``error``, or an error it was raised from, says the disk (or the quota) is full."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DiskFullError):
+            return True
+        if isinstance(current, OSError) and (
+            current.errno in _FULL_ERRNOS or any(text in str(current) for text in _FULL_MESSAGES)
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+@contextmanager
+def disk_full_stops(path: Path | str) -> Iterator[None]:
+    """Turn a full disk while writing ``path`` into :class:`~normkit.errors.DiskFullError` (one line, exit 4).
+
+    The files committed so far stay: running the same command again, with room, resumes from them.
+    """
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except Exception as error:
+        if not is_disk_full(error):
+            raise
+        raise DiskFullError(disk_full_message(path)) from error
+
+
+def disk_full_message(path: Path | str) -> str:
+    """The one line a full disk gets: where, that no document pays for it, and how to go on."""
+    return (
+        f"{path}: no space left on device (or quota exceeded); nothing was charged to documents: free some "
+        "space and run the same command again, it resumes from the parts already committed"
+    )
 
 
 @functools.lru_cache(maxsize=1)

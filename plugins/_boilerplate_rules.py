@@ -210,6 +210,8 @@ class RuleSet:
         # rules that may act anywhere are tried first: a line a position-limited rule also claims ("Image
         # copyright EPA" is a labelled credit and an image copyright) must not escape because it sits mid-body
         self.rules = tuple(sorted(rules, key=lambda rule: rule.where != "any"))
+        if not timeout > 0:  # regex reads 0 as "out of time at once": every line would time out, even "abc"
+            raise ValueError(f"a pattern's timeout must be more than 0 seconds, not {timeout!r}")
         self.timeout = timeout
         self.trusted = trusted
         if within is not None and not (trusted and within.trusted and set(self.rules) <= set(within.rules)):

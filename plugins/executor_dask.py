@@ -3,10 +3,16 @@
 
 Workers must see the inputs and the output folder at the same paths (a shared file system): each task reads
 its part and writes its part's files itself, and sends back only counts.
+
+Tasks with a time budget are submitted a worker's worth at a time, so that a task's clock starts when it can
+start; one past its budget is cancelled and reported. Dask cannot stop a task that is running: the worker
+that runs it is restarted where the cluster allows it (a ``LocalCluster`` does).
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
@@ -49,21 +55,63 @@ class DaskExecutor(Executor):
 
     def run(self, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         distributed = _import_distributed()
+        if all(self.timeout(task) is None for task in tasks):
+            yield from self._run_all(distributed, tasks)
+            return
+        pending = list(reversed(range(len(tasks))))
+        running: dict[Any, tuple[int, float]] = {}  # future -> (index, deadline)
+        try:
+            while pending or running:
+                while pending and len(running) < max(1, self.workers):
+                    index = pending.pop()
+                    budget = self.timeout(tasks[index])
+                    deadline = time.monotonic() + budget if budget is not None else float("inf")
+                    running[self.client.submit(tasks[index], pure=False)] = (index, deadline)
+                left = min(deadline for _, deadline in running.values()) - time.monotonic()
+                timeout = None if left == float("inf") else max(0.0, left)
+                try:
+                    done, _ = distributed.wait(list(running), timeout=timeout, return_when="FIRST_COMPLETED")
+                except TimeoutError:  # Dask's wait raises where concurrent.futures' returns nothing done
+                    done = set()
+                for future in done:
+                    index, _deadline = running.pop(future)
+                    yield _outcome(index, future)
+                now = time.monotonic()
+                for future in [f for f, (_, deadline) in running.items() if deadline <= now]:
+                    index, _deadline = running.pop(future)
+                    self._stop(future)
+                    yield index, None, self.overran(tasks[index], "; cancelled")
+        finally:
+            self.client.cancel(list(running))
+
+    def _run_all(self, distributed: Any, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         futures = {self.client.submit(task, pure=False): index for index, task in enumerate(tasks)}
         try:
             for future in distributed.as_completed(futures):
-                try:
-                    yield futures[future], future.result(), None
-                except Exception as exc:  # noqa: BLE001 - includes KilledWorker; the batch retries the part
-                    yield futures[future], None, exc
+                yield _outcome(futures[future], future)
         finally:
             self.client.cancel([f for f in futures if not f.done()])
+
+    def _stop(self, future: Any) -> None:
+        """Cancel a task past its budget, and restart the worker still running it where the cluster allows."""
+        with contextlib.suppress(Exception):  # best effort: a remote cluster may refuse, or the task just ended
+            workers = [w for w, keys in self.client.processing().items() if future.key in keys]
+            self.client.cancel([future])
+            if workers:
+                self.client.restart_workers(workers=workers)
 
     def close(self) -> None:
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _outcome(index: int, future: Any) -> Outcome:
+    try:
+        return index, future.result(), None
+    except Exception as exc:  # noqa: BLE001 - includes KilledWorker; the batch retries the part
+        return index, None, exc
 
 
 def _import_distributed() -> Any:

@@ -2,6 +2,11 @@
 
 Cells are quoted when they hold a comma, a quote or a newline (RFC 4180, ``\\r\\n`` between rows), so a
 multi-line text stays one cell; an unknown title, source or URL is an empty cell.
+
+A spreadsheet opening the file runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula (and
+strips a leading tab or CR before looking): CSV formula injection. By default such a cell is written with a
+``'`` in front, which spreadsheets read as "text" (:func:`neutralise`); ``[output.options] formulas = "keep"``
+writes cells as they are. The prefix can be taken off again exactly (:func:`restore`).
 """
 
 from __future__ import annotations
@@ -9,20 +14,64 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import IO, Any
 
-from normkit import Document, Exporter, ReadRecord, RecordWriter, Register, hookimpl
+from normkit import (
+    Context,
+    Document,
+    Exporter,
+    ReadRecord,
+    RecordWriter,
+    Register,
+    hookimpl,
+    option,
+    options_from,
+    options_schema,
+)
 
 COLUMNS = ("id", "title", "source", "url", "text")
+
+#: what a spreadsheet takes for the start of a formula, or strips before looking for one (tab, CR).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """``cell`` with a ``'`` in front when a spreadsheet would run it as a formula.
+
+    A cell that already looks neutralised (``'=...``, ``''=...``) gets one too, so :func:`restore` is exact:
+    it takes one ``'`` off every cell of the form ``'+`` then one of :data:`FORMULA_STARTS`, and no other.
+    """
+    if cell.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def restore(cell: str) -> str:
+    """The cell as the document had it, from a cell :func:`neutralise` wrote."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    formulas: str = option(
+        "escape",
+        "escape: a cell that starts with =, +, -, @, a tab or a CR (a spreadsheet formula) gets a ' in front, "
+        "which spreadsheets show as text; keep: cells are written as they are.",
+        enum=["escape", "keep"],
+    )
 
 
 class CsvWriter(RecordWriter):
     """Formats each row in a small text buffer and writes its bytes: the stream stays the engine's, binary."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], *, escape: bool = True) -> None:
         super().__init__(stream)
         self.buffer = io.StringIO()
         self.rows = csv.writer(self.buffer)
+        self.escape = escape
         self._emit(COLUMNS)
 
     def _emit(self, row: Any) -> None:
@@ -32,13 +81,19 @@ class CsvWriter(RecordWriter):
         self.buffer.truncate()
 
     def write(self, record: Mapping[str, Any]) -> None:
-        self._emit([record[column] for column in COLUMNS])
+        cells = [record[column] for column in COLUMNS]
+        self._emit([neutralise(cell) for cell in cells] if self.escape else cells)
 
 
 class CsvExporter(Exporter):
     name = "csv"
     schema = "csv"
     suffix = ".csv"
+    options_schema = options_schema(CsvOptions)
+
+    def __init__(self, options: Mapping[str, Any], context: Context) -> None:
+        super().__init__(options, context)
+        self.escape = options_from(CsvOptions, self.options, "output.options").formulas == "escape"
 
     def to_record(self, doc: Document) -> dict[str, Any]:
         return {
@@ -56,7 +111,7 @@ class CsvExporter(Exporter):
         return read_rows(stream)
 
     def open(self, stream: IO[bytes]) -> RecordWriter:
-        return CsvWriter(stream)
+        return CsvWriter(stream, escape=self.escape)
 
 
 def read_rows(stream: IO[bytes]) -> Iterator[ReadRecord]:

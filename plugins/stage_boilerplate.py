@@ -66,7 +66,8 @@ _LINE_NUMBER = re.compile(r"\bline (\d+)\b")
 CAPTION_MIN_WORDS = 4
 _COUNT: dict[str, Any] = {"type": "integer", "minimum": 1}
 _SHARE: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
-_SECONDS: dict[str, Any] = {"type": "number", "minimum": 0}
+#: a time limit of 0 would call every user pattern catastrophic: the smallest one is a millisecond.
+_SECONDS: dict[str, Any] = {"type": "number", "minimum": 1e-3}
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,8 @@ class BoilerplateOptions:
     sections: bool = option(True, "Cut trailing blocks started by 'Most read' etc.", type="boolean")
     max_removed_share: float = option(0.5, "Flag a document losing more text.", **_SHARE)
     on_empty: str = option("flag", "What to do when only boilerplate was left.", enum=["flag", "reject"])
-    regex_timeout: float = option(0.05, "Seconds a user pattern may spend on one line.", **_SECONDS)
-    regex_budget: float = option(1.0, "Seconds timed patterns may spend on a document, all lines.", **_SECONDS)
+    regex_timeout: float = option(0.05, "Seconds a user pattern may spend on a line (0.001 at least).", **_SECONDS)
+    regex_budget: float = option(1.0, "Seconds timed patterns may spend on a document (0.001 at least).", **_SECONDS)
     learn: bool = option(True, "Learn lines that repeat across a source's documents.", type="boolean")
     learn_min_documents: int = option(5, "Documents a line must appear in to be learned.", **_COUNT)
     learn_min_share: float = option(0.2, "Share of the source's documents, too.", **_SHARE)

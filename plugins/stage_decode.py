@@ -51,7 +51,7 @@ class DecodeStage(Stage):
                 data=doc.raw, declared=declared, context=self.context
             )
         except BinaryInputError as exc:
-            raise RejectDocument(f"binary input: {exc}") from None
+            raise RejectDocument(str(exc)) from None  # its message says "binary input: ..." already
         edit = Edit(self.name, "decoded", decoded.method, detail=decoded.encoding)
         result = doc.with_edits(edit, text=decoded.text, raw=None, decoding=decoded.as_dict())
         return self._check(result, decoded, options)

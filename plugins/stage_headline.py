@@ -25,7 +25,8 @@ _FOLD = re.compile(r"[\W_]+", re.UNICODE)
 _ASCII_FOLD = bytes(b if chr(b).isalnum() else 32 for b in range(128)) + b" " * 128
 #: what sites put between a headline and their name: "Title | Site", "Title - Site", "Title :: Site".
 _SITE_SEPARATOR = re.compile(r"\s+(?:[|\-–—:·•»]|::)\s+")
-#: the rule of the edit that moves a plain text's first line into ``title`` (the dolma and hf shapes read it, in ``_record_shapes.py``).
+#: the rule of the edit that moves a plain text's first line into ``title`` (read by the dolma and hf shapes,
+#: in ``_record_shapes.py``).
 TITLE_LINE = "title-line"
 
 

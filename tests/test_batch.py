@@ -29,7 +29,8 @@ def test_every_input_is_written_or_rejected_exactly_once(tmp_path: Path, batch: 
     for i, content in enumerate(batch):
         (folder / f"{i}.jsonl").write_bytes(b"\n".join(content) + b"\n")
     out = folder / "out"
-    result = run_batch([str(p) for p in sorted(folder.glob("*.jsonl"))], str(out), Config(), workers=1)
+    config = Config().with_overrides(run={"executor": "inprocess"})  # the executors agree: test_executors.py
+    result = run_batch([str(p) for p in sorted(folder.glob("*.jsonl"))], str(out), config, workers=1)
     written = out.joinpath("documents.jsonl").read_bytes().splitlines()
     rejected = out.joinpath("rejects.jsonl").read_bytes().splitlines()
     origins = [orjson.loads(r)["origin"] for r in written] + [orjson.loads(r)["origin"] for r in rejected]
@@ -296,8 +297,14 @@ def test_a_document_a_stage_refuses_between_learning_stages_is_not_learned_from_
 def test_a_learning_stage_that_cannot_observe_fails_its_part_out_loud(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A bug in ``observe`` is no per-document failure: it is not swallowed, and the holed state is not cached."""
+    """A bug in ``observe`` is no per-document failure: it fails the part out loud, the part is narrowed down
+    to the document that triggers it, and that document alone is left out of the state and rejected, with
+    the error. The state, learned without it, is not cached: a resumed run learns again."""
     result, out = learners_run(tmp_path, ["fine", "OBSERVE-BUG", "fine too"])
     assert "part 0 failed (attempt 1/1): KeyError('a bug in observe')" in capsys.readouterr().err
-    assert not (out / ".normkit" / "learned.pickle").exists()
-    assert (result.stats.read, result.stats.written) == (3, 3), "the cleaning pass does not observe"
+    assert ((out / "first.seen").read_text(), (out / "second.seen").read_text()) == ("2", "2")
+    assert not (out / ".normkit" / "learned.json").exists()
+    rejects = [orjson.loads(line) for line in (out / "rejects.jsonl").read_bytes().splitlines()]
+    assert [(r["origin"]["line"], r["hook"]) for r in rejects] == [(2, "executor")]
+    assert "the learning pass failed once on this input: KeyError('a bug in observe')" in rejects[0]["reason"]
+    assert (result.stats.read, result.stats.written, result.stats.rejected) == (3, 2, 1)

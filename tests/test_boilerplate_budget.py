@@ -363,3 +363,8 @@ def test_the_red_team_line_costs_milliseconds_in_the_stage() -> None:
     doc = pipe.process(Document(id="t", text=text))
     assert time.process_time() - started < 2 * CPU_BUDGET
     assert isinstance(doc, Document)
+
+
+def test_a_zero_document_budget_is_refused_like_a_zero_timeout() -> None:
+    with pytest.raises(ConfigError, match=r"regex_budget: 0 is less than the minimum of 0.001"):
+        _pipeline(regex_budget=0)

@@ -163,23 +163,22 @@ def crashy_run(plugins: Path, tmp_path: Path, texts: list[str], *extra: str) -> 
 
 
 def test_a_worker_that_dies_once_is_retried(crashy: Path, tmp_path: Path) -> None:
+    """The part is split at once: its two halves (a line each) are the retries, and both succeed."""
     code, err, report = crashy_run(crashy, tmp_path, ["fine", "FLAKY", "fine too"])
     assert code == 0, err
     assert "died (exit code -9)" in err
-    assert report["shards"] == {"total": 3, "done": 3, "skipped": 0, "retried": 1, "failed": 0}
+    assert report["shards"] == {"total": 3, "done": 3, "skipped": 0, "retried": 2, "failed": 0}
     assert report["documents"]["written"] == 6
 
 
-def test_a_part_that_keeps_crashing_is_rejected_and_the_run_finishes(crashy: Path, tmp_path: Path) -> None:
+def test_a_document_that_keeps_crashing_is_the_only_one_rejected(crashy: Path, tmp_path: Path) -> None:
     code, _, report = crashy_run(crashy, tmp_path, ["fine", "CRASH", "fine too"], "--retries", "1")
     assert code == 1
-    assert report["shards"] == {"total": 3, "done": 2, "skipped": 0, "retried": 1, "failed": 1}
-    assert report["documents"] == {"read": 6, "written": 4, "rejected": 2, "flagged": 0}
+    # the part (two lines) is cut in two; the line that kills the worker is tried once more, then rejected
+    assert report["shards"] == {"total": 3, "done": 2, "skipped": 0, "retried": 3, "failed": 1}
+    assert report["documents"] == {"read": 6, "written": 5, "rejected": 1, "flagged": 0}
     rejects = [orjson.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_bytes().splitlines()]
-    assert [(r["doc_id"], r["origin"]["line"], r["hook"]) for r in rejects] == [
-        ("d1", 1, "executor"),
-        ("e1", 2, "executor"),
-    ]
-    assert "failed 2 times" in rejects[0]["reason"] and "died" in rejects[0]["reason"]
+    assert [(r["doc_id"], r["origin"]["line"], r["hook"]) for r in rejects] == [("d1", 1, "executor")]
+    assert "failed 2 times on this input" in rejects[0]["reason"] and "died" in rejects[0]["reason"]
     ids = [orjson.loads(line)["id"] for line in (tmp_path / "out" / "documents.jsonl").read_bytes().splitlines()]
-    assert ids == ["d0", "e0", "d2", "e2"]
+    assert ids == ["d0", "e0", "e1", "d2", "e2"]

@@ -170,3 +170,123 @@ def test_url_host_is_urlsplit_hostname(url: str) -> None:
             return type(exc)
 
     assert outcome(url_host) == outcome(lambda u: urlsplit(u).hostname)
+
+
+# -- issue 12: planning faults, caps and JSON Lines corners, close up (the batch-level tests are in
+# test_faults_inputs.py) ------------------------------------------------------------------------------
+
+
+def _soon(step):  # type: ignore[no-untyped-def]
+    """``step()`` in a thread, failing if it takes over 30 s: a FIFO must never block planning."""
+    import threading
+
+    box: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: box.setdefault("value", step()), daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "blocked"
+    return box["value"]
+
+
+def test_planning_rejects_a_file_that_changed_since_discovery_and_still_cuts_ranges(tmp_path: Path) -> None:
+    import os
+
+    from normkit.inputs import plan_parts
+
+    lines = b"".join(orjson.dumps({"text": f"Entry {i} of the ship's log."}) + b"\n" for i in range(40))
+    for name in ("log.jsonl", "gone.jsonl", "swapped.jsonl"):
+        (tmp_path / name).write_bytes(lines)
+    shards = discover([str(tmp_path / n) for n in ("log.jsonl", "gone.jsonl", "swapped.jsonl")])
+    (tmp_path / "gone.jsonl").unlink()
+    (tmp_path / "swapped.jsonl").unlink()
+    os.mkfifo(tmp_path / "swapped.jsonl")  # a FIFO where a file was: opened without blocking, refused
+    parts = _soon(lambda: plan_parts(shards, 256, lambda _: True))
+    pieces = [shard for part in parts for shard in part.shards]
+    problems = {Path(s.path).name: s.problem for s in pieces if s.problem}
+    assert problems == {
+        "gone.jsonl": "cannot read input: No such file or directory",
+        "swapped.jsonl": "not a regular file but a FIFO (named pipe): pipe it to standard input as '-' instead",
+    }
+    ranges = [s for s in pieces if s.path.endswith("log.jsonl")]
+    assert len(ranges) > 5 and sum(s.size for s in ranges) == len(lines)
+    assert all(s.size == 0 and s.missing for s in pieces if s.problem)
+
+
+def test_a_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    import os
+
+    from normkit.inputs import shown_path
+
+    raw = os.fsencode(tmp_path) + b"/na\xefve.txt"
+    with open(raw, "wb") as fh:
+        fh.write(b"text")
+    (shard,) = discover([str(tmp_path)])
+    assert shard.path == f"{tmp_path}/na\\xefve.txt" and "not UTF-8" in (shard.problem or "")
+    assert shown_path("plain/name.txt") == "plain/name.txt"
+
+
+def test_a_zstd_bomb_is_decompressed_a_bounded_piece_at_a_time() -> None:
+    """zstd stores 128 KiB of zeros in 4 bytes: fed whole, 6 KB of input would come out as 200 MB at once."""
+    import io
+    import tracemalloc
+
+    from normkit.inputs import _decompressing
+
+    compressor = zstandard.ZstdCompressor().compressobj()
+    data = b"".join(compressor.compress(bytes(1 << 20)) for _ in range(64)) + compressor.flush()
+    assert len(data) < 4096
+    tracemalloc.start()
+    try:
+        with _decompressing(io.BytesIO(data), "zeros.zst") as stream:
+            total = sum(len(piece) for piece in iter(lambda: stream.read(1 << 20), b""))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert total == 64 << 20 and peak < 16 << 20
+
+
+def test_the_ratio_cap_leaves_small_and_ordinary_files_alone() -> None:
+    import io
+
+    from normkit.inputs import InputLimitError, _decompressing
+
+    small = gzip.compress(bytes(1 << 19))  # 1000:1, but only 512 KiB out: under the floor
+    with _decompressing(io.BytesIO(small), "small.gz", max_ratio=2) as stream:
+        assert len(stream.read()) == 1 << 19
+    big = gzip.compress(bytes(4 << 20))
+    expected = r"big.gz expands to more than 2 times .*input.max_compression_ratio"
+    with pytest.raises(InputLimitError, match=expected), _decompressing(io.BytesIO(big), "big.gz", 2) as stream:
+        stream.read()
+
+
+@pytest.mark.parametrize("cap", [1, 8, 30])
+def test_the_per_line_cap_is_exact_at_the_boundary(tmp_path: Path, cap: int) -> None:
+    """A line of ``cap`` bytes (newline not counted) is read; one byte more is a reject; the next line is read."""
+    pipeline = Pipeline(Config.from_mapping({"pipeline": [], "input": {"max_document_bytes": cap}}))
+    loader = pipeline.loader_for("x.jsonl")
+    at, over = b"x" * cap, b"y" * (cap + 1)
+    import io
+
+    stream = io.BufferedReader(io.BytesIO(at + b"\n" + over + b"\n" + at + b"\n" + over))  # type: ignore[arg-type]
+    items = list(loader.load(stream, "x.jsonl"))
+    assert [(i.origin.line, "longer than input.max_document_bytes" in getattr(i, "reason", "")) for i in items] == [
+        (1, False),
+        (2, True),
+        (3, False),
+        (4, True),
+    ]
+
+
+@pytest.mark.parametrize(("size", "kept"), [(16, True), (17, False)])
+def test_the_text_cap_is_exact_at_the_boundary(tmp_path: Path, size: int, kept: bool) -> None:
+    (tmp_path / "note.txt").write_bytes(b"n" * size)
+    pipeline = Pipeline(Config.from_mapping({"pipeline": [], "input": {"max_document_bytes": 16}}))
+    (item,) = load_all(pipeline, tmp_path / "note.txt")
+    assert isinstance(item, Document) is kept
+
+
+def test_a_bom_is_dropped_and_a_big_id_kept_exact(tmp_path: Path, pipeline: Pipeline) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id": 340282366920938463463374607431768211457, "text": "Sixteen bytes of id."}\n')
+    (doc,) = load_all(pipeline, path)
+    assert doc.id == "340282366920938463463374607431768211457" and doc.origin.line == 1

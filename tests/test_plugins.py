@@ -183,3 +183,77 @@ def test_a_run_with_the_pool_disabled_uses_one_process(tmp_path: Path) -> None:
     config = Config.from_mapping({"plugins": {"disable": ["executor_pool"]}})
     result = run_batch([str(tmp_path)], str(tmp_path / "out"), config, workers=2)
     assert (result.stats.read, result.stats.written) == (3, 3)
+
+
+# -- plugin file names: a name taken is a one-line error naming both files ------------------------------------
+
+TIDE_STAGE = """
+from normkit import Stage, hookimpl
+
+
+class Tide(Stage):
+    name = "tide"
+
+    def process(self, doc):
+        return doc.evolve(text=doc.text.replace("high water", "HIGH WATER"))
+
+
+@hookimpl
+def normkit_register_stages(register):
+    register(Tide)
+"""
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from normkit.cli import cli
+
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stderr
+
+
+def test_a_plugin_file_named_like_a_builtin_is_an_error_naming_both(tmp_path: Path) -> None:
+    import normkit_plugins.stage_boilerplate
+
+    (tmp_path / "stage_boilerplate.py").write_text(TIDE_STAGE)
+    with pytest.raises(PluginError) as raised:
+        get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(tmp_path)])
+    message = str(raised.value)
+    assert str(tmp_path / "stage_boilerplate.py") in message and normkit_plugins.stage_boilerplate.__file__ in message
+    assert "is taken by a builtin plugin" in message and "\n" not in message
+
+    (tmp_path / "in.jsonl").write_text('{"id": "t1", "text": "At high water the quay floods."}\n')
+    code, err = _cli("run", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out"), "--plugins-dir", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and "stage_boilerplate" in err
+
+
+def test_the_same_file_name_in_two_plugin_dirs_is_an_error_naming_both(tmp_path: Path) -> None:
+    first, second = tmp_path / "team", tmp_path / "mine"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "tide.py").write_text(TIDE_STAGE)
+    with pytest.raises(PluginError) as raised:
+        get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(first), str(second)])
+    assert f"{second / 'tide.py'}: plugin name 'tide' is taken by another plugin ({first / 'tide.py'})" in str(
+        raised.value
+    )
+    code, err = _cli("plugins", "--plugins-dir", str(first), "--plugins-dir", str(second))
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_same_plugin_dir_given_twice_loads_it_once(tmp_path: Path) -> None:
+    (tmp_path / "tide.py").write_text(TIDE_STAGE)
+    pm = get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(tmp_path), str(tmp_path / ".")])
+    assert Registry.from_plugin_manager(pm).owner("stage", "tide") == "tide"
+
+
+def test_a_plugin_file_named_like_a_standard_module_shadows_nothing(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "json.py").write_text(TIDE_STAGE)
+    pm = get_plugin_manager(load_entrypoints=False, plugins_dirs=[str(tmp_path)])
+    assert Registry.from_plugin_manager(pm).owner("stage", "tide") == "json"
+    import sys
+
+    assert sys.modules["json"] is json and json.loads("[1]") == [1]

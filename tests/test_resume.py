@@ -222,3 +222,90 @@ def test_learned_state_is_json_and_trusted_only_under_its_key(tmp_path: Path, mo
     (out / ".normkit" / "learned.json").write_bytes(orjson.dumps({"key": saved["key"], "state": {"boilerplate": 1}}))
     batch(inputs, out)  # a state that does not parse as one is learned again; a pickle is never read
     assert observed and not (tmp_path / "pwned").exists()
+
+
+# -- the run key covers the plugins' code and versions ----------------------------------------------------------
+
+HARBOUR = textwrap.dedent(
+    """
+    from normkit import Stage, hookimpl
+    from harbour_words import WORD
+
+    class Harbour(Stage):
+        name = "harbour"
+
+        def process(self, doc):
+            return doc.evolve(text=doc.text.replace("Body", WORD))
+
+    @hookimpl
+    def normkit_register_stages(register):
+        register(Harbour)
+    """
+)
+
+
+def _harbour_run(inputs: list[str], out: Path, plugins: Path) -> dict:
+    from normkit import PluginSpec
+
+    config = Config.from_mapping({"pipeline": ["decode", "whitespace", "harbour"]})
+    config = config.with_overrides(run={"shard_size": 200, "executor": "inprocess"})
+    run_batch(inputs, str(out), config, PluginSpec(load_entrypoints=False, plugins_dirs=(str(plugins),)))
+    return orjson.loads((out / "report.json").read_bytes())
+
+
+def test_a_changed_plugins_dir_file_or_package_redoes_every_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key hashed plugin names only: an edited ``--plugins-dir`` stage gave the old output back on resume."""
+    inputs, plugins, out = write_inputs(tmp_path / "in"), tmp_path / "plugins", tmp_path / "out"
+    plugins.mkdir()
+    (plugins / "harbour.py").write_text(HARBOUR)
+    package = plugins / "harbour_words"  # the stage's own helper package, beside it in the plugins dir
+    package.mkdir()
+    (package / "__init__.py").write_text('WORD = "Quay"\n')
+    monkeypatch.syspath_prepend(str(plugins))
+
+    first = _harbour_run(inputs, out, plugins)
+    assert first["shards"]["done"] == first["shards"]["total"] == 3
+    assert _harbour_run(inputs, out, plugins)["shards"]["skipped"] == 3, "nothing changed: every part kept"
+
+    (plugins / "harbour.py").write_text(HARBOUR.replace('"Body"', '"Share this"'))  # the stage's code changed
+    changed = _harbour_run(inputs, out, plugins)
+    assert (changed["shards"]["done"], changed["shards"]["skipped"]) == (3, 0)
+    assert b"\\nQuay\\nBody of 0." in files(out)[0]
+    assert changed["documents"]["read"] == changed["documents"]["written"] + changed["documents"]["rejected"] == 12
+
+    import sys
+
+    (package / "__init__.py").write_text('WORD = "Mooring"\n')  # only its package's data changed
+    sys.modules.pop("harbour_words", None)
+    again = _harbour_run(inputs, out, plugins)
+    assert (again["shards"]["done"], again["shards"]["skipped"]) == (3, 0)
+    assert b"\\nMooring\\nBody of 0." in files(out)[0] and b"Quay" not in files(out)[0]
+    (package / "__pycache__").mkdir(exist_ok=True)
+    (package / "__pycache__" / "stale.cpython-311.pyc").write_bytes(b"\0" * 16)  # byte code is not source
+    assert _harbour_run(inputs, out, plugins)["shards"]["skipped"] == 3
+    sys.modules.pop("harbour_words", None)
+
+
+def test_the_key_names_every_plugin_distribution_and_its_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+    from types import SimpleNamespace
+
+    from normkit import PluginSpec
+    from normkit.plugins import plugins_digest
+
+    def entry_points(version: str) -> list[SimpleNamespace]:
+        dist = SimpleNamespace(name="normkit-tides", version=version)
+        return [SimpleNamespace(name="tides", value="normkit_tides.plugin", dist=dist)]
+
+    monkeypatch.setenv("NORMKIT_LOAD_PLUGINS", "tides")
+    spec = PluginSpec()
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: entry_points("1.0.0"))
+    before = plugins_digest(spec)
+    assert plugins_digest(spec) == before
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: entry_points("1.0.1"))
+    assert plugins_digest(spec) != before, "a new version of an installed plugin redoes the parts"
+    assert plugins_digest(PluginSpec(disabled=("tides",))) != plugins_digest(spec)
+    monkeypatch.setenv("NORMKIT_LOAD_PLUGINS", "")
+    assert plugins_digest(spec) == plugins_digest(PluginSpec(load_entrypoints=False)), "not loaded: not in the key"

@@ -165,3 +165,88 @@ def test_exporter_output_round_trips_through_validate(tmp_path: Path) -> None:
     records = export("jsonl", tmp_path / "documents.jsonl", docs=DOCS)
     assert len(records) == len(DOCS)
     assert validate(str(tmp_path / "documents.jsonl"), "--schema", "document")[0] == 0
+
+
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network used")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        (  # a remote $dynamicRef: jsonschema follows it lazily, while the first record is checked
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": "https://example.org/feed.schema.json",
+                "type": "object",
+                "properties": {"text": {"$dynamicRef": "https://schemas.example.net/meta.json#body"}},
+            },
+            "$dynamicRef 'https://schemas.example.net/meta.json#body' at /properties/text is not one of normkit's",
+        ),
+        (  # a $dynamicRef to an anchor nobody defines
+            {"type": "object", "properties": {"text": {"$dynamicRef": "#nowhere"}}},
+            "$dynamicRef '#nowhere' at /properties/text is not one of normkit's schemas",
+        ),
+        (  # a metaschema somewhere odd: never fetched, never silently replaced by 2020-12
+            {"$schema": "https://schemas.example.net/house-dialect.json", "type": "object"},
+            "$schema 'https://schemas.example.net/house-dialect.json' is not a JSON Schema dialect normkit knows",
+        ),
+        ({"$schema": "file:///etc/hostname", "type": "object"}, "$schema 'file:///etc/hostname' is not a JSON Schema"),
+        ({"$schema": 2020, "type": "object"}, "$schema must be a string naming a JSON Schema dialect, not 2020"),
+        ({"properties": {"id": {"$ref": 7}}}, "invalid schema at /properties/id/$ref: 7 is not of type 'string'"),
+    ],
+)
+def test_a_hostile_schema_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, schema: dict, message: str
+) -> None:
+    _no_network(monkeypatch)
+    path = tmp_path / "hostile.schema.json"
+    path.write_text(json.dumps(schema))
+    code, out, err = validate(
+        jsonl(tmp_path / "d.jsonl", b'{"id": "a", "text": "Tide tables for May."}\n'), "--schema", str(path)
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith("normkit: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert f"{path}: {message}" in err
+
+
+def test_a_known_dialect_and_a_local_dynamic_ref_still_validate(tmp_path: Path) -> None:
+    schema = tmp_path / "tree.schema.json"
+    schema.write_text(
+        json.dumps(
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema#",
+                "$dynamicAnchor": "node",
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "children": {"type": "array", "items": {"$dynamicRef": "#node"}},
+                },
+            }
+        )
+    )
+    good = jsonl(tmp_path / "d.jsonl", b'{"id": "root", "children": [{"id": "leaf", "children": []}]}\n')
+    assert validate(good, "--schema", str(schema))[0] == 0
+    bad = jsonl(tmp_path / "e.jsonl", b'{"id": "root", "children": [{"id": 5}]}\n')
+    assert validate(bad, "--schema", str(schema))[0] == 1
+
+
+def test_a_reference_that_fails_only_while_checking_is_a_schema_error() -> None:
+    """A validator whose references were not checked up front (as a lazily followed ``$dynamicRef`` is not)."""
+    import jsonschema
+    import referencing
+
+    from normkit.errors import SchemaError
+    from normkit.validate import CompiledSchema, _retrieve
+
+    schema = {"properties": {"text": {"$ref": "https://schemas.example.net/text.json"}}}
+    registry: referencing.Registry = referencing.Registry(retrieve=_retrieve)  # type: ignore[call-arg]
+    checker = CompiledSchema("lazy", jsonschema.Draft202012Validator(schema, registry=registry), None)
+    with pytest.raises(SchemaError, match=r"reference 'https://schemas.example.net/text.json' is not one of"):
+        list(checker.violations({"text": "Low tide at noon."}))

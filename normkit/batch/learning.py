@@ -3,6 +3,15 @@
 It runs only when a stage ``learns``. Its result is cached in the work folder under a key naming the
 configuration, plugins, normkit's code and every part's input, so a resumed run does not learn again; the
 run key of the cleaning pass includes that key, so a part cleaned with other learned state is redone.
+
+It is all or nothing. A part that fails is narrowed down like any (see :mod:`.rounds`): an input that kills
+the observer on every attempt is left out of the learned state, and the cleaning pass rejects it, naming
+the failure, without running it (the same stages would meet it there; and every document written is then one
+the state was learned from). What cannot be narrowed to single inputs (an error of the task's own files, a
+part where nearly everything fails) leaves a hole: the run stops with
+:class:`~normkit.errors.LearningIncompleteError` before cleaning anything, so no part is ever cleaned, or kept
+for a resume, with a state that has holes. A state that left inputs out is not cached: a resumed run
+learns again, and leaves the same ones out.
 """
 
 from __future__ import annotations
@@ -15,8 +24,10 @@ from typing import Any, NamedTuple
 
 from normkit.batch.report import Progress
 from normkit.batch.resume import WorkFolder, run_key
-from normkit.batch.rounds import Rounds
-from normkit.batch.tasks import Observed, ObservePart, Setup
+from normkit.batch.rounds import Leaf, Rounds
+from normkit.batch.tasks import CountItems, Observed, ObservePart, Piece, Setup
+from normkit.errors import LearningIncompleteError
+from normkit.executors import Task
 from normkit.inputs import Part
 from normkit.pipeline import Pipeline
 
@@ -29,6 +40,9 @@ class Learned(NamedTuple):
     state: dict[str, Any]  # by learning stage: the merged state (empty when no stage learns)
     key: str  # the run key, which names the learned state too: what a finished part depends on
     spill: str | None  # the key naming this pass's spill files; None when no stage learns
+    #: the parts this pass narrowed, as the pieces it left them in: the cleaning pass starts from them, and
+    #: rejects the failed ones (inputs the state was not learned from)
+    pieces: dict[int, list[Leaf]]
 
 
 class LearnedState:
@@ -70,6 +84,7 @@ class Reducer:
         self.next = 0
 
     def add(self, index: int, state: Any) -> None:
+        """The state of part ``index`` (None: nothing was learned from it)."""
         self.pending[index] = state
         while self.next in self.pending:
             self._merge(self.pending.pop(self.next))
@@ -81,7 +96,8 @@ class Reducer:
         return self.merged
 
     def _merge(self, state: Any) -> None:
-        self.merged = self.pipeline.merge_learned([self.merged, state]) if self.merged else state
+        if state is not None:
+            self.merged = self.pipeline.merge_learned([self.merged, state]) if self.merged else state
 
 
 def learn(
@@ -93,13 +109,18 @@ def learn(
     """
     base = run_key(setup.config, setup.plugins)
     if not pipeline.learning_stages():
-        return Learned({}, base, None)
+        return Learned({}, base, None, {})
     inputs = "\n".join(f"{p.name} {p.digest}" for p in parts)
     key = hashlib.blake2b(f"{base}\n{inputs}".encode(), digest_size=16).hexdigest()
-    state = _saved(pipeline, work, key)
+    state, pieces = _saved(pipeline, work, key), dict[int, list[Leaf]]()
     if state is None:
-        state = _observe(setup, pipeline, work, parts, key, rounds, progress)
-    return Learned(state, run_key(setup.config, setup.plugins, key), key)
+        state, pieces = _observe(setup, pipeline, work, parts, key, rounds, progress)
+    # the inputs left out name the state too: a part cleaned without them is reused only by a run without them
+    left_out = [
+        f"{parts[i].name} {leaf.piece.tag}" for i, leaves in sorted(pieces.items()) for leaf in leaves if leaf.failed
+    ]
+    named = hashlib.blake2b("\n".join([key, *left_out]).encode(), digest_size=16).hexdigest() if left_out else key
+    return Learned(state, run_key(setup.config, setup.plugins, named), key, pieces)
 
 
 def _saved(pipeline: Pipeline, work: WorkFolder, key: str) -> dict[str, Any] | None:
@@ -121,21 +142,61 @@ def _observe(
     key: str,
     rounds: Rounds,
     progress: Progress,
-) -> dict[str, Any]:
-    """Map and reduce; the state is cached only when every part was observed (one with holes is not worth it)."""
-    reducer = Reducer(pipeline)
+) -> tuple[dict[str, Any], dict[int, list[Leaf]]]:
+    """Map and reduce, narrowing failures; raise :class:`LearningIncompleteError` if a hole is left. The state
+    is cached only when it was learned from every input."""
+    observing = _Observing(setup, pipeline, work, parts, key, progress)
+    progress.begin("learning", sum(p.size for p in parts))
+    rounds.run(observing, {p.index: [Piece(p.shards)] for p in parts})
+    if observing.holes:
+        index, leaf = next(iter(sorted(observing.holes.items())))
+        raise LearningIncompleteError(
+            f"the learning pass could not observe {len(observing.holes)} part(s) even after "
+            f"{rounds.attempts} attempts (part {parts[index].name}, {leaf.piece.describe()}: {leaf.error!r}); "
+            "cleaning with what it learned from the rest would give other output than a run without the "
+            "failure, so nothing was cleaned: fix the cause and run the same command again"
+        )
+    state = observing.reducer.result()
+    if not any(leaf.failed for leaves in observing.pieces.values() for leaf in leaves):
+        work.save_learned(key, pipeline.learned_to_json(state))
+    return state, observing.pieces
 
-    def accept(index: int, observed: Observed) -> bool:
-        reducer.add(index, observed.states)
-        progress.advance(observed.inputs, parts[index].size)
+
+class _Observing:
+    """The learning pass's side of :class:`Rounds`: its tasks, and each part's states merged in input order."""
+
+    def __init__(
+        self, setup: Setup, pipeline: Pipeline, work: WorkFolder, parts: Sequence[Part], key: str, progress: Progress
+    ) -> None:
+        self.setup, self.pipeline, self.work, self.parts = setup, pipeline, work, parts
+        self.key, self.progress = key, progress
+        self.reducer = Reducer(pipeline)
+        self.pieces: dict[int, list[Leaf]] = {}  # the parts narrowed: their leaves
+        self.holes: dict[int, Leaf] = {}  # the parts with a failure that is not one input
+
+    def task(self, index: int, piece: Piece) -> Task:
+        part = self.parts[index]
+        if piece.whole:
+            return ObservePart(self.setup, part, self.work.spill(part, self.key))
+        return ObservePart(self.setup, part, None, piece)
+
+    def count(self, index: int, piece: Piece) -> Task:
+        return CountItems(self.setup, piece)
+
+    def stops(self, result: Any) -> bool:
         return False  # the learning pass never stops early
 
-    progress.begin("learning", sum(p.size for p in parts))
-    failed = rounds.run({p.index: ObservePart(setup, p, work.spill(p, key)) for p in parts}, accept)
-    state = reducer.result()
-    if not failed:
-        work.save_learned(key, pipeline.learned_to_json(state))
-    return state
+    def resolved(self, index: int, leaves: list[Leaf]) -> None:
+        states = [leaf.result.states for leaf in leaves if not leaf.failed]
+        for leaf in leaves:
+            if leaf.failed and not leaf.single:
+                self.holes.setdefault(index, leaf)
+        if len(leaves) > 1 or leaves[0].failed:
+            self.pieces[index] = leaves
+        merged = states[0] if len(states) == 1 else self.pipeline.merge_learned(states) if states else None
+        self.reducer.add(index, merged)
+        observed: list[Observed] = [leaf.result for leaf in leaves if not leaf.failed]
+        self.progress.advance(sum(o.inputs for o in observed), self.parts[index].size)
 
 
 def save_learned_files(pipeline: Pipeline, state: dict[str, Any], folder: Path) -> None:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from normkit.batch.resume import WorkFolder
 from normkit.config import Config
-from normkit.inputs import Part, discover, plan_parts
+from normkit.errors import NormkitError
+from normkit.inputs import Part, discover, is_compressed, plan_parts, shown_path
 from normkit.pipeline import Pipeline
 
-__all__ = ["MAX_SHARD_SIZE", "MIN_SHARD_SIZE", "Plan", "auto_shard_size", "plan_run", "reads_stdin"]
+__all__ = ["MAX_SHARD_SIZE", "MIN_SHARD_SIZE", "Plan", "auto_shard_size", "cut_by_lines", "plan_run", "reads_stdin"]
 
 #: without ``run.shard_size``: about 64 shards, a power of two between these bounds (see :func:`auto_shard_size`).
 MIN_SHARD_SIZE, MAX_SHARD_SIZE = 1 << 20, 1 << 26
@@ -36,7 +37,7 @@ def plan_run(inputs: Sequence[str], config: Config, pipeline: Pipeline, work: Wo
     shard_size = int(configured or auto_shard_size(sum(shard.size for shard in shards)))
     parts = plan_parts(shards, shard_size, lambda path: _splittable(pipeline, path))
     sharding = {
-        "inputs": list(inputs),
+        "inputs": [shown_path(path) for path in inputs],  # a name that is not UTF-8, escaped
         "include": list(include),
         "exclude": list(exclude),
         "shard_size": configured or "auto",
@@ -49,6 +50,15 @@ def plan_run(inputs: Sequence[str], config: Config, pipeline: Pipeline, work: Wo
 def _splittable(pipeline: Pipeline, path: str) -> bool:
     """Only loaders that read one record per line (and honour ``first_line``) may get byte ranges."""
     return pipeline.loader_for(path).splits_on_lines
+
+
+def cut_by_lines(pipeline: Pipeline, path: str) -> bool:
+    """Whether a part that failed may be narrowed by cutting ``path`` into byte ranges of whole lines: its
+    loader reads a record a line, and it is not compressed (else it is narrowed by counted items)."""
+    try:
+        return _splittable(pipeline, path) and not is_compressed(path)
+    except (OSError, NormkitError):  # gone since planning, or no loader: its task says so
+        return False
 
 
 def reads_stdin(parts: Sequence[Part]) -> bool:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from normkit.config import Config
 from normkit.executors import Executor
+from normkit.inputs import shown_path
 from normkit.output import Output
 from normkit.plugins import _own_version
 from normkit.report import RunStats
@@ -80,7 +81,7 @@ def build_report(
     fresh, clean = tally.fresh, phases.get("clean", 0.0)
     return {
         "normkit_version": _own_version() or "unknown",
-        "inputs": list(inputs),
+        "inputs": [shown_path(path) for path in inputs],  # a name that is not UTF-8, escaped
         "output": output.target,
         "format": config.output.get("format", "jsonl"),
         "pipeline": config.pipeline,

@@ -1,9 +1,15 @@
 """Resuming a run: the work folder that keeps committed parts, their completion markers, and the sharding check.
 
 A part is done when its records and rejects are committed (atomic renames) and its marker is written, last,
-with the digest of its input bytes and the run key (configuration, plugins, normkit version, learned state).
-Re-running the same command skips done parts; a changed configuration or input redoes the parts concerned;
-a run cut into shards differently is refused rather than mixed with the old parts.
+with the digest of its input bytes, the run key (configuration, plugins, normkit version, learned state) and
+the size and digest of the part's two files. Re-running the same command skips done parts; a changed
+configuration or input redoes the parts concerned; a run cut into shards differently is refused rather than
+mixed with the old parts.
+
+The work folder is untrusted ground: it is read as data only (JSON, never a pickle), nothing in it is
+followed through a symbolic link (a link there is an error naming it), and a marker is believed only when
+its shape, its run key, its input digest and the files it describes all check out; anything else means
+"do the part again".
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import dataclasses
 import functools
 import hashlib
 import importlib
+import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,15 +37,19 @@ from normkit.config import Config
 from normkit.errors import NormkitError
 from normkit.inputs import Part
 from normkit.output import STATE_DIR, PartFiles, atomic_file
-from normkit.plugins import PluginSpec, _own_version
+from normkit.plugins import PluginSpec, _own_version, plugins_digest
 from normkit.report import RunStats
+from normkit.writers import TEMP_NAME, disk_full_stops, open_no_follow, refuse_links
 
 __all__ = ["STATE_DIR", "WorkFolder", "code_digest", "mark_done", "run_key"]
 
-_FORMAT = 1
+_FORMAT = 2
 _PLAN = "plan.json"
 _LEARNED = "learned.json"
+_OLD_PICKLE = "learned.pickle"  # older versions' learned state: deleted, never read
 _LOCK = "lock"
+#: the largest marker or plan file read back (they are a few hundred bytes); anything bigger is not ours.
+_MAX_SMALL_FILE = 1 << 20
 
 
 def run_key(config: Config, plugins: PluginSpec, learned: str = "") -> str:
@@ -45,10 +57,12 @@ def run_key(config: Config, plugins: PluginSpec, learned: str = "") -> str:
 
     The ``[run]`` section is left out: workers, executor or retries never change a record. normkit's own
     code and data count by content, not only by version number: a changed rule file with the same version
-    (a development checkout, a patched install) must redo the parts cleaned with the old one.
+    (a development checkout, a patched install) must redo the parts cleaned with the old one. So do the
+    plugins: every file loaded from a ``--plugins-dir`` by content, every plugin distribution by name and
+    version (:func:`~normkit.plugins.plugins_digest`).
     """
     digest = dataclasses.replace(config, run={}, path=None).digest()
-    text = f"{digest}\n{plugins!r}\n{_own_version()}\n{code_digest()}\n{learned}"
+    text = f"{digest}\n{plugins!r}\n{plugins_digest(plugins)}\n{_own_version()}\n{code_digest()}\n{learned}"
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -75,17 +89,33 @@ def packages_digest(names: Sequence[str]) -> str:
 
 
 def mark_done(files: PartFiles, part: Part, key: str, stats: RunStats) -> None:
-    """Write the completion marker of ``part``: after this, a re-run skips it."""
-    marker = {
-        "format": _FORMAT,
-        "part": part.name,
-        "shards": [shard.key for shard in part.shards],
-        "input": part.digest,
-        "run": key,
-        "stats": stats.to_dict(),
-    }
-    with atomic_file(files.marker) as stream:
-        stream.write(orjson.dumps(marker))
+    """Write the completion marker of ``part``: after this, a re-run skips it.
+
+    The marker names the part's records and rejects files by size and digest, so a resumed run uses only
+    the files this marker was written for. A full disk is a :class:`~normkit.errors.DiskFullError`.
+    """
+    with disk_full_stops(files.marker):
+        marker = {
+            "format": _FORMAT,
+            "part": part.name,
+            "shards": [shard.key for shard in part.shards],
+            "input": part.digest,
+            "run": key,
+            "files": {"records": file_digest(files.records), "rejects": file_digest(files.rejects)},
+            "stats": stats.to_dict(),
+        }
+        with atomic_file(files.marker) as stream:
+            stream.write(orjson.dumps(marker))
+
+
+def file_digest(path: Path) -> dict[str, Any]:
+    """The size and BLAKE2b digest of a part file (read without following a link), as a marker records them."""
+    digest, size = hashlib.blake2b(digest_size=16), 0
+    with open_no_follow(path) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"bytes": size, "blake2b": digest.hexdigest()}
 
 
 class WorkFolder:
@@ -122,12 +152,26 @@ class WorkFolder:
 
         Two runs would commit parts over each other's and prune what the other just wrote. The lock is an
         advisory ``flock``, released by the kernel when the process ends however it ends, so a killed run
-        never leaves a stale lock behind.
+        never leaves a stale lock behind. Before anything is written here, a symbolic link anywhere in the
+        work folder is refused (:meth:`refuse_links`); once the lock is held, the temporary files a killed
+        run left in the work folder are removed.
         """
-        if fcntl is None or self._lock is not None:
+        if self._lock is not None:
             return
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle = (self.root / _LOCK).open("ab")
+        self.refuse_links()
+        with disk_full_stops(self.root):
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                raise NormkitError(f"{self.root}: exists and is not a folder (normkit keeps its state there)") from None
+            if fcntl is None:
+                return
+            try:
+                fd = os.open(self.root / _LOCK, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NO_FOLLOW, 0o666)
+            except OSError as error:
+                refuse_links(self.root / _LOCK)  # a link planted since the check: named, not followed
+                raise NormkitError(f"{self.root / _LOCK}: cannot open the lock: {error.strerror}") from error
+        handle = os.fdopen(fd, "ab")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -137,32 +181,68 @@ class WorkFolder:
                 " wait for it to finish, or choose another output folder"
             ) from None
         self._lock = handle
+        self._remove_leftovers()
+
+    def refuse_links(self) -> None:
+        """A one-line error naming the first symbolic link among the work folder, its files and its parts.
+
+        Followed, a link there would make :meth:`prune` delete files elsewhere, the lock create a file
+        elsewhere, and the parts be written and read elsewhere. Nothing in ``.normkit`` is anyone else's.
+        """
+        refuse_links(self.root)
+        for folder in (self.root, self.parts):
+            if _is_folder(folder):
+                refuse_links(*_entries(folder))
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files of ``plan.json`` and ``learned.json`` a killed run left (parts: :meth:`prune`)."""
+        for path in _entries(self.root):
+            temp = TEMP_NAME.fullmatch(path.name)
+            if temp and temp["name"] in (_PLAN, _LEARNED) and stat.S_ISREG(path.lstat().st_mode):
+                path.unlink(missing_ok=True)
 
     def start(self, sharding: dict[str, Any], resume: bool) -> None:
-        """Check that finished parts here were cut the same way, then record how this run is cut."""
+        """Check that finished parts here were cut the same way, then record how this run is cut.
+
+        ``plan.json`` only ever refuses a resume: it is read as data, and one that is not what this version
+        writes (damaged, hand-made) is as good as none; the markers decide what is reused.
+        """
         plan = self.root / _PLAN
-        (self.root / "learned.pickle").unlink(missing_ok=True)  # older versions' learned state: never read
+        (self.root / _OLD_PICKLE).unlink(missing_ok=True)  # older versions' learned state: never read
         if not resume:
-            shutil.rmtree(self.parts, ignore_errors=True)
+            _remove_tree(self.parts)
             (self.root / _LEARNED).unlink(missing_ok=True)
-        elif plan.exists() and any(self.parts.glob("*.done.json")):
-            before = orjson.loads(plan.read_bytes())
-            if before.get("sharding") != sharding:
-                raise NormkitError(_refusal(self.root.parent, before.get("sharding", {}), sharding))
-        self.parts.mkdir(parents=True, exist_ok=True)
-        with atomic_file(plan) as stream:
-            stream.write(orjson.dumps({"format": _FORMAT, "sharding": sharding}, option=orjson.OPT_INDENT_2))
+        elif self.parts.is_dir() and any(self.parts.glob("*.done.json")):
+            before = _read_json(plan)
+            earlier = before.get("sharding") if isinstance(before, dict) else None
+            if isinstance(earlier, dict) and earlier != sharding:
+                raise NormkitError(_refusal(self.root.parent, earlier, sharding))
+        with disk_full_stops(plan):
+            self.parts.mkdir(parents=True, exist_ok=True)
+            with atomic_file(plan) as stream:
+                stream.write(orjson.dumps({"format": _FORMAT, "sharding": sharding}, option=orjson.OPT_INDENT_2))
 
     def finished(self, part: Part, key: str) -> RunStats | None:
-        """The counts of ``part`` if a previous run finished it with the same input and run key."""
-        marker = self.files(part).marker
-        try:
-            data = orjson.loads(marker.read_bytes())
-        except (OSError, orjson.JSONDecodeError):
+        """The counts of ``part`` if a previous run finished it with the same input and run key, and its files
+        are the ones its marker describes; None (do it again) for anything else."""
+        files = self.files(part)
+        data = _read_json(files.marker)
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
             return None
-        if data.get("format") != _FORMAT or data.get("input") != part.digest or data.get("run") != key:
+        if (data.get("run"), data.get("input"), data.get("part")) != (key, part.digest, part.name):
             return None
-        return RunStats.from_dict(data["stats"])
+        if data.get("shards") != [shard.key for shard in part.shards]:
+            return None
+        described = data.get("files")
+        if not isinstance(described, dict):
+            return None
+        for name, path in (("records", files.records), ("rejects", files.rejects)):
+            try:
+                if described.get(name) != file_digest(path):
+                    return None
+            except OSError:  # missing, or a link planted since the start: not this marker's file
+                return None
+        return _stats(data.get("stats"))
 
     def forget(self, part: Part) -> None:
         """Remove ``part``'s marker before redoing it, so a crash halfway cannot leave a stale 'done'."""
@@ -170,11 +250,13 @@ class WorkFolder:
 
     def prune(self, parts: Sequence[Part]) -> None:
         """Delete the files of parts not in this run's plan (inputs changed since) and temporary files left
-        by a killed run (hidden names): nothing else writes here while a run starts."""
+        by a killed run (hidden names): nothing else writes here while a run starts. A link is never
+        followed (the run refused it at the start: :meth:`refuse_links`)."""
         keep = {part.name for part in parts}
-        for path in self.parts.iterdir():
+        for path in _entries(self.parts):
             if path.name.startswith(".") or path.name.split(".", 1)[0] not in keep:
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
+                refuse_links(path)
+                _remove_tree(path) if _is_folder(path) else path.unlink(missing_ok=True)
 
     def learned(self, key: str) -> tuple[bool, Any]:
         """``(True, state)`` when a previous run over the same inputs and configuration saved it, as JSON values.
@@ -182,10 +264,7 @@ class WorkFolder:
         The folder is untrusted: the file is JSON (never unpickled), and its state is used only under this
         run's key; anything else, or a file that does not parse, means "learn again".
         """
-        try:
-            data = orjson.loads((self.root / _LEARNED).read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            return False, None
+        data = _read_json(self.root / _LEARNED, limit=None)
         if not isinstance(data, dict) or data.get("key") != key:
             return False, None
         return True, data.get("state")
@@ -195,12 +274,13 @@ class WorkFolder:
 
         A state JSON cannot hold (a lone surrogate in a sample line) is not kept: a resumed run learns again.
         """
+        path = self.root / _LEARNED
         try:
             data = orjson.dumps({"key": key, "state": state})
         except orjson.JSONEncodeError:
-            (self.root / _LEARNED).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
             return
-        with atomic_file(self.root / _LEARNED) as stream:
+        with disk_full_stops(path), atomic_file(path) as stream:
             stream.write(data)
 
     def close(self) -> None:
@@ -209,6 +289,67 @@ class WorkFolder:
             self._lock = None
         if self.temporary:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+#: ``open`` flags that refuse a symbolic link as the last component.
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except FileNotFoundError:
+        return []
+
+
+def _is_folder(path: Path) -> bool:
+    """A folder, not a link to one."""
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a folder of the work folder; a link in its place is an error (``rmtree`` never follows one inside)."""
+    refuse_links(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _read_json(path: Path, limit: int | None = _MAX_SMALL_FILE) -> Any:
+    """The JSON value in ``path``, read without following a link; None when there is none to read."""
+    try:
+        with open_no_follow(path) as stream:
+            data = stream.read() if limit is None else stream.read(limit + 1)
+    except OSError:
+        return None
+    if limit is not None and len(data) > limit:
+        return None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _stats(data: Any) -> RunStats | None:
+    """A marker's counts, when they are what :meth:`RunStats.to_dict` writes for a finished part (counts that
+    are whole numbers, nothing read that was neither written nor rejected); None otherwise."""
+    try:
+        stats = RunStats.from_dict(data)
+        counts = [stats.read, stats.written, stats.rejected, stats.flagged, stats.bytes_in]
+        counts += [*stats.sources.values(), *stats.reject_reasons.values()]
+        counts += [n for stage in stats.stages.values() for n in (stage.documents_changed, stage.chars_removed)]
+        counts += [*(n for stage in stats.stages.values() for n in stage.rules.values())]
+        seconds = [stage.seconds for stage in stats.stages.values()]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    if not all(type(n) is int and n >= 0 for n in counts) or not stats.balanced:
+        return None
+    if not all(type(s) in (int, float) and s >= 0 for s in seconds):
+        return None
+    if not all(isinstance(name, str) for name in (*stats.sources, *stats.reject_reasons, *stats.stages)):
+        return None
+    return stats
 
 
 def _refusal(output: Path, before: dict[str, Any], now: dict[str, Any]) -> str:

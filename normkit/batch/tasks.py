@@ -4,31 +4,53 @@ A task is picklable and self-contained, so any executor can run it and any retry
 the :class:`Setup` and its part, takes this process's pipeline for the run from :data:`WORKERS`, writes its
 own files, and sends back only what the parent needs. Each task counts into a :class:`RunStats` of its own
 and returns it: the pipeline it shares with the run's other tasks in this process holds no counts of theirs.
+
+A task reads its whole part, or, once the part failed, a :class:`Piece` of it: the batch narrows a failure
+down to the inputs that cause it (see :mod:`.rounds`). A piece writes files of its own, which the parent
+joins into the part's. A full disk (or quota) anywhere in a task is a :class:`~normkit.errors.DiskFullError`,
+never a document's fault.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
+import orjson
+
 from normkit.batch.cache import PipelineCache
 from normkit.batch.resume import mark_done
 from normkit.config import Config
-from normkit.document import Reject
-from normkit.inputs import Part
-from normkit.output import BUFFER_SIZE, PartFiles, atomic_file, open_part, write_record, write_reject
-from normkit.pipeline import Pipeline
+from normkit.document import Document, Origin, Reject
+from normkit.inputs import Part, Shard
+from normkit.output import BUFFER_SIZE, PartFiles, atomic_file, open_part
+from normkit.pipeline import Pipeline, Record
 from normkit.plugins import PluginSpec
 from normkit.report import RunStats
 from normkit.spill import spill_stats
+from normkit.writers import disk_full_stops, encode_record
 
 if TYPE_CHECKING:  # learning.py builds tasks; a task only carries the state
     from normkit.batch.learning import LearnedState
 
-__all__ = ["MAX_MESSAGES", "WORKERS", "CleanPart", "ObservePart", "Observed", "PartResult", "Setup", "WorkerCache"]
+__all__ = [
+    "MAX_MESSAGES",
+    "WORKERS",
+    "CleanPart",
+    "CountItems",
+    "ObservePart",
+    "Observed",
+    "PartResult",
+    "Piece",
+    "Setup",
+    "WorkerCache",
+    "piece_files",
+    "reject_line",
+]
 
 #: reject messages a part sends back for stderr; the rest are in rejects.jsonl.
 MAX_MESSAGES = 200
@@ -100,6 +122,86 @@ class WorkerCache:
 WORKERS = WorkerCache()
 
 
+@dataclass(frozen=True)
+class Piece:
+    """What one task reads of its part: all of it, or a piece once the part failed (see :mod:`.rounds`).
+
+    ``shards`` are some of the part's shards, or one of them cut to a byte range of whole lines. ``window``
+    keeps the items ``[start, stop)`` the one shard's loader yields (an input that cannot be cut by bytes: a
+    compressed file, a format that is not a record a line). ``tag`` places the piece in the narrowing: ``""``
+    for the whole part, then ``0`` or ``1`` for each halving, so that pieces sorted by tag are in input order.
+    ``weight`` is its share of the part's input, for its time budget.
+    """
+
+    shards: tuple[Shard, ...]
+    window: tuple[int, int] | None = None
+    tag: str = ""
+    weight: float = 1.0
+
+    @property
+    def whole(self) -> bool:
+        return not self.tag
+
+    @property
+    def size(self) -> int:
+        """The input bytes this piece accounts for: a windowed shard's bytes go with its first window."""
+        if self.window is not None:
+            return self.shards[0].size if self.window[0] == 0 else 0
+        return sum(shard.size for shard in self.shards)
+
+    @property
+    def origin(self) -> Origin:
+        """Where the piece starts: what a reject says when not even its inputs can be read."""
+        shard = self.shards[0]
+        return Origin(shard.path, shard.first_line if shard.end is not None else None)
+
+    def describe(self) -> str:
+        if len(self.shards) > 1:
+            return f"{len(self.shards)} inputs, {self.shards[0].path} to {self.shards[-1].path}"
+        shard = self.shards[0]
+        if self.window is not None:
+            first, last = self.window[0] + 1, self.window[1]
+            return f"item {first} of {shard.path}" if first == last else f"items {first}-{last} of {shard.path}"
+        if shard.end is not None:
+            return f"{shard.path} from line {shard.first_line} (bytes {shard.start}-{shard.end})"
+        return shard.path
+
+    def loaded(self, pipeline: Pipeline) -> Iterator[Iterator[Document | Reject]]:
+        """The inputs of each shard in turn, as its loader yields them (only the window's, for a window)."""
+        for shard in self.shards:
+            items = pipeline.load(shard)
+            yield items if self.window is None else itertools.islice(items, *self.window)
+
+
+def piece_files(files: PartFiles, tag: str) -> PartFiles:
+    """Where a piece of a narrowed part writes; the parent joins the pieces into the part's ``files``."""
+    stem = files.records.name.removesuffix(".records.jsonl")
+    base = f"{stem}.n{tag}" if tag else stem
+    return PartFiles(
+        records=files.records.with_name(f"{base}.records.jsonl"),
+        rejects=files.records.with_name(f"{base}.rejects.jsonl"),
+        marker=files.records.with_name(f"{base}.done.json"),
+    )
+
+
+def reject_line(reject: Reject) -> bytes:
+    """One line of a rejects file. A reject is always written: text JSON cannot hold (a lone surrogate in a
+    reason a plugin wrote) is escaped in it (``\\ud83d``), not allowed to fail the part."""
+    data = reject.to_dict()
+    try:
+        return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # orjson.JSONEncodeError
+        return orjson.dumps(_escaped(data), option=orjson.OPT_APPEND_NEWLINE)
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    return value
+
+
 class Observed(NamedTuple):
     """What a part's learning task sends back: the learning stages' states, and the inputs it read (progress)."""
 
@@ -115,19 +217,40 @@ class ObservePart:
     does not load and run the earlier stages again (see :mod:`normkit.spill`). So are the counts of those
     stages, which this task keeps in a :class:`RunStats` of its own: the cleaning task of the part reads them
     back and reports them, once.
+
+    A piece of a narrowed part (``piece``) observes without a spill: its cleaning task reads the input.
     """
 
     setup: Setup
     part: Part
-    spill: Path
+    spill: Path | None
+    piece: Piece | None = None
 
     def __call__(self) -> Observed:
+        with disk_full_stops(self.spill or self.part.name):
+            pipeline = WORKERS.pipeline(self.setup)
+            pipeline.observe_reset()  # whatever a failed attempt in this process left behind
+            stats = RunStats()
+            piece = self.piece or Piece(self.part.shards)
+            if self.spill is None or not piece.whole:
+                states = [pipeline.observe_items(items, None, stats) for items in piece.loaded(pipeline)]
+            else:
+                with atomic_file(self.spill) as spill:
+                    states = [pipeline.observe_items(items, spill, stats) for items in piece.loaded(pipeline)]
+            return Observed(pipeline.merge_learned(states), pipeline.observed)
+
+
+@dataclass(frozen=True)
+class CountItems:
+    """How many inputs the loader yields from a piece: a shard that cannot be cut by bytes is then cut by
+    position (see :mod:`.rounds`). Runs in a worker, as loading may be what kills one."""
+
+    setup: Setup
+    piece: Piece
+
+    def __call__(self) -> int:
         pipeline = WORKERS.pipeline(self.setup)
-        pipeline.observe_reset()  # whatever a failed attempt in this process left behind
-        stats = RunStats()
-        with atomic_file(self.spill) as spill:
-            states = [pipeline.observe_shard(shard, spill, stats) for shard in self.part.shards]
-        return Observed(pipeline.merge_learned(states), pipeline.observed)
+        return sum(1 for items in self.piece.loaded(pipeline) for _ in items)
 
 
 @dataclass
@@ -142,7 +265,12 @@ class PartResult:
 
 @dataclass(frozen=True)
 class CleanPart:
-    """Load, clean and export one part into its own files, then mark it done."""
+    """Load, clean and export one part into its own files, then mark it done.
+
+    With ``piece``, only that piece of the part, into the piece's files (:func:`piece_files`), unmarked: the
+    parent joins the pieces and marks the part. With ``condemned`` (a reason), the piece's inputs are only
+    loaded and each written as a reject with that reason: a piece that failed every attempt.
+    """
 
     setup: Setup
     part: Part
@@ -150,17 +278,25 @@ class CleanPart:
     key: str
     fail_fast: bool = False
     spill: Path | None = None
+    piece: Piece | None = None
+    condemned: str | None = None
 
     def __call__(self) -> PartResult:
+        with disk_full_stops(self.files.records):
+            return self._clean()
+
+    def _clean(self) -> PartResult:
         pipeline = WORKERS.pipeline(self.setup)
+        piece = self.piece or Piece(self.part.shards)
         result = PartResult(self.part.index, RunStats())
         with open_part(self.files) as (records, rejects), ExitStack() as stack:
-            for item in self._outcomes(pipeline, result.stats, stack):
-                if not isinstance(item, Reject):
-                    write_record(records, item)
-                elif self._stop_at(item, rejects, result):
-                    break
-        if not result.stopped:
+            for item in self._outcomes(pipeline, piece, result.stats, stack):
+                if isinstance(item, Reject):
+                    if self._stop_at(item, rejects, result):
+                        break
+                else:  # encoded once, by the pipeline, where a failure is charged to the record alone
+                    records.write(item.line if isinstance(item, Record) else encode_record(item))
+        if not result.stopped and piece.whole and self.condemned is None:
             mark_done(self.files, self.part, self.key, result.stats)
             if self.spill is not None:
                 self.spill.unlink(missing_ok=True)
@@ -168,17 +304,31 @@ class CleanPart:
 
     def _stop_at(self, reject: Reject, stream: IO[bytes], result: PartResult) -> bool:
         """Write ``reject`` and keep its message for stderr; True when fail-fast stops the part at it."""
-        write_reject(stream, reject)
+        stream.write(reject_line(reject))
         if len(result.messages) < MAX_MESSAGES:
             result.messages.append(reject.message())
         result.stopped = self.fail_fast
         return result.stopped
 
-    def _outcomes(self, pipeline: Pipeline, stats: RunStats, stack: ExitStack) -> Iterator[dict[str, Any] | Reject]:
+    def _outcomes(
+        self, pipeline: Pipeline, piece: Piece, stats: RunStats, stack: ExitStack
+    ) -> Iterator[Record | Reject]:
         """From the learning pass's spill when there is one (a resumed run may lack it), else the input."""
-        if self.spill is None or not self.spill.exists():
-            return (item for shard in self.part.shards for item in pipeline.run_shard(shard, stats))
+        if self.condemned is not None:
+            stats.bytes_in += piece.size
+            return self._condemn(pipeline, piece, self.condemned, stats)
+        if not piece.whole or self.spill is None or not self.spill.exists():
+            stats.bytes_in += piece.size
+            return pipeline.run_items(itertools.chain.from_iterable(piece.loaded(pipeline)), stats)
         with self.spill.open("rb") as stream:
             stats.merge(spill_stats(stream))  # the stages the learning pass ran, counted there
-        stats.bytes_in += sum(shard.size for shard in self.part.shards if shard.path != "-")
+        stats.bytes_in += piece.size
         return pipeline.run_spilled(stack.enter_context(self.spill.open("rb", buffering=BUFFER_SIZE)), stats)
+
+    @staticmethod
+    def _condemn(pipeline: Pipeline, piece: Piece, reason: str, stats: RunStats) -> Iterator[Reject]:
+        for items in piece.loaded(pipeline):
+            for item in items:
+                outcome = item if isinstance(item, Reject) else Reject(item.origin, reason, item.id, hook="executor")
+                stats.count(outcome)
+                yield outcome

@@ -50,7 +50,15 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
 @click.option(
     "--shard-size", callback=_size, metavar="SIZE", help="Input bytes per shard, e.g. 64MB (default: about 64 shards)."
 )
-@click.option("--retries", type=click.IntRange(min=0), help="Retries of a failed shard before rejecting it (2).")
+@click.option(
+    "--retries", type=click.IntRange(min=0), help="Retries of a document that fails a worker before rejecting it (2)."
+)
+@click.option(
+    "--task-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Time budget of a shard's task (600; 0: none); past it the worker is stopped and the failure narrowed down.",
+)
 @click.option("--resume/--no-resume", default=None, help="Skip shards a previous run finished (default: resume).")
 @click.option("--fail-fast", is_flag=True, default=None, help="Stop at the first rejected document.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
