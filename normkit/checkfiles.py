@@ -4,20 +4,27 @@ The engine knows no format: each exporter says which files it reads back (``read
 (:meth:`~normkit.Exporter.read`), so a plugin's format can be validated as the builtins' are. Memory is
 bounded by the largest record, never by the file, as long as the readers stream (the builtins do: JSON
 Lines line by line, a JSON array element by element, CSV row by row, Parquet row group by row group).
-``.gz`` and ``.zst`` files are read through the engine's decompressors.
+``.gz`` and ``.zst`` files are read through the engine's decompressors, under the input side's caps: a file
+that expands past ``[input] max_compression_ratio`` (default) times its compressed size is read up to there
+("cannot read the file past here: ..."), and a record longer than :data:`MAX_RECORD_BYTES` is a problem at its
+line, so a decompression bomb or a runaway line costs a bounded amount of memory. Only regular files are read:
+a FIFO is never waited on.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from normkit.components import Exporter, ReadRecord
+from normkit.config import DEFAULT_MAX_COMPRESSION_RATIO, DEFAULT_MAX_DOCUMENT_BYTES
 from normkit.errors import NormkitError
-from normkit.inputs import open_binary, strip_compression
+from normkit.inputs import InputLimitError, Shard, open_binary, strip_compression
 from normkit.output import STATE_DIR
 from normkit.validate import compiled
 
@@ -25,6 +32,10 @@ if TYPE_CHECKING:
     from normkit.registry import Registry
 
 __all__ = ["FileCheck", "Problem", "Readers", "files_to_check"]
+
+#: the longest record read as one: a document of up to ``[input] max_document_bytes`` (default), with room for
+#: what a record holds beside its text (the text before and after each edit, JSON escapes).
+MAX_RECORD_BYTES = 4 * DEFAULT_MAX_DOCUMENT_BYTES
 
 #: file stems that name their schema: the files a run writes beside its records.
 NAMED = {"rejects": "reject", "report": "report"}
@@ -132,9 +143,18 @@ class FileCheck:
     asked: str | None = None
     records: int = field(default=0, init=False)
 
+    #: a compressed file that expands past this many times its compressed size is read only up to there.
+    max_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
+    #: bytes read for one record at most; a longer record is a problem at its line, and reading stops there.
+    max_record_bytes: int = MAX_RECORD_BYTES
+
     def __post_init__(self) -> None:
-        if not Path(self.path).is_file():
-            raise NormkitError(f"{self.path}: no such file")
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError:
+            raise NormkitError(f"{self.path}: no such file") from None
+        if not stat.S_ISREG(mode):
+            raise NormkitError(f"{self.path}: not a regular file")
         self.reader = self.readers.reader(self.path)
         self.schema = self.asked or self.readers.schema_for(self.path, self.reader)
         self.schema_ref = self.readers.registry.schema(self.schema)  # a plugin's schema is a file
@@ -153,9 +173,59 @@ class FileCheck:
     def _read(self) -> Iterator[ReadRecord]:
         last = 0
         try:
-            with open_binary(self.path) as stream:
+            with Shard(self.path).open(max_ratio=self.max_ratio) as raw:
+                guard = _RecordGuard(raw, self.max_record_bytes)
+                stream = io.BufferedReader(guard, buffer_size=_GUARD_BUFFER)
                 for item in self.reader.read(stream, self.schema_ref):
                     last = item.line or last
+                    guard.record_read()
                     yield item
-        except (OSError, EOFError, ValueError) as exc:  # truncated or corrupt .gz/.zst, bad UTF-8 in CSV
+        except _RecordTooLongError:
+            yield ReadRecord(
+                last + 1,
+                error=f"a record longer than {self.max_record_bytes} bytes (the most normkit validate reads as one "
+                "record): not checked, nor the rest of the file",
+            )
+        except (OSError, EOFError, ValueError) as exc:  # truncated or corrupt .gz/.zst, bad UTF-8 in CSV, a bomb
             yield ReadRecord(last + 1, error=f"cannot read the file past here: {exc}")
+
+
+#: read ahead above the record guard: small, so a record is measured to within this many bytes.
+_GUARD_BUFFER = 1 << 16
+
+
+class _RecordTooLongError(InputLimitError):
+    """More than the cap read for one record."""
+
+
+class _RecordGuard(io.RawIOBase):
+    """A stream that raises :class:`_RecordTooLongError` once more than ``cap`` bytes are read between two records
+    (:meth:`record_read`). A seek starts the count again: a reader that seeks (Parquet) reads by pieces."""
+
+    def __init__(self, stream: IO[bytes], cap: int) -> None:
+        self.stream, self.cap, self.since = stream, cap, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self.stream.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.since = 0
+        return self.stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.stream.tell()
+
+    def record_read(self) -> None:
+        self.since = 0
+
+    def readinto(self, target: Any) -> int:
+        view = memoryview(target).cast("B")
+        data = self.stream.read(len(view))
+        view[: len(data)] = data
+        self.since += len(data)
+        if self.since > self.cap:
+            raise _RecordTooLongError(f"more than {self.cap} bytes for one record")
+        return len(data)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,8 +34,13 @@ from normkit.writers import (
     atomic_file,
     disk_full_stops,
     encode_record,
+    entries,
+    is_folder,
     open_no_follow,
+    refuse_kinds,
     refuse_links,
+    remove_temp_files,
+    remove_tree,
 )
 
 __all__ = [
@@ -103,18 +107,30 @@ class Output:
         self.report_path = self.folder / REPORT_NAME if self.folder else None
 
     def refuse_links(self) -> None:
-        """Before anything is written: a symbolic link where normkit writes in the folder is an error naming it.
+        """Before anything is written: a symbolic link where normkit writes in the folder is an error naming it,
+        and so is a thing of the wrong kind there (a folder where it writes a file, a file where it keeps a
+        folder), which would otherwise stop the run halfway.
 
         The folder itself may be a link (the user named it); below it, nothing normkit writes is followed.
         """
         if self.folder is None or not self.folder.is_dir():
             return
-        for entry in _entries(self.folder):
-            if self._owns(entry.name):
-                refuse_links(Path(entry.path))
-        if self.records_path is not None and self.exporter.per_document and _is_folder(self.records_path):
+        owned = [path for path in entries(self.folder) if self._owns(path.name)]
+        refuse_links(*owned)
+        per_document = self.exporter.per_document
+        folders = {STATE_DIR, *(_LEFTOVER_FOLDERS if per_document else ())}
+        if per_document and self.records_path is not None:
+            folders.add(self.records_path.name)
+        files = {REJECTS_NAME, REPORT_NAME}
+        if not per_document and self.records_path is not None:
+            files.add(self.records_path.name)
+        refuse_kinds(
+            files=[path for path in owned if path.name in files or _LEARNED_FILE.fullmatch(path.name)],
+            folders=[path for path in owned if path.name in folders],
+        )
+        if self.records_path is not None and per_document and is_folder(self.records_path):
             # moved aside, then deleted, when the new pages are in: never through a link
-            refuse_links(*(Path(entry.path) for entry in _entries(self.records_path)))
+            refuse_links(*entries(self.records_path))
 
     def _owns(self, name: str) -> bool:
         """Whether normkit writes (or removes) ``name`` in the output folder."""
@@ -130,12 +146,10 @@ class Output:
         a link (see :meth:`refuse_links`), and only while this run holds the folder's lock."""
         if self.folder is None or not self.folder.is_dir():
             return
-        for entry in _entries(self.folder):
-            temp = TEMP_NAME.fullmatch(entry.name)
-            if temp and _OWN_FILE.fullmatch(temp["name"]) and entry.is_file(follow_symlinks=False):
-                Path(entry.path).unlink(missing_ok=True)
-            elif entry.name in _LEFTOVER_FOLDERS and entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
+        remove_temp_files(self.folder, lambda name: bool(_OWN_FILE.fullmatch(name)))
+        for name in sorted(_LEFTOVER_FOLDERS):
+            if is_folder(self.folder / name):
+                remove_tree(self.folder / name)
 
     def assemble(self, parts: Sequence[PartFiles]) -> None:
         """Write the parts' records, in part order, through the exporter; concatenate their rejects.
@@ -195,13 +209,15 @@ def _export_folder(paths: Sequence[Path], exporter: Exporter, target: Path) -> N
     """A per-document exporter fills a staging folder, swapped in for ``target`` when complete."""
     staging, old = target.with_name(f".{target.name}.tmp"), target.with_name(f".{target.name}.old")
     refuse_links(target, staging, old)
-    shutil.rmtree(staging, ignore_errors=True)
+    refuse_kinds(folders=[target, staging, old])
+    if is_folder(staging):
+        remove_tree(staging)
     staging.mkdir(parents=True)
     _export(paths, exporter.open_folder(staging))
     if target.exists():
         os.replace(target, old)
     os.replace(staging, target)
-    shutil.rmtree(old, ignore_errors=True)
+    remove_tree(old)
 
 
 def _concatenate(paths: Sequence[Path], target: IO[bytes]) -> None:
@@ -221,15 +237,3 @@ def _open_part_file(path: Path) -> IO[bytes] | None:
     except OSError as error:
         refuse_links(path)  # ELOOP: name the link
         raise NormkitError(f"{path}: cannot read this part file: {error.strerror or error}") from error
-
-
-def _entries(folder: Path) -> list[os.DirEntry[str]]:
-    with os.scandir(folder) as entries:
-        return sorted(entries, key=lambda entry: entry.name)
-
-
-def _is_folder(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(path.lstat().st_mode)
-    except OSError:
-        return False

@@ -12,6 +12,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import stat
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -242,20 +243,30 @@ def _import_file(path: Path) -> ModuleType:
 def plugins_digest(spec: PluginSpec) -> str:
     """A digest of the plugins a :class:`PluginSpec` loads, by what decides their output, for the run key.
 
-    - every file a ``--plugins-dir`` holds, by content: the plugin files, and every file of a package beside
-      them (a plugin file may import its own helpers and read its own data);
+    - every file a ``--plugins-dir`` holds, in any folder below it, by content: the plugin files, their
+      packages and helper folders, their data files (``myplugin_rules.json``); never byte code or caches;
     - every plugin distribution (entry point) by distribution name and version, and the entry point itself.
 
-    Blocked names are in the spec already. Computed anew each time (a few ms): a plugin file edited between
-    two runs in one process must change the key.
+    Only regular files are read (found with ``lstat``, so a FIFO or a device is never opened); a link is read
+    through when it leads to a regular file, and anything else there (a dangling link, a FIFO, a socket) is
+    named in the key by its path and kind. Blocked names are in the spec already. Computed anew each time (a
+    few ms): a plugin file edited between two runs in one process must change the key.
     """
     digest = hashlib.blake2b(digest_size=16)
     for directory in spec.plugins_dirs:
         folder = Path(directory)
         digest.update(f"dir\0{folder.resolve()}\0".encode())
-        for path in _dir_files(folder):
-            digest.update(f"{path.relative_to(folder).as_posix()}\0{path.stat().st_size}\0".encode())
-            digest.update(path.read_bytes())
+        for path, kind in _dir_files(folder):
+            name = path.relative_to(folder).as_posix()
+            if kind != "file":
+                digest.update(f"{name}\0{kind}\0".encode())
+                continue
+            data = _read_regular(path)
+            if data is None:  # gone, unreadable or swapped for something else since the walk: named, not read
+                digest.update(f"{name}\0unreadable\0".encode())
+                continue
+            digest.update(f"{name}\0{len(data)}\0".encode())
+            digest.update(data)
     if spec.load_entrypoints:
         wanted = _wanted_entrypoints()
         for ep in sorted(importlib.metadata.entry_points(group=ENTRYPOINT_GROUP), key=lambda ep: (ep.name, ep.value)):
@@ -271,18 +282,70 @@ def plugins_digest(spec: PluginSpec) -> str:
 _NOT_PLUGIN_FILES = frozenset({"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 
 
-def _dir_files(folder: Path) -> list[Path]:
-    """The plugin files of ``folder`` and every file of the packages in it (folders with ``__init__.py``)."""
+def _dir_files(folder: Path) -> list[tuple[Path, str]]:
+    """Every file under ``folder`` but byte code and caches, in name order, each with its kind: ``file`` (a
+    regular file, or a link to one: safe to read), else what it is (``dangling link``, ``FIFO``...)."""
     if not folder.is_dir():
         return []
-    found = _plugin_files(folder)
-    for package in sorted(p for p in folder.iterdir() if p.is_dir() and (p / "__init__.py").is_file()):
-        if package.name in _NOT_PLUGIN_FILES:
-            continue
-        for root, dirs, names in os.walk(package):
-            dirs[:] = sorted(d for d in dirs if d not in _NOT_PLUGIN_FILES)
-            found += [Path(root) / name for name in sorted(names) if not name.endswith((".pyc", ".pyo"))]
+    found: list[tuple[Path, str]] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_PLUGIN_FILES)
+        for name in [d for d in dirs if Path(root, d).is_symlink()]:  # not walked into: named by where it leads
+            found.append((Path(root, name), f"link to a folder: {os.readlink(Path(root, name))}"))
+        for name in sorted(names):
+            if not name.endswith((".pyc", ".pyo")):
+                path = Path(root) / name
+                found.append((path, _file_kind(path)))
     return found
+
+
+def _file_kind(path: Path) -> str:
+    """``file`` when ``path`` is a regular file or a link to one; otherwise what it is, in a few words."""
+    try:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                return f"dangling link to {os.readlink(path)}"
+            if not stat.S_ISREG(mode):
+                return f"link to {_special_kind(mode)}: {os.readlink(path)}"
+    except OSError as error:
+        return f"unreadable {error.errno}"
+    return "file" if stat.S_ISREG(mode) else _special_kind(mode)
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of ``path`` if it is (still) a regular file; opened without waiting, so a FIFO never hangs."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as stream:
+            fd = -1
+            return stream.read()
+    except OSError:
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
 
 
 def _trace(pm: pluggy.PluginManager) -> None:

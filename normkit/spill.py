@@ -36,12 +36,14 @@ def write_spilled(stream: IO[bytes], item: Document | Reject) -> None:
     try:
         line = orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:  # orjson.JSONEncodeError: a lone surrogate, or nesting deeper than orjson writes
-        line = _escaped(entry, item)
+        line = _ascii_line(entry, item)
     stream.write(line)
 
 
-def _escaped(entry: dict[str, Any], item: Document | Reject) -> bytes:
-    """``entry`` as ASCII JSON (lone surrogates as ``\\udXXX`` escapes), else the reject the document becomes."""
+def _ascii_line(entry: dict[str, Any], item: Document | Reject) -> bytes:
+    """``entry`` as ASCII JSON (lone surrogates as ``\\udXXX`` escapes, read back exactly), else the reject the
+    document becomes. Not :func:`normkit.batch.tasks.reject_line`'s escaping, which changes the text so that
+    any JSON reader takes the line: a spill must carry a document exactly."""
     try:
         return json.dumps(entry, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
     except (TypeError, ValueError, RecursionError) as exc:
@@ -59,7 +61,7 @@ def read_spilled(stream: IO[bytes]) -> Iterator[Document | Reject]:
     for line in stream:
         try:
             entry = orjson.loads(line)
-        except orjson.JSONDecodeError:  # a line :func:`_escaped` wrote
+        except orjson.JSONDecodeError:  # a line :func:`_ascii_line` wrote
             entry = json.loads(line)
         if "reject" in entry:
             yield Reject.from_dict(entry["reject"])

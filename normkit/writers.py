@@ -15,9 +15,11 @@ import functools
 import hashlib
 import os
 import re
+import shutil
 import stat
+import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -28,15 +30,21 @@ from normkit.components import RecordWriter
 from normkit.errors import DiskFullError, NormkitError
 
 __all__ = [
+    "NO_FOLLOW",
     "TEMP_NAME",
     "FolderWriter",
     "atomic_file",
     "disk_full_message",
     "disk_full_stops",
     "encode_record",
+    "entries",
     "is_disk_full",
+    "is_folder",
     "open_no_follow",
+    "refuse_kinds",
     "refuse_links",
+    "remove_temp_files",
+    "remove_tree",
     "safe_filename",
 ]
 
@@ -44,7 +52,7 @@ __all__ = [
 BUFFER_SIZE = 1 << 20
 
 #: ``open`` flags that refuse a symbolic link as the last component (0 where the platform has none).
-_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 #: the hidden temporary name :func:`atomic_file` gives ``NAME`` while it is written: ``.NAME.XXXXXXXX.tmp``,
 #: eight characters from :mod:`tempfile`'s alphabet. A killed run leaves such files; nothing else has this shape.
@@ -93,12 +101,97 @@ def refuse_links(*paths: Path) -> None:
             )
 
 
+def refuse_kinds(*, files: Iterable[Path] = (), folders: Iterable[Path] = ()) -> None:
+    """A one-line :class:`~normkit.errors.NormkitError` naming the first path that is there but is not the kind
+    of thing normkit writes or keeps there: a folder (or a FIFO, a device) where it writes a file, a file where
+    it keeps a folder. Found before anything is written, it is named so a person looks; a missing path is fine,
+    and a symbolic link is :func:`refuse_links`' to name.
+    """
+    for path, want_folder in [*((path, False) for path in files), *((path, True) for path in folders)]:
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            continue
+        if stat.S_ISLNK(mode) or (stat.S_ISDIR(mode) == want_folder and (want_folder or stat.S_ISREG(mode))):
+            continue
+        found = "a folder" if stat.S_ISDIR(mode) else _kind(mode)
+        wanted = "keeps a folder" if want_folder else "writes a file"
+        raise NormkitError(f"{path}: is {found}, where normkit {wanted}; remove it, or choose another output folder")
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a folder is, in words."""
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "not a regular file"
+
+
+def entries(folder: Path) -> list[Path]:
+    """What ``folder`` holds, sorted by name; nothing when it is missing."""
+    try:
+        return sorted(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def is_folder(path: Path) -> bool:
+    """A folder, not a link to one."""
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def is_regular_file(path: Path) -> bool:
+    """A regular file, not a link to one (nor a FIFO, a device, a folder)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a folder normkit made; a link in its place is an error (``rmtree`` never follows one inside), and so
+    is a folder that cannot be deleted (one line naming what was in the way)."""
+    refuse_links(path)
+    problems: list[tuple[str, BaseException]] = []
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=lambda _function, where, error: problems.append((where, error)))
+    else:
+        shutil.rmtree(path, onerror=lambda _function, where, info: problems.append((where, info[1])))
+    missing = [(where, error) for where, error in problems if not isinstance(error, FileNotFoundError)]
+    if missing:
+        where, error = missing[0]
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise NormkitError(f"{where}: cannot remove it ({reason}); normkit made it, and must remove it to go on")
+
+
+def remove_temp_files(folder: Path, owned: Callable[[str], bool]) -> None:
+    """Delete the temporary files :func:`atomic_file` left in ``folder`` (a killed run) for the names ``owned``
+    accepts: regular files only, never a link, a folder or anything else."""
+    for path in entries(folder):
+        temp = TEMP_NAME.fullmatch(path.name)
+        if temp and owned(temp["name"]) and is_regular_file(path):
+            path.unlink(missing_ok=True)
+
+
 def open_no_follow(path: Path) -> IO[bytes]:
-    """``path`` opened for reading, refusing a symbolic link (``OSError`` ``ELOOP``) rather than following it."""
-    fd = os.open(path, os.O_RDONLY | _NO_FOLLOW)
+    """``path`` opened for reading, refusing a symbolic link (``OSError`` ``ELOOP``) rather than following it,
+    and anything but a regular file (``IsADirectoryError``): a FIFO is opened without waiting for a writer."""
+    fd = os.open(path, os.O_RDONLY | NO_FOLLOW | getattr(os, "O_NONBLOCK", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
         return os.fdopen(fd, "rb", buffering=BUFFER_SIZE)
     except BaseException:
         os.close(fd)

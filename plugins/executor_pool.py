@@ -160,6 +160,7 @@ def _context() -> Any:
 def _serve(conn: Connection, environ: dict[str, str]) -> None:
     """The worker's loop: run each task it receives and send back ``(ok, result or error)``."""
     _die_with_parent()
+    _drop_server_lifeline()
     if os.environ != environ:
         os.environ.clear()
         os.environ.update(environ)
@@ -184,12 +185,31 @@ def _dumps(answer: tuple[bool, Any]) -> bytes:
 
 
 def _die_with_parent() -> None:
-    """On Linux, a worker is killed with its parent (``kill -9`` of ``normkit run`` leaves no orphans)."""
+    """On Linux, a worker is killed with its parent, the fork server (which ends with the run: see
+    :func:`_drop_server_lifeline`), or the run itself when spawned: ``kill -9`` of ``normkit run`` leaves no
+    orphans."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             import ctypes
 
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def _drop_server_lifeline() -> None:
+    """Close the fork server's "alive" pipe, which a forked worker inherits from the run.
+
+    The fork server exits when that pipe reaches EOF, that is when the run's process is gone, and a worker
+    dies with the fork server (:func:`_die_with_parent`). A worker that kept the pipe open would keep the
+    server alive, and with it itself and the resource tracker: ``kill -9`` of ``normkit run`` left orphans.
+    """
+    with contextlib.suppress(Exception):
+        from multiprocessing import forkserver
+
+        server = getattr(forkserver, "_forkserver", None)
+        fd = getattr(server, "_forkserver_alive_fd", None)
+        if isinstance(fd, int) and multiprocessing.parent_process() is not None:
+            setattr(server, "_forkserver_alive_fd", None)  # noqa: B010 - a private attribute, absent in some versions
+            os.close(fd)
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import sys
 import textwrap
@@ -182,3 +183,77 @@ def test_a_document_that_keeps_crashing_is_the_only_one_rejected(crashy: Path, t
     assert "failed 2 times on this input" in rejects[0]["reason"] and "died" in rejects[0]["reason"]
     ids = [orjson.loads(line)["id"] for line in (tmp_path / "out" / "documents.jsonl").read_bytes().splitlines()]
     assert ids == ["d0", "e0", "e1", "d2", "e2"]
+
+
+SLEEPY = textwrap.dedent(
+    """
+    import time
+    from normkit import Stage, hookimpl
+
+    class Sleepy(Stage):
+        name = "sleepy"
+
+        def process(self, doc):
+            time.sleep(120)
+            return doc
+
+    @hookimpl
+    def normkit_register_stages(register):
+        register(Sleepy)
+    """
+)
+
+
+def _marked(mark: str) -> list[int]:
+    """The processes whose environment holds ``mark`` (the run's, its fork server's, workers', tracker's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:  # gone, or not ours to read
+                continue
+            if mark.encode() in environ:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, parent-death signals")
+def test_kill_9_of_a_run_leaves_no_process_behind(tmp_path: Path) -> None:
+    """The run is SIGKILLed while its workers sleep in a stage: its fork server, resource tracker and workers
+    end with it (a worker kept the fork server's alive pipe open, so all of them outlived the run)."""
+    import os
+    import signal
+    import subprocess
+    import time
+    import uuid
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "sleepy.py").write_text(SLEEPY)
+    (tmp_path / "normkit.toml").write_text('pipeline = ["sleepy"]\n')
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_text(f'{{"id": "{name}", "text": "A quiet night on the quay."}}\n')
+    mark = f"NORMKIT_TEST_RUN={uuid.uuid4().hex}"
+    env = dict(os.environ, NORMKIT_TEST_RUN=mark.split("=", 1)[1])
+    args = [sys.executable, "-m", "normkit", "run", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]
+    args += ["-o", str(tmp_path / "out"), "-q", "--plugins-dir", str(plugins), "--workers", "2"]
+    args += ["--config", str(tmp_path / "normkit.toml")]
+    run = subprocess.Popen(args, env=env, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_marked(mark)) < 4 and time.monotonic() < deadline:  # run, tracker, fork server, workers
+            time.sleep(0.1)
+        assert len(_marked(mark)) >= 4, "the run never started its workers"
+        time.sleep(0.5)
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+    deadline = time.monotonic() + 5
+    while _marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = _marked(mark)
+    for pid in left:  # not to leave them to the next test either
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes outlived the run: {left}"

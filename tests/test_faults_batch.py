@@ -460,3 +460,89 @@ def test_a_stage_that_finds_the_disk_full_stops_the_run_and_charges_no_document(
         run_batch([str(folder)], str(tmp_path / "out"), config(plugins, executor="inprocess"))
     assert raised.value.exit_code == 4
     assert not (tmp_path / "out" / "rejects.jsonl").exists()
+
+
+# -- review of issue 12: stdin, the failure cap, spills, resuming given-up inputs ------------------------------------
+
+
+def test_stdin_has_no_time_budget_and_is_read_once(tmp_path: Path, plugins: Path) -> None:
+    """A slow stage on standard input with a short ``--task-timeout``: stopping the task and trying again would
+    read the stream where the stopped attempt left it (documents lost, the rest rejected with false reasons),
+    so a part reading stdin runs without a budget, once, and every document is written."""
+    (tmp_path / "normkit.toml").write_text('pipeline = ["decode", "faulty"]\n[input]\nloader = "jsonl"\n')
+    lines = [orjson.dumps({"id": f"s{i}", "text": f"Slow tide report {i}. <slow>"}) for i in range(6)]
+    args = ["run", "-", "-o", str(tmp_path / "out"), "-q", "--plugins-dir", str(plugins)]
+    args += ["--config", str(tmp_path / "normkit.toml"), "--task-timeout", "1"]
+    result = CliRunner().invoke(cli, args, input=b"\n".join(lines) + b"\n")
+    assert result.exit_code == 0, result.output
+    report = checked(tmp_path / "out")
+    assert report["documents"]["read"] == report["documents"]["written"] == 6
+    ids = [orjson.loads(line)["id"] for line in (tmp_path / "out" / "documents.jsonl").read_bytes().splitlines()]
+    assert ids == [f"s{i}" for i in range(6)]
+
+
+def test_a_few_killers_among_thousands_are_narrowed_to_each_in_the_learning_pass(tmp_path: Path, plugins: Path) -> None:
+    """Six lines of 2000 kill the worker while the boilerplate stage learns: narrowing each one down costs more
+    than 64 failed tasks, which must not make the lines still cut in two "holes" (exit 5): the failure cap
+    counts only splits that narrowed nothing down, and a single line is given up as one input whatever the cap."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    killers = {150, 480, 777, 1203, 1650, 1999}
+    (folder / "log.jsonl").write_bytes(
+        b"".join(
+            orjson.dumps({"id": f"l{i}", "text": f"Tide log {i}\nLow water at dawn.{' <exit>' * (i in killers)}"})
+            + b"\n"
+            for i in range(2000)
+        )
+    )
+    cfg = config(plugins, ["decode", "faulty", "boilerplate"], workers=1)
+    report = batch([str(folder)], tmp_path / "out", cfg)
+    assert [r[1] for r in where(tmp_path / "out")] == sorted(i + 1 for i in killers)
+    assert all("on this input: WorkerLostError" in r["reason"] for r in rejects(tmp_path / "out"))
+    assert report["documents"]["read"] == 2000 and report["documents"]["written"] == 1994
+
+
+@linux_only
+def test_a_spill_left_by_an_earlier_run_is_not_read_back(
+    tmp_path: Path, plugins: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stops (a full disk) with the learned state saved and spills of parts it did not clean left in the
+    work folder; someone edits them. The resumed run must not carry the edited text into documents.jsonl."""
+    inputs = corpus(tmp_path / "in", {})
+    args = ["run", *inputs, "-o", str(tmp_path / "out"), "-q", "--shard-size", "600", "--workers", "2"]
+    with monkeypatch.context() as patch:
+        patch.setenv("DISKFULL_MATCH", "000003-|.records.jsonl")
+        full = CliRunner().invoke(cli, [*args, "--plugins-dir", str(plugins)])
+    assert full.exit_code == 4, full.output
+    spills = list((tmp_path / "out" / ".normkit" / "parts").glob("*.spill-*.jsonl"))
+    assert spills, "the parts not cleaned left their spills"
+    for spill in spills:
+        spill.write_bytes(spill.read_bytes().replace(b"Fishermen said", b"SMUGGLED TEXT"))
+
+    resumed = CliRunner().invoke(cli, [*args, "--plugins-dir", str(plugins)])
+    assert resumed.exit_code == 0, resumed.output
+    assert b"SMUGGLED" not in (tmp_path / "out" / "documents.jsonl").read_bytes()
+    reference = CliRunner().invoke(cli, ["run", *inputs, "-o", str(tmp_path / "ref"), "-q", "--shard-size", "600"])
+    assert reference.exit_code == 0
+    assert (tmp_path / "out" / "documents.jsonl").read_bytes() == (tmp_path / "ref" / "documents.jsonl").read_bytes()
+
+
+def test_a_part_with_an_input_given_up_is_done_and_a_resume_skips_it(tmp_path: Path, plugins: Path) -> None:
+    """The input that kills its worker is rejected with the reason; the part is marked done with that reject as
+    its output, so running the same command again skips it instead of narrowing it down again."""
+    inputs = corpus(tmp_path / "in", {"a": {17: "<exit>"}})
+    (tmp_path / "normkit.toml").write_text('pipeline = ["decode", "whitespace", "boilerplate", "faulty"]\n')
+    args = ["run", *inputs, "-o", str(tmp_path / "out"), "--plugins-dir", str(plugins), "--retries", "1"]
+    args += ["--config", str(tmp_path / "normkit.toml")]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 1, first.output
+    assert "failed (attempt" in first.stderr
+    before = {name: (tmp_path / "out" / name).read_bytes() for name in ("documents.jsonl", "rejects.jsonl")}
+
+    second = CliRunner().invoke(cli, args)
+    assert second.exit_code == 1, second.output
+    assert "failed (attempt" not in second.stderr, "the part was narrowed down again"
+    report = checked(tmp_path / "out")
+    assert report["shards"]["skipped"] == report["shards"]["total"] == 1
+    assert report["documents"]["rejected"] == 1
+    assert {name: (tmp_path / "out" / name).read_bytes() for name in before} == before

@@ -621,3 +621,83 @@ def test_a_full_disk_while_marking_a_part_done_is_a_disk_full_error(
     with pytest.raises(DiskFullError, match=rf"{files.marker.name}: no space left on device"):
         mark_done(files, part, "key", RunStats(read=1, written=1))
     assert sorted(p.name for p in files.marker.parent.iterdir()) == [files.records.name, files.rejects.name]
+
+
+# -- 7. the wrong kind of thing where normkit writes: one line, exit 2, before anything is written ----------------
+
+#: (where, what is planted there, what the error says it found and where normkit expected what)
+WRONG_KINDS = [
+    ("report.json", "dir", "is a folder, where normkit writes a file"),
+    ("rejects.jsonl", "dir", "is a folder, where normkit writes a file"),
+    ("documents.jsonl", "dir", "is a folder, where normkit writes a file"),
+    ("learned-boilerplate.json", "dir", "is a folder, where normkit writes a file"),
+    (".normkit/learned.json", "dir", "is a folder, where normkit writes a file"),
+    (".normkit/plan.json", "dir", "is a folder, where normkit writes a file"),
+    (".normkit/learned.pickle", "dir", "is a folder, where normkit writes a file"),
+    (".normkit/parts/{part}.records.jsonl", "dir", "is a folder, where normkit writes a file"),
+    (".normkit/parts/{part}.records.jsonl", "fifo", "is a FIFO (named pipe), where normkit writes a file"),
+    (".normkit/parts", "file", "is a file, where normkit keeps a folder"),
+    (".normkit", "file", "is a file, where normkit keeps a folder"),
+]
+
+
+@pytest.mark.parametrize(("where", "kind", "said"), WRONG_KINDS, ids=[f"{w[0]}-{w[1]}" for w in WRONG_KINDS])
+def test_the_wrong_kind_of_thing_where_normkit_writes_is_one_line_before_anything_is_written(
+    tmp_path: Path, news: list[str], where: str, kind: str, said: str
+) -> None:
+    out = tmp_path / "out"
+    assert run(news, out)[0] == 0
+    path = out / where.format(part=_first_part(out) if "{part}" in where else "")
+    if path.is_dir():
+        import shutil
+
+        shutil.rmtree(path)
+    path.unlink(missing_ok=True)
+    {"dir": path.mkdir, "file": lambda: path.write_text("a note\n"), "fifo": lambda: os.mkfifo(path)}[kind]()
+    before = {key: value for key, value in snapshot(out).items() if key != ".normkit/lock"}
+
+    def hung(*_args: object) -> None:
+        raise AssertionError(f"the run waited on {path}")
+
+    args = ["run", *news, "-o", str(out), "-q", "--shard-size", "1KB", "--executor", "inprocess"]
+    previous = signal.signal(signal.SIGALRM, hung)  # a FIFO read as a part file would wait for a writer forever
+    signal.alarm(60)
+    try:
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.exit_code == 2
+    assert result.stderr == f"normkit: error: {path}: {said}; remove it, or choose another output folder\n"
+    assert {key: value for key, value in snapshot(out).items() if key != ".normkit/lock"} == before
+
+
+def test_a_file_where_a_per_document_exporter_stages_its_pages_is_one_line(tmp_path: Path, news: list[str]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".documents.tmp").write_text("not a folder\n")
+    args = ["run", *news, "-o", str(out), "-q", "--format", "text", "--executor", "inprocess"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"normkit: error: {out / '.documents.tmp'}: is a file, where normkit keeps a folder; remove it, "
+        "or choose another output folder\n"
+    )
+
+
+def test_any_other_failure_of_the_file_system_is_one_line_naming_the_path(
+    tmp_path: Path, news: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last line of defence in ``run_batch``: an OSError no check foresaw is a NormkitError, not a traceback."""
+    import normkit.batch.runner
+
+    def refused(path: Path, *_args: Any, **_kwargs: Any) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    monkeypatch.setattr(normkit.batch.runner, "write_json", refused)
+    out = tmp_path / "out"
+    args = ["run", *news, "-o", str(out), "-q", "--executor", "inprocess"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 2
+    denied = os.strerror(errno.EACCES)
+    assert result.stderr == f"normkit: error: {out / 'report.json'}: {denied}; the run stopped here\n"

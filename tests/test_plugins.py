@@ -257,3 +257,72 @@ def test_a_plugin_file_named_like_a_standard_module_shadows_nothing(tmp_path: Pa
     import sys
 
     assert sys.modules["json"] is json and json.loads("[1]") == [1]
+
+
+# -- plugins_digest: what a plugins dir holds is in the run key, and nothing there can crash or hang it ---------
+
+
+def _plugins_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "myplugin.py").write_text("RULES = 'myplugin_rules.json'\n")
+    (folder / "myplugin_rules.json").write_text('{"drop": ["Follow us on the lighthouse feed"]}\n')
+    (folder / "helpers").mkdir()  # a helper folder without __init__.py (a namespace package, or data)
+    (folder / "helpers" / "words.txt").write_text("gull\ntern\n")
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "myplugin.cpython-311.pyc").write_bytes(b"\x00compiled")
+    return folder
+
+
+def _digest(folder: Path) -> str:
+    from normkit.plugins import PluginSpec, plugins_digest
+
+    return plugins_digest(PluginSpec(load_entrypoints=False, plugins_dirs=(str(folder),)))
+
+
+@pytest.mark.parametrize("edited", ["myplugin_rules.json", "helpers/words.txt"])
+def test_a_data_file_beside_a_plugin_is_in_the_key(tmp_path: Path, edited: str) -> None:
+    folder = _plugins_dir(tmp_path)
+    before = _digest(folder)
+    assert _digest(folder) == before
+    (folder / edited).write_text((folder / edited).read_text() + "puffin\n")
+    assert _digest(folder) != before
+
+
+def test_byte_code_and_caches_are_not_in_the_key(tmp_path: Path) -> None:
+    folder = _plugins_dir(tmp_path)
+    before = _digest(folder)
+    (folder / "__pycache__" / "myplugin.cpython-311.pyc").write_bytes(b"\x00compiled again")
+    (folder / "helpers" / "old.pyc").write_bytes(b"\x00")
+    assert _digest(folder) == before
+
+
+def test_a_dangling_link_in_a_plugins_dir_is_named_in_the_key_not_a_traceback(tmp_path: Path) -> None:
+    folder = _plugins_dir(tmp_path)
+    before = _digest(folder)
+    (folder / "helpers" / "gone.json").symlink_to(tmp_path / "nowhere.json")
+    with_link = _digest(folder)
+    assert with_link != before
+    (folder / "helpers" / "gone.json").unlink()
+    (folder / "helpers" / "gone.json").symlink_to(tmp_path / "elsewhere.json")
+    assert _digest(folder) != with_link, "where it points is in the key"
+
+
+def test_a_fifo_in_a_plugins_dir_neither_hangs_nor_crashes(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    folder = _plugins_dir(tmp_path)
+    before = _digest(folder)
+    os.mkfifo(folder / "helpers" / "pipe.json")
+    os.mkfifo(folder / "pipe_plugin.py")
+    result: list[str] = []
+    worker = threading.Thread(target=lambda: result.append(_digest(folder)), daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # unblock the reader so the test process can end, then fail
+        for fifo in (folder / "helpers" / "pipe.json", folder / "pipe_plugin.py"):
+            with open(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK), "wb"):
+                pass
+        pytest.fail("plugins_digest hung on a FIFO")
+    assert result and result[0] != before

@@ -250,3 +250,46 @@ def test_a_reference_that_fails_only_while_checking_is_a_schema_error() -> None:
     checker = CompiledSchema("lazy", jsonschema.Draft202012Validator(schema, registry=registry), None)
     with pytest.raises(SchemaError, match=r"reference 'https://schemas.example.net/text.json' is not one of"):
         list(checker.violations({"text": "Low tide at noon."}))
+
+
+# -- caps: a decompression bomb, a runaway record, a FIFO ---------------------------------------------------------
+
+
+def test_a_decompression_bomb_is_read_only_up_to_the_ratio_cap(tmp_path: Path) -> None:
+    """A small .gz that expands to tens of MB in one line: read up to ``max_compression_ratio``, then a problem."""
+    path = tmp_path / "d.jsonl.gz"
+    path.write_bytes(gzip.compress(orjson.dumps(GOOD) + b"\n" + b'{"id": "b", "text": "' + b"a" * (40 << 20), 9))
+    assert path.stat().st_size < 200_000
+    code, out, _ = validate(str(path))
+    assert code == 1
+    assert out.startswith(f"{path}:2: cannot read the file past here: ")
+    assert "expands to more than 100 times its compressed size" in out and out.endswith("(syntax)\n")
+
+
+def test_a_record_longer_than_the_cap_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    from normkit.checkfiles import FileCheck, Readers
+    from normkit.plugins import PluginSpec
+    from normkit.registry import Registry
+
+    line = orjson.dumps(GOOD) + b"\n"
+    long = orjson.dumps({"id": "long", "text": "tide " * 300_000}) + b"\n"  # 1.5 MB, in a 1 MiB cap
+    path = jsonl(tmp_path / "d.jsonl", line, line, long, line)
+    readers = Readers(Registry.from_plugin_manager(PluginSpec(load_entrypoints=False).build()))
+    check = FileCheck(str(path), readers, max_record_bytes=1 << 20)
+    problems = [str(problem) for problem in check.problems()]
+    assert problems == [
+        f"{path}:3: a record longer than {1 << 20} bytes (the most normkit validate reads as one record): not "
+        "checked, nor the rest of the file (syntax)"
+    ]
+    assert check.records == 2
+    assert list(FileCheck(str(path), readers).problems()) == [], "the default cap holds a long record"
+
+
+def test_a_fifo_is_not_a_regular_file_and_is_never_waited_on(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "d.jsonl"
+    os.mkfifo(fifo)
+    code, out, err = validate(str(fifo))
+    assert (code, out) == (2, "")
+    assert err == f"normkit: error: {fifo}: not a regular file\n"

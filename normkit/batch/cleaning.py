@@ -5,7 +5,12 @@ A part that ran whole writes and marks its own files. A part that was narrowed (
 pass) ran as pieces, each into files of its own: the parent joins them, in input order, into the part's
 files. An input given up (it failed every attempt, or the learning pass left it out) is loaded by a task
 once more and written as a reject naming the failure; if even that fails, the parent writes one reject for
-the piece, read from nowhere. A part with such rejects is not marked done: a resumed run tries it again.
+the piece, read from nowhere (at once for standard input, which cannot be read again). A part with such
+rejects is marked done all the same: its rejects, each naming its failure, are its output, and a resumed run
+skips it rather than narrow it down again (delete the output folder, or set ``resume = false``, to try it).
+
+Only the spills the learning pass of this run wrote are read (:attr:`~.learning.Learned.spilled`): one an
+earlier run left in the work folder is deleted unread, and the part's input read instead.
 
 The report describes exactly what is assembled: the counts are added up at the end, from the parts kept,
 so fail-fast (which keeps the input before its stop, see :class:`~.rounds.Rounds`) never counts a part that
@@ -27,7 +32,7 @@ from normkit.batch.learning import Learned, LearnedState
 from normkit.batch.plan import reads_stdin
 from normkit.batch.report import Progress, Tally, warn
 from normkit.batch.resume import WorkFolder, mark_done
-from normkit.batch.rounds import Leaf, Rounds
+from normkit.batch.rounds import Leaf, Rounds, stdin_piece
 from normkit.batch.tasks import MAX_MESSAGES, CleanPart, CountItems, PartResult, Piece, Setup, piece_files, reject_line
 from normkit.document import Reject
 from normkit.errors import DiskFullError
@@ -36,7 +41,7 @@ from normkit.inputs import Part
 from normkit.output import open_part
 from normkit.pipeline import Pipeline
 from normkit.report import RunStats
-from normkit.writers import disk_full_stops
+from normkit.writers import disk_full_stops, open_no_follow
 
 __all__ = ["CleaningPass"]
 
@@ -56,6 +61,7 @@ class CleaningPass:
         self.parts: Sequence[Part] = ()
         self.key = ""
         self.spill: str | None = None
+        self.spilled: frozenset[int] = frozenset()  # the parts whose spill this run wrote
         self.attempts = 1
         self.cleaning = setup
         self.condemned: dict[tuple[int, str], str] = {}  # pieces the learning pass left out: the reason
@@ -66,7 +72,7 @@ class CleaningPass:
         """Clean the parts not finished before; return the indexes of the parts to assemble."""
         self.parts, self.key, self.attempts = parts, learned.key, rounds.attempts
         self.cleaning = dataclasses.replace(self.setup, learned=LearnedState(learned.key, learned.state))
-        self.spill = learned.spill
+        self.spill, self.spilled = learned.spill, learned.spilled
         self._tidy()
         start = self._start(parts, learned)
         self.progress.begin("cleaning", sum(parts[i].size for i in start))
@@ -98,6 +104,8 @@ class CleaningPass:
                 self.results[part.index] = (previous, "skipped")
                 continue
             self.work.forget(part)
+            if self.spill and part.index not in self.spilled:  # not this run's: never read
+                self.work.spill(part, self.spill).unlink(missing_ok=True)
             leaves = learned.pieces.get(part.index)
             if leaves is None:
                 start[part.index] = [Piece(part.shards)]
@@ -116,7 +124,7 @@ class CleaningPass:
         files = self.work.files(part)
         reason = self.condemned.get((index, piece.tag))
         if piece.whole and reason is None:
-            spill = self.work.spill(part, self.spill) if self.spill else None
+            spill = self.work.spill(part, self.spill) if self.spill and index in self.spilled else None
             return CleanPart(self.cleaning, part, files, self.key, self.fail_fast, spill)
         files = piece_files(files, piece.tag)
         return CleanPart(self.cleaning, part, files, self.key, self.fail_fast, None, piece, reason)
@@ -167,7 +175,7 @@ class CleaningPass:
                     pieces = piece_files(files, leaf.piece.tag)
                     _append(pieces.records, records)
                     _append(pieces.rejects, rejects)
-        if outcome == "done" and not stopped:
+        if not stopped:  # given up inputs too: their rejects are the part's output (see the module)
             mark_done(files, part, self.key, stats)
             if self.spill:
                 self.work.spill(part, self.spill).unlink(missing_ok=True)
@@ -177,11 +185,12 @@ class CleaningPass:
         """Each input of a piece given up, written as a reject with the failure; by a task, since loading it may
         be what fails, and else by the parent, as one reject for the piece."""
         what = "this input" if leaf.single else leaf.piece.describe()
-        reason = f"failed {_times(rounds.attempts)} on {what}: {leaf.error!r}"
+        stdin = stdin_piece(leaf.piece)
+        reason = f"failed {_times(1 if stdin else rounds.attempts)} on {what}: {leaf.error!r}"
         files = piece_files(self.work.files(part), leaf.piece.tag)
         task = CleanPart(self.cleaning, part, files, self.key, self.fail_fast, None, leaf.piece, reason)
         error: BaseException | None = None
-        for _attempt in range(rounds.attempts):
+        for _attempt in range(0 if stdin else rounds.attempts):  # stdin: what is left of it is not the input
             with closing(rounds.executor.run([Budgeted(task, rounds.timeout or None)])) as outcomes:
                 for _, result, error in outcomes:
                     if isinstance(error, DiskFullError):
@@ -189,9 +198,13 @@ class CleaningPass:
                     if error is None:
                         self._report(result, leaf.piece)
                         return result  # type: ignore[no-any-return]
-        warn(f"part {part.index} ({leaf.piece.describe()}): its inputs cannot be read to reject them: {error!r}")
+        if stdin:
+            how = "standard input cannot be read again to reject its documents one by one"
+        else:
+            warn(f"part {part.index} ({leaf.piece.describe()}): its inputs cannot be read to reject them: {error!r}")
+            how = f"not even reading it worked: {error!r}"
         stats = RunStats(bytes_in=leaf.piece.size)
-        reject = Reject(leaf.piece.origin, f"{reason}; not even reading it worked: {error!r}", hook="executor")
+        reject = Reject(leaf.piece.origin, f"{reason}; {how}", hook="executor")
         stats.count(reject)
         with disk_full_stops(files.rejects), open_part(files) as (_records, rejects):
             rejects.write(reject_line(reject))
@@ -220,7 +233,7 @@ def _times(count: int) -> str:
 def _append(source: Path, target: IO[bytes]) -> None:
     """The bytes of a piece's file, if it has one, after those of the pieces before it."""
     try:
-        stream = source.open("rb")
+        stream = open_no_follow(source)  # a link planted in the work folder is refused, not followed
     except FileNotFoundError:  # a piece given up has rejects but no records
         return
     with stream:

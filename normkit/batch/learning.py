@@ -43,6 +43,9 @@ class Learned(NamedTuple):
     #: the parts this pass narrowed, as the pieces it left them in: the cleaning pass starts from them, and
     #: rejects the failed ones (inputs the state was not learned from)
     pieces: dict[int, list[Leaf]]
+    #: the parts whose spill this run wrote: the cleaning pass reads no other spill (one left in the work
+    #: folder by an earlier run is not trusted, and the input is read instead)
+    spilled: frozenset[int] = frozenset()
 
 
 class LearnedState:
@@ -112,15 +115,15 @@ def learn(
         return Learned({}, base, None, {})
     inputs = "\n".join(f"{p.name} {p.digest}" for p in parts)
     key = hashlib.blake2b(f"{base}\n{inputs}".encode(), digest_size=16).hexdigest()
-    state, pieces = _saved(pipeline, work, key), dict[int, list[Leaf]]()
+    state, pieces, spilled = _saved(pipeline, work, key), dict[int, list[Leaf]](), frozenset[int]()
     if state is None:
-        state, pieces = _observe(setup, pipeline, work, parts, key, rounds, progress)
+        state, pieces, spilled = _observe(setup, pipeline, work, parts, key, rounds, progress)
     # the inputs left out name the state too: a part cleaned without them is reused only by a run without them
     left_out = [
         f"{parts[i].name} {leaf.piece.tag}" for i, leaves in sorted(pieces.items()) for leaf in leaves if leaf.failed
     ]
     named = hashlib.blake2b("\n".join([key, *left_out]).encode(), digest_size=16).hexdigest() if left_out else key
-    return Learned(state, run_key(setup.config, setup.plugins, named), key, pieces)
+    return Learned(state, run_key(setup.config, setup.plugins, named), key, pieces, spilled)
 
 
 def _saved(pipeline: Pipeline, work: WorkFolder, key: str) -> dict[str, Any] | None:
@@ -142,9 +145,9 @@ def _observe(
     key: str,
     rounds: Rounds,
     progress: Progress,
-) -> tuple[dict[str, Any], dict[int, list[Leaf]]]:
+) -> tuple[dict[str, Any], dict[int, list[Leaf]], frozenset[int]]:
     """Map and reduce, narrowing failures; raise :class:`LearningIncompleteError` if a hole is left. The state
-    is cached only when it was learned from every input."""
+    is cached only when it was learned from every input. Also returns the parts whose spill was written."""
     observing = _Observing(setup, pipeline, work, parts, key, progress)
     progress.begin("learning", sum(p.size for p in parts))
     rounds.run(observing, {p.index: [Piece(p.shards)] for p in parts})
@@ -159,7 +162,7 @@ def _observe(
     state = observing.reducer.result()
     if not any(leaf.failed for leaves in observing.pieces.values() for leaf in leaves):
         work.save_learned(key, pipeline.learned_to_json(state))
-    return state, observing.pieces
+    return state, observing.pieces, frozenset(observing.spilled)
 
 
 class _Observing:
@@ -173,6 +176,7 @@ class _Observing:
         self.reducer = Reducer(pipeline)
         self.pieces: dict[int, list[Leaf]] = {}  # the parts narrowed: their leaves
         self.holes: dict[int, Leaf] = {}  # the parts with a failure that is not one input
+        self.spilled: set[int] = set()  # the parts observed whole: their spill was written by this run
 
     def task(self, index: int, piece: Piece) -> Task:
         part = self.parts[index]
@@ -193,6 +197,8 @@ class _Observing:
                 self.holes.setdefault(index, leaf)
         if len(leaves) > 1 or leaves[0].failed:
             self.pieces[index] = leaves
+        else:
+            self.spilled.add(index)
         merged = states[0] if len(states) == 1 else self.pipeline.merge_learned(states) if states else None
         self.reducer.add(index, merged)
         observed: list[Observed] = [leaf.result for leaf in leaves if not leaf.failed]

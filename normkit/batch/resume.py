@@ -19,8 +19,8 @@ import functools
 import hashlib
 import importlib
 import os
+import re
 import shutil
-import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +39,17 @@ from normkit.inputs import Part
 from normkit.output import STATE_DIR, PartFiles, atomic_file
 from normkit.plugins import PluginSpec, _own_version, plugins_digest
 from normkit.report import RunStats
-from normkit.writers import TEMP_NAME, disk_full_stops, open_no_follow, refuse_links
+from normkit.writers import (
+    NO_FOLLOW,
+    disk_full_stops,
+    entries,
+    is_folder,
+    open_no_follow,
+    refuse_kinds,
+    refuse_links,
+    remove_temp_files,
+    remove_tree,
+)
 
 __all__ = ["STATE_DIR", "WorkFolder", "code_digest", "mark_done", "run_key"]
 
@@ -48,6 +58,8 @@ _PLAN = "plan.json"
 _LEARNED = "learned.json"
 _OLD_PICKLE = "learned.pickle"  # older versions' learned state: deleted, never read
 _LOCK = "lock"
+#: the files of a part (records, rejects, marker, spill): ``NAME.records.jsonl``, ``NAME.done.json``...
+_PART_FILE = re.compile(r"[^.]+\..+\.jsonl?")
 #: the largest marker or plan file read back (they are a few hundred bytes); anything bigger is not ours.
 _MAX_SMALL_FILE = 1 << 20
 
@@ -167,7 +179,7 @@ class WorkFolder:
             if fcntl is None:
                 return
             try:
-                fd = os.open(self.root / _LOCK, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NO_FOLLOW, 0o666)
+                fd = os.open(self.root / _LOCK, os.O_WRONLY | os.O_CREAT | os.O_APPEND | NO_FOLLOW, 0o666)
             except OSError as error:
                 refuse_links(self.root / _LOCK)  # a link planted since the check: named, not followed
                 raise NormkitError(f"{self.root / _LOCK}: cannot open the lock: {error.strerror}") from error
@@ -184,22 +196,28 @@ class WorkFolder:
         self._remove_leftovers()
 
     def refuse_links(self) -> None:
-        """A one-line error naming the first symbolic link among the work folder, its files and its parts.
+        """A one-line error naming the first symbolic link among the work folder, its files and its parts, or the
+        first thing there of the wrong kind (a folder where normkit writes a file, a file where it keeps a folder,
+        a FIFO that would hang a read).
 
         Followed, a link there would make :meth:`prune` delete files elsewhere, the lock create a file
         elsewhere, and the parts be written and read elsewhere. Nothing in ``.normkit`` is anyone else's.
         """
         refuse_links(self.root)
+        refuse_kinds(folders=[self.root])
         for folder in (self.root, self.parts):
-            if _is_folder(folder):
-                refuse_links(*_entries(folder))
+            if is_folder(folder):
+                refuse_links(*entries(folder))
+        refuse_kinds(
+            files=[self.root / name for name in (_PLAN, _LEARNED, _OLD_PICKLE, _LOCK)],
+            folders=[self.parts],
+        )
+        # the part files a run writes and reads back; hidden names (temporary files) are pruned whatever they are
+        refuse_kinds(files=[path for path in entries(self.parts) if _PART_FILE.fullmatch(path.name)])
 
     def _remove_leftovers(self) -> None:
         """Temporary files of ``plan.json`` and ``learned.json`` a killed run left (parts: :meth:`prune`)."""
-        for path in _entries(self.root):
-            temp = TEMP_NAME.fullmatch(path.name)
-            if temp and temp["name"] in (_PLAN, _LEARNED) and stat.S_ISREG(path.lstat().st_mode):
-                path.unlink(missing_ok=True)
+        remove_temp_files(self.root, lambda name: name in (_PLAN, _LEARNED))
 
     def start(self, sharding: dict[str, Any], resume: bool) -> None:
         """Check that finished parts here were cut the same way, then record how this run is cut.
@@ -210,7 +228,8 @@ class WorkFolder:
         plan = self.root / _PLAN
         (self.root / _OLD_PICKLE).unlink(missing_ok=True)  # older versions' learned state: never read
         if not resume:
-            _remove_tree(self.parts)
+            if is_folder(self.parts):
+                remove_tree(self.parts)
             (self.root / _LEARNED).unlink(missing_ok=True)
         elif self.parts.is_dir() and any(self.parts.glob("*.done.json")):
             before = _read_json(plan)
@@ -253,10 +272,10 @@ class WorkFolder:
         by a killed run (hidden names): nothing else writes here while a run starts. A link is never
         followed (the run refused it at the start: :meth:`refuse_links`)."""
         keep = {part.name for part in parts}
-        for path in _entries(self.parts):
+        for path in entries(self.parts):
             if path.name.startswith(".") or path.name.split(".", 1)[0] not in keep:
                 refuse_links(path)
-                _remove_tree(path) if _is_folder(path) else path.unlink(missing_ok=True)
+                remove_tree(path) if is_folder(path) else path.unlink(missing_ok=True)
 
     def learned(self, key: str) -> tuple[bool, Any]:
         """``(True, state)`` when a previous run over the same inputs and configuration saved it, as JSON values.
@@ -289,31 +308,6 @@ class WorkFolder:
             self._lock = None
         if self.temporary:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-#: ``open`` flags that refuse a symbolic link as the last component.
-_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def _entries(folder: Path) -> list[Path]:
-    try:
-        return sorted(folder.iterdir())
-    except FileNotFoundError:
-        return []
-
-
-def _is_folder(path: Path) -> bool:
-    """A folder, not a link to one."""
-    try:
-        return stat.S_ISDIR(path.lstat().st_mode)
-    except OSError:
-        return False
-
-
-def _remove_tree(path: Path) -> None:
-    """Delete a folder of the work folder; a link in its place is an error (``rmtree`` never follows one inside)."""
-    refuse_links(path)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _read_json(path: Path, limit: int | None = _MAX_SMALL_FILE) -> Any:

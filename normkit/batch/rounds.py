@@ -10,12 +10,18 @@ split at once rather than retried whole: a transient failure costs the same eith
 succeed), and a document that kills every worker is found without paying for the whole part again.
 
 What no input can cause is not narrowed: an :class:`OSError` of the task's own files is retried as the piece
-it is, then given up whole. Nor is a part narrowed past :data:`MAX_FAILURES` failed tasks (a plugin that
-kills the worker on every document would otherwise cost a task per document). A full disk stops everything
-at once (:class:`~normkit.errors.DiskFullError`): it is never charged to documents.
+it is, then given up whole. Nor is a part narrowed past :data:`MAX_FAILURES` unproductive splits, splits of
+which both halves failed too (a plugin that kills the worker on every document would otherwise cost a task
+per document); a split that leaves the failure in one half is what narrowing is for, and costs nothing
+against the cap, so a part with a few bad inputs among thousands is narrowed to each of them. A piece that is
+one input (:func:`split` returns None) is given up as that one input, whatever the cap. A full disk stops
+everything at once (:class:`~normkit.errors.DiskFullError`): it is never charged to documents.
 
 Each piece gets a time budget: the whole part ``task_timeout``, a piece twice its share of the part's input
 (so a part that was merely slow succeeds once halved), at least ``min(task_timeout, 30)`` seconds.
+
+Standard input can be read once: a part that reads it has no time budget (a retry would read the stream where
+the stopped attempt left it, and lose what that attempt read) and exactly one attempt; it is never split.
 
 Fail-fast (``fail_fast``) cuts the run at the first reject in input order (:attr:`Rounds.cut`): what comes
 before it runs to the end, whatever finished first, and what comes after it is abandoned, so the output is a
@@ -38,14 +44,15 @@ from normkit.executors import Budgeted, Executor, Task
 from normkit.inputs import Shard
 from normkit.writers import disk_full_message, is_disk_full
 
-__all__ = ["DEFAULT_RETRIES", "DEFAULT_TASK_TIMEOUT", "MAX_FAILURES", "Leaf", "Rounds", "Work", "split"]
+__all__ = ["DEFAULT_RETRIES", "DEFAULT_TASK_TIMEOUT", "MAX_FAILURES", "Leaf", "Rounds", "Work", "split", "stdin_piece"]
 
 DEFAULT_RETRIES = 2
 #: ``[run] task_timeout`` when not set: the seconds a whole part's task may run (a piece: see the module).
 DEFAULT_TASK_TIMEOUT = 600.0
 #: the least a piece's budget is, in seconds (but never more than ``task_timeout``).
 MIN_PIECE_BUDGET = 30.0
-#: failed tasks after which a part is narrowed no further: what still fails is given up as it is.
+#: unproductive splits (both halves failed) after which a part is narrowed no further: what still fails and
+#: is more than one input is given up as it is.
 MAX_FAILURES = 64
 _CHUNK = 1 << 20
 
@@ -128,7 +135,8 @@ class Rounds:
         self._work: Work | None = None
         self._open: dict[int, set[str]] = {}  # by part, the tags of its pieces still to end
         self._leaves: dict[int, list[Leaf]] = {}  # by part, its pieces that ended
-        self._failures: Counter[int] = Counter()  # by part, its failed tasks
+        self._failures: Counter[int] = Counter()  # by part, its unproductive splits
+        self._halves: Counter[tuple[int, str]] = Counter()  # by split piece, its halves that failed
 
     @property
     def attempts(self) -> int:
@@ -138,7 +146,7 @@ class Rounds:
         """Run the pieces of each part in ``start`` (the whole part, or where an earlier pass left it), narrowing
         what fails, and hand each part's leaves to ``work.resolved``; return the fail-fast cut, if any."""
         self.fail_fast, self.cut, self._work = fail_fast, None, work
-        self._open, self._leaves, self._failures = {}, {}, Counter()
+        self._open, self._leaves, self._failures, self._halves = {}, {}, Counter(), Counter()
         todo = [_Job(index, piece) for index in sorted(start) for piece in start[index]]
         for job in todo:
             self._open.setdefault(job.index, set()).add(job.piece.tag)
@@ -182,7 +190,7 @@ class Rounds:
         return self.work.task(job.index, job.piece)
 
     def _budget(self, job: _Job) -> float | None:
-        if not self.timeout:
+        if not self.timeout or stdin_piece(job.piece):  # stopped, it could not be read again
             return None
         if job.piece.whole:
             return self.timeout
@@ -202,7 +210,6 @@ class Rounds:
         return []
 
     def _failed(self, job: _Job, error: BaseException) -> list[_Job]:
-        self._failures[job.index] += 1
         if job.counting is not None:  # counting its inputs failed: loading them is what fails
             warn(f"part {job.index} ({job.piece.describe()}): counting its inputs failed: {error!r}")
             job.failures += 1
@@ -210,20 +217,32 @@ class Rounds:
                 return [replace(job, retry=True)]
             return self._give_up(job.counting, job.counting.error or error, single=True)
         job.failures += 1
+        if job.failures == 1 and job.piece.tag:  # both halves of a split failed: it narrowed nothing down
+            self._halves[(job.index, job.piece.tag[:-1])] += 1
+            if self._halves[(job.index, job.piece.tag[:-1])] == 2:
+                self._failures[job.index] += 1
         where = f" ({job.piece.describe()})" if not job.piece.whole else ""
-        warn(f"part {job.index}{where} failed (attempt {job.failures}/{self.attempts}): {error!r}")
+        attempts = self._attempts(job)
+        warn(f"part {job.index}{where} failed (attempt {job.failures}/{attempts}): {error!r}")
         job.error = error
-        narrowable = not isinstance(error, OSError) and self._failures[job.index] <= MAX_FAILURES
-        pieces = split(job.piece, self.lines) if narrowable else None
+        if isinstance(error, OSError):  # no input causes it: retried as it is, then given up whole
+            return self._again(job, error, single=False)
+        pieces = split(job.piece, self.lines)
+        if pieces is None:  # one input, narrowed as far as it goes
+            return self._again(job, error, single=True)
+        if self._failures[job.index] >= MAX_FAILURES:  # it fails nearly everywhere: narrowed no further
+            return self._again(job, error, single=False)
         if isinstance(pieces, str):  # "count": its inputs are counted, then it is cut by position
             return [_Job(job.index, job.piece, retry=True, counting=job)]
-        if pieces:
-            return self._replace(job, pieces)
-        return self._again(job, error, single=narrowable)
+        return self._replace(job, pieces)
+
+    def _attempts(self, job: _Job) -> int:
+        """How many times ``job``'s piece may run: standard input can be read only once."""
+        return 1 if stdin_piece(job.piece) else self.attempts
 
     def _again(self, job: _Job, error: BaseException, single: bool) -> list[_Job]:
         """The piece as it is, once more if it has attempts left; else given up."""
-        if job.failures < self.attempts:
+        if job.failures < self._attempts(job):
             return [_Job(job.index, job.piece, job.failures, retry=True, error=error)]
         return self._give_up(job, error, single)
 
@@ -269,6 +288,11 @@ class Rounds:
 
     def _beyond(self, key: Key) -> bool:
         return self.cut is not None and key > self.cut
+
+
+def stdin_piece(piece: Piece) -> bool:
+    """Whether ``piece`` reads standard input, which can be read only once."""
+    return any(shard.path == "-" for shard in piece.shards)
 
 
 def split(piece: Piece, lines: Callable[[str], bool]) -> list[Piece] | str | None:

@@ -21,7 +21,7 @@ from normkit.batch.resume import WorkFolder
 from normkit.batch.rounds import DEFAULT_RETRIES, DEFAULT_TASK_TIMEOUT, Rounds
 from normkit.batch.tasks import WORKERS, Setup
 from normkit.config import Config
-from normkit.errors import AccountingError, ConfigError, DiskFullError
+from normkit.errors import AccountingError, ConfigError, DiskFullError, NormkitError
 from normkit.executors import Executor, resolve_workers
 from normkit.inputs import Part
 from normkit.output import Output, write_json
@@ -67,9 +67,13 @@ def run_batch(
     try:
         return batch.run()
     except OSError as error:  # a full disk anywhere in the parent stops the run; no document is charged for it
-        if not is_disk_full(error):
-            raise
-        raise DiskFullError(disk_full_message(error.filename or output)) from error
+        if is_disk_full(error):
+            raise DiskFullError(disk_full_message(error.filename or output)) from error
+        # the last line of defence: any other failure of the file system is one line naming the path, not a
+        # traceback (the folder's checks at the start name what they can before anything is written)
+
+        where = f"{error.filename} -> {error.filename2}" if error.filename2 else error.filename or output
+        raise NormkitError(f"{where}: {error.strerror or error}; the run stopped here") from error
     finally:
         batch.work.close()
         WORKERS.forget(batch.setup.run)

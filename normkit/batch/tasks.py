@@ -27,12 +27,12 @@ from normkit.batch.resume import mark_done
 from normkit.config import Config
 from normkit.document import Document, Origin, Reject
 from normkit.inputs import Part, Shard
-from normkit.output import BUFFER_SIZE, PartFiles, atomic_file, open_part
+from normkit.output import PartFiles, atomic_file, open_part
 from normkit.pipeline import Pipeline, Record
 from normkit.plugins import PluginSpec
 from normkit.report import RunStats
 from normkit.spill import spill_stats
-from normkit.writers import disk_full_stops, encode_record
+from normkit.writers import disk_full_stops, encode_record, open_no_follow
 
 if TYPE_CHECKING:  # learning.py builds tasks; a task only carries the state
     from normkit.batch.learning import LearnedState
@@ -320,10 +320,10 @@ class CleanPart:
         if not piece.whole or self.spill is None or not self.spill.exists():
             stats.bytes_in += piece.size
             return pipeline.run_items(itertools.chain.from_iterable(piece.loaded(pipeline)), stats)
-        with self.spill.open("rb") as stream:
+        with open_no_follow(self.spill) as stream:
             stats.merge(spill_stats(stream))  # the stages the learning pass ran, counted there
         stats.bytes_in += piece.size
-        return pipeline.run_spilled(stack.enter_context(self.spill.open("rb", buffering=BUFFER_SIZE)), stats)
+        return pipeline.run_spilled(stack.enter_context(open_no_follow(self.spill)), stats)
 
     @staticmethod
     def _condemn(pipeline: Pipeline, piece: Piece, reason: str, stats: RunStats) -> Iterator[Reject]:
