@@ -44,15 +44,19 @@ def clean(
     """Clean one document with the configured pipeline and return it; raise :class:`DocumentRejected`.
 
     ``config`` is a :class:`Config` or a mapping in the shape of ``normkit.toml``; ``pipeline`` replaces its
-    stage list; any other keyword is a stage name with that stage's options, e.g.
-    ``clean(text, fix_text={"preset": "ftfy"})``.
+    stage list (the configuration's options for stages it leaves out are left out too: a configuration
+    holds options only for stages that run); any other keyword is a stage name with that stage's options,
+    e.g. ``clean(text, fix_text={"preset": "ftfy"})``.
     """
     cfg = config if isinstance(config, Config) else Config.from_mapping(config or {})
     if pipeline is not None or stage_options:
-        cfg = cfg.with_overrides(
-            pipeline=list(pipeline) if pipeline is not None else None,
-            stages={**cfg.stages, **{k: dict(v) for k, v in stage_options.items()}},
-        )
+        stages = {**cfg.stages, **{k: dict(v) for k, v in stage_options.items()}}
+        if pipeline is not None:
+            stages = {name: options for name, options in stages.items() if name in pipeline}
+        mapping = {**cfg.to_mapping(), "stages": stages}
+        if pipeline is not None:
+            mapping["pipeline"] = list(pipeline)
+        cfg = Config.from_mapping(mapping, cfg.path)
     runner = _PIPELINES.get(cfg.digest(), lambda: Pipeline(cfg))
     raw, text = (data, "") if isinstance(data, bytes) else (None, data)
     doc = Document(

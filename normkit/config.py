@@ -8,10 +8,11 @@ fails at start-up with a one-line error naming it, not halfway through a batch.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["DEFAULT_PIPELINE", "Config", "find_config_file", "load_config"]
+__all__ = ["DEFAULT_PIPELINE", "Config", "did_you_mean", "find_config_file", "load_config"]
 
 DEFAULT_PIPELINE: tuple[str, ...] = ("decode", "fix_text", "whitespace", "headline", "boilerplate")
 #: ``[input] max_document_bytes`` when not set: the most bytes one document may take once decompressed (a
@@ -79,6 +80,17 @@ class Config:
             "profiles": self.profiles,
         }
 
+    def resolve_path(self, value: str) -> str:
+        """A path written in the configuration file: a relative one is taken from the file's folder, not the
+        working directory (unchanged when there is no file, or the path is absolute)."""
+        if self.path is None or Path(value).is_absolute():
+            return value
+        return str(Path(self.path).parent / value)
+
+    def plugin_dirs(self) -> tuple[str, ...]:
+        """``[plugins] dirs``, each resolved against the configuration file's folder."""
+        return tuple(self.resolve_path(directory) for directory in self.plugins.get("dirs", ()))
+
     def stage_options(self, name: str) -> dict[str, Any]:
         return dict(self.stages.get(name, {}))
 
@@ -109,6 +121,12 @@ class Config:
     def digest(self) -> str:
         """A hash of everything that can change the output, to tell whether a finished shard is still valid."""
         return hashlib.sha256(json.dumps(self.to_mapping(), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean X?)`` when a known name is close to ``name``, else ``""``: for one-line errors."""
+    close = difflib.get_close_matches(name, sorted(set(known)), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 #: keys that moved to their component's own table: (section, key) -> where they live now.

@@ -33,13 +33,18 @@ from urllib.parse import urlsplit
 import zstandard
 
 from normkit.document import Document, Origin
+from normkit.errors import NormkitError
 
 __all__ = [
     "InputLimitError",
+    "NoInputsError",
     "Part",
     "Shard",
     "assign_source",
+    "check_inputs",
     "discover",
+    "folder_source",
+    "glob_matches",
     "is_compressed",
     "open_binary",
     "plan_parts",
@@ -61,6 +66,11 @@ _ZSTD_FEED = 128
 
 class InputLimitError(ValueError):
     """An input over one of the ``[input]`` caps; the message names the cap and the file (the reject's reason)."""
+
+
+class NoInputsError(NormkitError):
+    """Nothing at all to read: every input named is missing (or a URL, or a glob the shell left unexpanded), or
+    the folders hold no file the include/exclude globs keep. A usage error (exit 2), raised before anything runs."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,7 @@ class Shard:
         from ``read`` (checked once past :data:`RATIO_FLOOR` bytes).
         """
         if self.path == "-":
-            with open_binary("-") as stream:
+            with _stdin(max_ratio) as stream:
                 yield stream
             return
         with _open_regular(self.path) as raw:
@@ -153,8 +163,9 @@ class Part:
 def discover(inputs: Sequence[str], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Shard]:
     """The shards for ``inputs``: files as given, directories walked recursively in a stable order.
 
-    ``include``/``exclude`` globs apply to files found inside directories (matched against the path
-    relative to the directory and against the file name), never to files named explicitly.
+    ``include``/``exclude`` globs apply to files found inside directories, never to files named explicitly.
+    They match gitignore-style (see :func:`glob_matches`): ``sub/*`` or ``*.txt`` at any depth, ``/sub/*``
+    only at the top of the folder given.
 
     Nothing is skipped without a shard: a path that cannot be read (missing, a dangling or looping link,
     not a regular file, a name that is not UTF-8), a folder that cannot be listed, and a link to a folder
@@ -187,14 +198,14 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterato
                 continue
             path = Path(folder, name)
             rel = path.relative_to(root).as_posix()
-            if include and not _matches(rel, name, include):
+            if include and not _matches(rel, include):
                 continue
-            if exclude and _matches(rel, name, exclude):
+            if exclude and _matches(rel, exclude):
                 continue
             yield _file_shard(str(path))
         for name in links:
             path = Path(folder, name)
-            if not (exclude and _matches(path.relative_to(root).as_posix(), name, exclude)):
+            if not (exclude and _matches(path.relative_to(root).as_posix(), exclude, is_dir=True)):
                 yield _problem(str(path), "a link to a folder, not followed inside a folder: name it as an input")
     yield from _unlisted(unreadable, root, exclude)
 
@@ -204,7 +215,7 @@ def _unlisted(errors: list[OSError], root: Path, exclude: Sequence[str]) -> Iter
     for exc in errors:
         folder = os.fsdecode(exc.filename) if exc.filename is not None else str(root)
         rel = os.path.relpath(folder, root).replace(os.sep, "/")
-        if not (exclude and rel != "." and _matches(rel, os.path.basename(folder), exclude)):
+        if not (exclude and rel != "." and _matches(rel, exclude, is_dir=True)):
             yield _problem(folder, f"cannot read folder: {_strerror(exc)}; none of its files were read")
     errors.clear()
 
@@ -275,8 +286,89 @@ def shown_path(path: str) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-def _matches(rel: str, name: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
+def _matches(rel: str, patterns: Sequence[str], *, is_dir: bool = False) -> bool:
+    """Whether the file (or folder) at ``rel``, relative to the walked folder, matches one of ``patterns``."""
+    return any(glob_matches(p, rel, is_dir=is_dir) for p in patterns)
+
+
+def glob_matches(pattern: str, rel: str, *, is_dir: bool = False) -> bool:
+    """Whether an include/exclude ``pattern`` matches ``rel``, a ``/``-separated path inside an input folder.
+
+    Gitignore-style, matched a path component at a time (``*``, ``?`` and ``[...]`` never cross a ``/``; a
+    ``**`` component matches any number of folders):
+
+    - a pattern without a leading ``/`` matches at any depth: ``sub/*`` matches ``sub/x`` and ``siteB/sub/x``,
+      ``*.txt`` any ``.txt`` file;
+    - a leading ``/`` anchors it at the input folder: ``/sub/*`` matches ``sub/x`` only;
+    - a pattern that matches a folder matches everything under it (``sub`` excludes ``siteB/sub/deep/x``);
+      a trailing ``/`` matches only folders.
+    """
+    anchored = pattern.startswith("/")
+    only_dirs = pattern.endswith("/")
+    wanted = [p for p in pattern.strip("/").split("/") if p]
+    if not wanted:
+        return False
+    parts = rel.split("/")
+    # the path itself (a file unless is_dir), then each folder above it: a matched folder covers its contents
+    ends = [len(parts)] if is_dir or not only_dirs else []
+    ends += range(len(parts) - 1, 0, -1)
+    for end in ends:
+        starts = [0] if anchored else range(end)
+        if any(_components_match(wanted, parts[start:end]) for start in starts):
+            return True
+    return False
+
+
+def _components_match(pattern: Sequence[str], parts: Sequence[str]) -> bool:
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_components_match(rest, parts[skip:]) for skip in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], head) and _components_match(rest, parts[1:])
+
+
+_MISSING = "no such file or directory"
+
+
+def check_inputs(inputs: Sequence[str], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> None:
+    """Raise :class:`NoInputsError` when ``inputs`` hold nothing at all to read; otherwise return.
+
+    The rule: the run needs one input that exists. Standard input (``-``), a file (even one that cannot be
+    read: a FIFO, a dangling link, a file without permission) or a folder holding one file the globs keep is
+    enough, and then every input that cannot be read, a missing one included, is one reject in
+    ``rejects.jsonl`` (planning faults are rejects). When none exists (missing paths, ``s3://`` URLs, globs
+    the shell left unexpanded, empty folders, include globs that match nothing) the run is a usage error,
+    stopped before anything is read or written, and the message names each input and what is wrong with it.
+    The walk stops at the first file found, so a large tree costs little here.
+    """
+    said: list[str] = []
+    for item in inputs:
+        if item == "-":
+            return
+        if os.path.isdir(item):
+            if any(True for _ in _walk(Path(item), include, exclude)):
+                return
+            globs = f" matching include = {list(include)}" if include else ""
+            globs += f" not excluded by exclude = {list(exclude)}" if exclude else ""
+            said.append(f"{shown_path(item)!r} is a folder with no file{globs}")
+            continue
+        shard = _file_shard(item)
+        if shard.problem != _MISSING:
+            return
+        said.append(f"{shard.path!r} {_why_missing(item)}")
+    if not said:
+        raise NoInputsError("no inputs found: no input was given")
+    raise NoInputsError(f"no inputs found: {'; '.join(said)}")
+
+
+def _why_missing(item: str) -> str:
+    scheme = urlsplit(item).scheme
+    if len(scheme) > 1 and "://" in item:  # "C:" is a drive, not a scheme
+        return f"is a URL ({scheme}://): normkit reads local files, folders and standard input (-) only"
+    if any(char in item for char in "*?["):
+        return "is a glob that matched nothing (the shell passes a pattern with no match as it is)"
+    return "does not exist"
 
 
 def strip_compression(path: str) -> tuple[str, str | None]:
@@ -292,7 +384,8 @@ def strip_compression(path: str) -> tuple[str, str | None]:
 def open_binary(path: str) -> Iterator[IO[bytes]]:
     """Open ``path`` (``-`` is stdin) for reading bytes, undoing gzip/zstd by suffix or magic number."""
     if path == "-":
-        yield sys.stdin.buffer
+        with _stdin() as stream:
+            yield stream
         return
     # JSON Lines records are often longer than 8 KB: a large buffer
     with open(path, "rb", buffering=_READ_BUFFER) as raw, _decompressing(raw, path) as stream:
@@ -300,13 +393,63 @@ def open_binary(path: str) -> Iterator[IO[bytes]]:
 
 
 @contextmanager
-def _decompressing(raw: IO[bytes], path: str, max_ratio: float | None = None) -> Iterator[IO[bytes]]:
-    """``raw`` decompressed (by suffix or magic number); past ``max_ratio``, reading raises InputLimitError."""
-    compression = strip_compression(path)[1]
-    if compression is None:
-        head = raw.read(4)
-        raw.seek(0)
-        compression = _MAGIC.get(head[:2]) or _MAGIC.get(head)
+def _stdin(max_ratio: float | None = None) -> Iterator[IO[bytes]]:
+    """Standard input, decompressed when its first bytes are gzip's or zstd's magic number.
+
+    Its head is read (it cannot be seeked back) and replayed in front of the rest of the stream.
+    """
+    raw = sys.stdin.buffer
+    head = b""
+    while len(head) < 4:
+        piece = raw.read(4 - len(head))
+        if not piece:
+            break
+        head += piece
+    replayed = io.BufferedReader(_Replay(head, raw), buffer_size=_READ_BUFFER)
+    compression = _MAGIC.get(head[:2]) or _MAGIC.get(head)
+    with _decompressing(replayed, "-", max_ratio, compression) as stream:
+        yield stream
+
+
+class _Replay(io.RawIOBase):
+    """``head``, then the rest of ``raw``: a stream whose first bytes were read to look at them."""
+
+    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+        self.head, self.raw, self.consumed = head, raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.consumed  # bytes handed out so far: what the ratio cap compares the decompressed size with
+
+    def readinto(self, target: Any) -> int:
+        if self.head:
+            size = min(len(target), len(self.head))
+            target[:size] = self.head[:size]
+            self.head = self.head[size:]
+        else:
+            data = self.raw.read1(len(target)) if hasattr(self.raw, "read1") else self.raw.read(len(target))
+            size = len(data)
+            target[:size] = data
+        self.consumed += size
+        return size
+
+
+@contextmanager
+def _decompressing(
+    raw: IO[bytes], path: str, max_ratio: float | None = None, compression: str | None = None
+) -> Iterator[IO[bytes]]:
+    """``raw`` decompressed (by suffix or magic number); past ``max_ratio``, reading raises InputLimitError.
+
+    ``compression`` given (stdin, whose head was looked at already), neither suffix nor magic is checked.
+    """
+    if path != "-":
+        compression = strip_compression(path)[1]
+        if compression is None:
+            head = raw.read(4)
+            raw.seek(0)
+            compression = _MAGIC.get(head[:2]) or _MAGIC.get(head)
     if compression == ".gz":
         with gzip.GzipFile(fileobj=raw) as gz:
             yield _capped(gz, raw.tell, path, max_ratio)  # type: ignore[arg-type]  # GzipFile is a binary stream
@@ -416,11 +559,20 @@ def assign_source(doc: Document, order: Sequence[str]) -> Document:
             if host:
                 return doc.evolve(source=host.removeprefix("www."))
         if way == "folder" and doc.origin and doc.origin.path != "-":
-            folder = Path(doc.origin.path).parent.name
-            doc = doc.evolve(source=folder or None)  # a file at the root has no folder: no source from it
-            if folder:
-                return doc
+            return doc.evolve(source=folder_source(doc.origin.path))
     return doc
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def folder_source(path: str) -> str:
+    """The source an input's place gives: the name of the folder holding it, never empty.
+
+    The folder is found from the absolute path (not following links), so ``small.jsonl``, ``./small.jsonl``
+    and ``data/small.jsonl`` typed from their folders all give ``data``: the source never depends on how the
+    path was typed. A file at the root of the file system has no folder: its name without suffixes is used.
+    """
+    absolute = Path(os.path.abspath(path))
+    return absolute.parent.name or absolute.name.split(".")[0] or absolute.name
 
 
 def url_host(url: str) -> str | None:

@@ -20,7 +20,7 @@ import jsonschema
 import pluggy
 
 from normkit.components import Context, Exporter, Learner, Loader, Stage, learns
-from normkit.config import Config
+from normkit.config import Config, did_you_mean
 from normkit.document import Document, Reject
 from normkit.errors import ConfigError, DiskFullError, PluginError, RejectDocument
 from normkit.executors import Executor
@@ -59,7 +59,7 @@ class Pipeline:
     ) -> None:
         self.config = config or Config()
         self.plugin_spec = plugins or PluginSpec(
-            plugins_dirs=tuple(self.config.plugins.get("dirs", ())),
+            plugins_dirs=self.config.plugin_dirs(),
             disabled=tuple(self.config.plugins.get("disable", ())),
         )
         self.pm = pm or self.plugin_spec.build()
@@ -67,10 +67,12 @@ class Pipeline:
         self.context = Context(self.pm, self.registry, self.config)
         self.stages: list[Stage] = [self._build("stage", name) for name in self.config.pipeline]
         self._check_profiles()
+        self._check_stage_tables()
         self.exporter: Exporter = self._build("exporter", self.config.output.get("format", "jsonl"))
         #: what the exporter's records are checked against: a shipped schema's name or a plugin's schema file
         self.schema = self.registry.schema(self.exporter.schema)
         self._loaders: dict[str, Loader] = {}
+        self._check_loaders()
         #: the counts of calls that bring no ``stats`` of their own (a library user's loop); a batch task
         #: brings its own, so a pipeline shared by many tasks never carries one task's counts into the next
         self.stats = RunStats()
@@ -86,6 +88,8 @@ class Pipeline:
         try:
             component = cls(options, self.context)
         except (ConfigError, ValueError) as exc:
+            if isinstance(exc, ConfigError) and str(exc).startswith((f"{_SECTIONS[kind]}.{name}", "profiles.")):
+                raise  # it names its key already
             raise ConfigError(f"{kind} {name!r}: {exc}") from exc
         component.plugin = self.registry.owner(kind, name)
         return component
@@ -100,6 +104,39 @@ class Pipeline:
                 options = profile.options.get(stage.name)
                 if options is not None:
                     _check_options(type(stage), "stage", stage.name, options, profile=profile.name)
+
+    def _check_stage_tables(self) -> None:
+        """Every ``[stages.<name>]`` table, and every stage a configured profile sets options for, names a
+        registered stage that is in the pipeline: a typo or a forgotten stage is an error, not ignored."""
+        tables = [(f"stages.{name}", name) for name in self.config.stages]
+        for profile in self.context.profiles():
+            if profile.plugin == "config":  # a plugin's profile may cover stages this pipeline leaves out
+                tables += [(f"profiles.{profile.name}.stages.{name}", name) for name in profile.options]
+        known = self.registry.names("stage")
+        for key, name in tables:
+            if name not in known:
+                disabled = self.pm.is_blocked(f"stage_{name}")
+                why = f" (its plugin {f'stage_{name}'!r} is disabled)" if disabled else did_you_mean(name, known)
+                raise ConfigError(f"{key}: no such stage{why}")
+            if name not in self.config.pipeline:
+                pipeline = ", ".join(self.config.pipeline) or "empty"
+                raise ConfigError(
+                    f"{key}: stage {name!r} is not in the pipeline ({pipeline}): "
+                    f"add it to pipeline or remove its options"
+                )
+
+    def _check_loaders(self) -> None:
+        """The loader ``[input] loader`` names and every ``[input.loaders.<name>]`` table are built now, their
+        options checked, so a typo fails at start-up rather than in every part of the batch."""
+        known = self.registry.names("loader")
+        forced = self.config.input.get("loader")
+        names = [*self.config.input.get("loaders", {}), *([forced] if forced and forced != "auto" else [])]
+        for name in names:
+            if name not in known and not self.pm.is_blocked(f"loader_{name}"):
+                key = f"input.loaders.{name}" if name != forced else "input.loader"
+                raise ConfigError(f"{key}: no such loader {name!r}{did_you_mean(name, known)}")
+            if name not in self._loaders:
+                self._loaders[name] = self._build("loader", name)
 
     def _registered(self, kind: str, name: str) -> Any:
         """The class registered as ``name``; a disabled builtin's component still configured is named as such."""

@@ -24,7 +24,8 @@ import click
 import pluggy
 
 from normkit import hookspecs
-from normkit.errors import PluginError
+from normkit.config import did_you_mean
+from normkit.errors import ConfigError, PluginError
 
 if TYPE_CHECKING:
     from normkit.config import Config
@@ -113,7 +114,7 @@ def plugin_spec(config: Config | None, plugins_dirs: tuple[str, ...], disabled: 
     """The spec the command line asks for: the configuration's ``[plugins]`` table, then the options."""
     table: Mapping[str, Any] = config.plugins if config is not None else {}
     return PluginSpec(
-        plugins_dirs=(*table.get("dirs", ()), *plugins_dirs),
+        plugins_dirs=(*(config.plugin_dirs() if config is not None else ()), *plugins_dirs),
         disabled=(*table.get("disable", ()), *disabled),
     )
 
@@ -145,6 +146,7 @@ def get_plugin_manager(
         _load_plugins_dir(pm, Path(directory))
     for module_name in extra:
         _register(pm, importlib.import_module(module_name), module_name)
+    _check_names(disabled, plugins_dirs, extra, load_entrypoints)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:  # it carries the plugin object; its name is the manager's
@@ -152,6 +154,30 @@ def get_plugin_manager(
     if os.environ.get("NORMKIT_TRACE_PLUGINS"):
         _trace(pm)
     return pm
+
+
+def _check_names(
+    disabled: Sequence[str], plugins_dirs: Sequence[str], extra: Sequence[str], load_entrypoints: bool
+) -> None:
+    """A disabled name, or a ``NORMKIT_LOAD_PLUGINS`` name, that no plugin has is a typo: a one-line error.
+
+    Checked once everything is registered, against every plugin name there is (builtins, entry points,
+    ``--plugins-dir`` files, extra modules), blocked or not: a disabled plugin is never registered.
+    """
+    entry_points = list(importlib.metadata.entry_points(group=ENTRYPOINT_GROUP))
+    names = {*_BUILTIN_NAMES, *extra, *(ep.name for ep in entry_points)}
+    names.update(path.stem for directory in plugins_dirs for path in _plugin_files(Path(directory)))
+    for name in disabled:
+        if name not in names:
+            raise ConfigError(
+                f"plugins.disable (or --disable-plugin): no plugin named {name!r}{did_you_mean(name, names)}"
+            )
+    wanted = _wanted_entrypoints() if load_entrypoints else None
+    known = {ep.name for ep in entry_points} | {ep.dist.name for ep in entry_points if ep.dist is not None}
+    for name in sorted(wanted or ()):
+        if name not in known:
+            hint = did_you_mean(name, known) or (f" (entry points: {', '.join(sorted(known))})" if known else "")
+            raise ConfigError(f"NORMKIT_LOAD_PLUGINS: no plugin entry point named {name!r}{hint}")
 
 
 def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
@@ -193,7 +219,7 @@ def _load_entrypoints(pm: pluggy.PluginManager) -> None:
 
 def _load_plugins_dir(pm: pluggy.PluginManager, directory: Path) -> None:
     if not directory.is_dir():
-        raise PluginError(f"--plugins-dir {directory}: not a directory")
+        raise PluginError(f"plugins dir {directory} (--plugins-dir or [plugins] dirs): not a directory")
     for path in _plugin_files(directory):
         if pm.is_blocked(path.stem) or _loaded_already(pm, path):
             continue

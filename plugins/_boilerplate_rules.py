@@ -152,6 +152,11 @@ def builtin_rules() -> tuple[Rule, ...]:
     return tuple(rules_from_tables(data["rules"]))
 
 
+def builtin_rule_names() -> frozenset[str]:
+    """Every builtin rule id and rule class: what ``disable`` may name."""
+    return frozenset(name for rule in builtin_rules() for name in (rule.id, rule.cls))
+
+
 class Budget:
     """Seconds left for one document's patterns that run under a time limit, all its lines together.
 

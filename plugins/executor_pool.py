@@ -14,6 +14,7 @@ variables and folder, as a spawned one would.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import pickle
@@ -25,6 +26,9 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from normkit import Executor, NormkitError, Outcome, Register, Task, WorkerLostError, hookimpl
+
+from . import _forkserver_path
+from ._forkserver_path import SYS_PATH_VARIABLE
 
 
 class PoolExecutor(Executor):
@@ -153,7 +157,8 @@ def _context() -> Any:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["normkit", __name__])
+    os.environ[SYS_PATH_VARIABLE] = json.dumps(sys.path)  # read by _forkserver_path, imported first
+    context.set_forkserver_preload([_forkserver_path.__name__, "normkit", __name__])
     return context
 
 

@@ -8,6 +8,7 @@ evidence: a whole-line rule marked ``prose``, the batch, a rule of yours or a pr
 
 from __future__ import annotations
 
+import difflib
 import functools
 import itertools
 import re
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from normkit import (
+    ConfigError,
     Context,
     Document,
     Flag,
@@ -49,7 +51,15 @@ from ._boilerplate_learn import (
 from ._boilerplate_learn import save_learned as write_learned
 from ._boilerplate_lines import LineFacts, LineModel, feature_rows, line_facts, load_model
 from ._boilerplate_removal import Removal, remove_lines, surviving
-from ._boilerplate_rules import RULE_SCHEMA, Budget, Rule, RuleSet, builtin_rules, rules_from_tables
+from ._boilerplate_rules import (
+    RULE_SCHEMA,
+    Budget,
+    Rule,
+    RuleSet,
+    builtin_rule_names,
+    builtin_rules,
+    rules_from_tables,
+)
 
 __all__ = ["BoilerplateStage"]
 
@@ -98,6 +108,16 @@ class BoilerplateOptions:
     doubled_paragraphs: bool = option(True, "Remove a paragraph repeated right after itself.", type="boolean")
 
 
+def _check_disable(names: Sequence[str], key: str) -> None:
+    """Every name in a ``disable`` list is a builtin rule id or class: a typo is an error, not a rule left on."""
+    known = builtin_rule_names()
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"{key}: no builtin rule or rule class {name!r}{hint}")
+
+
 class BoilerplateStage(Stage, Learner[dict[str, SourceCounts]]):
     name = "boilerplate"
     options_schema = options_schema(BoilerplateOptions)
@@ -106,6 +126,11 @@ class BoilerplateStage(Stage, Learner[dict[str, SourceCounts]]):
     def __init__(self, options: Mapping[str, Any], context: Context) -> None:
         super().__init__(options, context)
         self.settings = settings = options_from(BoilerplateOptions, self.options, "stages.boilerplate")
+        _check_disable(settings.disable, "stages.boilerplate.disable")
+        for profile in context.profiles():
+            disable = profile.options.get(self.name, {}).get("disable", ())
+            if isinstance(disable, (list, tuple)):  # anything else: the profile's schema check names it
+                _check_disable(disable, f"profiles.{profile.name}.stages.{self.name}.disable")
         self.timeout = settings.regex_timeout
         self.config_rules = RuleSet(
             rules_from_tables(settings.rules, prefix="config:"), trusted=False, timeout=self.timeout
@@ -113,7 +138,8 @@ class BoilerplateStage(Stage, Learner[dict[str, SourceCounts]]):
         self.builtin = self._builtin(frozenset(settings.disable))
         self.counter = LineCounter(settings.learn_max_line_chars)
         self._profiles: dict[str, RuleSet] = {}
-        self._use_learned(load_learned(settings.learned_file) if settings.learned_file else {})
+        learned_file = context.config.resolve_path(settings.learned_file) if settings.learned_file else None
+        self._use_learned(load_learned(learned_file) if learned_file else {})
         # an instance attribute: a pinned list or learning switched off means no first pass for this run
         self.learns = settings.learn and not settings.learned_file
         for profile in context.profiles():  # a broken profile rule is a start-up error, not a per-document one

@@ -6,10 +6,16 @@ normkit's own implementation (``trylast``) is :func:`normkit.decode`.
 
 from __future__ import annotations
 
+import codecs
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from encodings.aliases import aliases
+from typing import Any
 
 from normkit import (
     BinaryInputError,
+    ConfigError,
     Context,
     Decoded,
     DecodeOptions,
@@ -41,6 +47,14 @@ class DecodeStage(Stage):
     name = "decode"
     options_schema = options_schema(DecodeStageOptions)
 
+    def __init__(self, options: Mapping[str, Any], context: Context) -> None:
+        super().__init__(options, context)
+        _check_encoding(self.options.get("encoding"), "stages.decode.encoding")
+        for profile in context.profiles():  # a profile's codec too: a typo fails now, not on every document
+            table = profile.options.get(self.name, {})
+            if isinstance(table, Mapping):
+                _check_encoding(table.get("encoding"), f"profiles.{profile.name}.stages.{self.name}.encoding")
+
     def process(self, doc: Document) -> Document:
         if doc.raw is None:
             return doc
@@ -70,6 +84,19 @@ class DecodeStage(Stage):
                 raise RejectDocument(f"{code.replace('_', ' ')}: {detail}")
             doc = doc.with_flag(code, self.name, detail)
         return doc
+
+
+def _check_encoding(encoding: Any, key: str) -> None:
+    """``encoding`` names a codec Python knows (or is unset); else a one-line error naming ``key``."""
+    if not isinstance(encoding, str):
+        return  # unset; a value of another type is the options schema's to name
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        names = sorted({*aliases, *aliases.values()})
+        close = difflib.get_close_matches(encoding.lower().replace("-", "_"), names, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"{key}: unknown encoding {encoding!r}{hint}") from None
 
 
 @hookimpl(trylast=True)

@@ -257,3 +257,25 @@ def test_kill_9_of_a_run_leaves_no_process_behind(tmp_path: Path) -> None:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
     assert not left, f"processes outlived the run: {left}"
+
+
+def test_workers_import_the_installed_normkit_not_a_folder_named_normkit_in_the_cwd(tmp_path: Path) -> None:
+    """The README's ``normkit run seeds/ -o out/`` runs in a source checkout, whose ``normkit/`` folder lacks
+    the schema files an install maps in: the pool's fork server must not import it (Python 3.11's does not
+    take the parent's sys.path)."""
+    import shutil
+    import subprocess
+
+    script = shutil.which("normkit") or pytest.skip("the normkit console script is not installed")
+    (tmp_path / "normkit").mkdir()
+    (tmp_path / "normkit" / "__init__.py").write_text("raise ImportError('the decoy in the current folder')\n")
+    (tmp_path / "page.txt").write_text("A headline\n\nThe ferry ran all winter and the islanders were glad of it.\n")
+    run = subprocess.run(
+        [script, "run", "page.txt", "-o", "out", "-q", "--executor", "pool"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert len((tmp_path / "out" / "documents.jsonl").read_bytes().splitlines()) == 1

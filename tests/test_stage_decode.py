@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from normkit import ConfigError
 from normkit.testing import run_pipeline
 
 DECODE = {"pipeline": ["decode"]}
@@ -37,7 +38,8 @@ def test_forced_encoding_from_config_and_unknown_codec() -> None:
     (doc,) = run_pipeline(["мир".encode("koi8-r")], config=config).documents
     assert (doc.text, doc.decoding["method"]) == ("мир", "forced")
     bad = {"pipeline": ["decode"], "stages": {"decode": {"encoding": "no-such-codec"}}}
-    assert "no-such-codec" in run_pipeline([b"abc"], config=bad).rejects[0].reason
+    with pytest.raises(ConfigError, match=r"stages\.decode\.encoding: unknown encoding 'no-such-codec'"):
+        run_pipeline([b"abc"], config=bad)  # a start-up error, not every document rejected
 
 
 def test_fix_text_records_ftfy_changes_per_line() -> None:

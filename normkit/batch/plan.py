@@ -30,7 +30,11 @@ class Plan:
 
 
 def plan_run(inputs: Sequence[str], config: Config, pipeline: Pipeline, work: WorkFolder) -> Plan:
-    """Cut ``inputs`` into parts, check them against the finished parts in ``work``, and drop stale files."""
+    """Cut ``inputs`` into parts, check them against the finished parts in ``work``, and drop stale files.
+
+    The run has checked that there is something to read (:func:`~normkit.inputs.check_inputs`) before it
+    made the work folder.
+    """
     include, exclude = config.input.get("include", ()), config.input.get("exclude", ())
     shards = discover(list(inputs), include, exclude)
     configured = config.run.get("shard_size")

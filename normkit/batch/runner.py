@@ -23,7 +23,7 @@ from normkit.batch.tasks import WORKERS, Setup
 from normkit.config import Config
 from normkit.errors import AccountingError, ConfigError, DiskFullError, NormkitError
 from normkit.executors import Executor, resolve_workers
-from normkit.inputs import Part
+from normkit.inputs import Part, check_inputs
 from normkit.output import Output, write_json
 from normkit.pipeline import Pipeline
 from normkit.plugins import PluginSpec
@@ -103,6 +103,8 @@ class _Batch:
         self.phases: dict[str, float] = {}
 
     def run(self) -> BatchResult:
+        # nothing at all to read is a usage error (exit 2) before anything, even OUT/.normkit, is made
+        check_inputs(self.inputs, self.config.input.get("include", ()), self.config.input.get("exclude", ()))
         self.output.refuse_links()  # a link planted where normkit writes: an error, before anything is written
         self.work.lock()  # refuses links in .normkit as well, then removes the temp files a killed run left there
         self.output.remove_leftovers()  # and those of a run killed during assembly

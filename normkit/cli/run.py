@@ -15,6 +15,7 @@ from rich.table import Table
 from normkit.batch import BatchResult, run_batch
 from normkit.cli.errors import errors_to_exit_codes
 from normkit.config import Config, load_config
+from normkit.inputs import check_inputs
 from normkit.plugins import plugin_options, plugin_spec
 
 __all__ = ["run"]
@@ -43,6 +44,12 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, help="Output folder, or - for stdout.")
 @click.option("--format", "fmt", help="Exporter to write with (default: jsonl).")
+@click.option(
+    "--input-format",
+    metavar="auto|text|jsonl|LOADER",
+    help="How inputs are read ([input] loader): auto (default) by suffix and content, text (a file is one "
+    "document), jsonl (a line is one), or a plugin's loader.",
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file.")
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes (default, or 0: one per core).")
 @click.option("--executor", help="How shards run: pool (default), inprocess, dask, or a plugin's executor.")
@@ -68,6 +75,7 @@ def run(
     inputs: tuple[str, ...],
     output: str,
     fmt: str | None,
+    input_format: str | None,
     config_path: str | None,
     quiet: bool,
     plugins_dirs: tuple[str, ...],
@@ -79,7 +87,9 @@ def run(
     Writes documents.<format>, rejects.jsonl and report.json in the OUTPUT folder; finished shards are kept
     in OUTPUT/.normkit so that running the same command again resumes where it stopped.
     """
-    config = load_config(config_path)
+    config = _with_input_format(load_config(config_path), input_format)
+    # nothing to read is a usage error before the output folder is touched (run_batch checks it too)
+    check_inputs(inputs, config.input.get("include", ()), config.input.get("exclude", ()))
     executors = _with_scheduler(config, run_options.pop("scheduler"))
     config = config.with_overrides(output={"format": fmt}, run={**run_options, "executors": executors})
     spec = plugin_spec(config, plugins_dirs, disabled)
@@ -88,6 +98,18 @@ def run(
     if not quiet:
         _print_summary(result)
     sys.exit(result.exit_code)
+
+
+def _with_input_format(config: Config, input_format: str | None) -> Config:
+    """``--input-format`` as ``[input] loader``; ``auto`` removes the key (by suffix, and by content for stdin
+    and ``.json`` files). An unknown loader name is the pipeline's one-line error."""
+    if input_format is None:
+        return config
+    data = config.to_mapping()
+    table = {key: value for key, value in data.get("input", {}).items() if key != "loader"}
+    if input_format != "auto":
+        table["loader"] = input_format
+    return Config.from_mapping({**data, "input": table}, config.path)
 
 
 def _with_scheduler(config: Config, scheduler: str | None) -> dict[str, Any] | None:
