@@ -38,7 +38,16 @@ def test_load_plugins_env_selects_entry_points() -> None:
     assert "sample" in plugins_json(load="sample")
     assert "sample" in plugins_json(load="normkit-sample-plugin")
     assert plugins_json(load="") == {}
-    assert plugins_json(load="something-else") == {}
+
+
+def test_a_load_plugins_name_that_matches_no_entry_point_is_named() -> None:
+    env = {**os.environ, "NORMKIT_LOAD_PLUGINS": "sampel"}
+    run = subprocess.run(
+        [sys.executable, "-m", "normkit", "plugins", "--json"], env=env, capture_output=True, text=True
+    )
+    assert (
+        run.returncode == 2 and "sampel" in run.stderr and "sample" in run.stderr and len(run.stderr.splitlines()) == 1
+    )
 
 
 def test_disable_plugin_blocks_an_entry_point() -> None:
