@@ -26,6 +26,7 @@ import pluggy
 from normkit import hookspecs
 from normkit.config import did_you_mean
 from normkit.errors import ConfigError, PluginError
+from normkit.writers import file_kind
 
 if TYPE_CHECKING:
     from normkit.config import Config
@@ -335,10 +336,10 @@ def _file_kind(path: Path) -> str:
             except OSError:
                 return f"dangling link to {os.readlink(path)}"
             if not stat.S_ISREG(mode):
-                return f"link to {_special_kind(mode)}: {os.readlink(path)}"
+                return f"link to {file_kind(mode)}: {os.readlink(path)}"
     except OSError as error:
         return f"unreadable {error.errno}"
-    return "file" if stat.S_ISREG(mode) else _special_kind(mode)
+    return "file" if stat.S_ISREG(mode) else file_kind(mode)
 
 
 def _read_regular(path: Path) -> bytes | None:
@@ -360,18 +361,6 @@ def _read_regular(path: Path) -> bytes | None:
     finally:
         if fd >= 0:
             os.close(fd)
-
-
-def _special_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "folder"
-    if stat.S_ISFIFO(mode):
-        return "FIFO"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    return "special file"
 
 
 def _trace(pm: pluggy.PluginManager) -> None:

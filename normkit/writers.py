@@ -38,6 +38,7 @@ __all__ = [
     "disk_full_stops",
     "encode_record",
     "entries",
+    "file_kind",
     "is_disk_full",
     "is_folder",
     "open_no_follow",
@@ -114,13 +115,15 @@ def refuse_kinds(*, files: Iterable[Path] = (), folders: Iterable[Path] = ()) ->
             continue
         if stat.S_ISLNK(mode) or (stat.S_ISDIR(mode) == want_folder and (want_folder or stat.S_ISREG(mode))):
             continue
-        found = "a folder" if stat.S_ISDIR(mode) else _kind(mode)
+        found = file_kind(mode)
         wanted = "keeps a folder" if want_folder else "writes a file"
         raise NormkitError(f"{path}: is {found}, where normkit {wanted}; remove it, or choose another output folder")
 
 
-def _kind(mode: int) -> str:
-    """What a file that is not a folder is, in words."""
+def file_kind(mode: int) -> str:
+    """What a file of ``mode`` (from ``lstat``) is, in words: "a folder", "a FIFO (named pipe)", ..."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
     if stat.S_ISREG(mode):
         return "a file"
     if stat.S_ISFIFO(mode):
