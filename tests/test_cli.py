@@ -116,3 +116,8 @@ def test_workers_give_the_same_output(tmp_path: Path, workers: str) -> None:
     assert code == 0
     ids = [r["id"] for r in read_jsonl(tmp_path / "out" / "documents.jsonl")]
     assert ids == [f"{i}-{j}" for i in range(5) for j in range(3)]
+
+
+def test_help_lists_every_exit_code() -> None:
+    out = CliRunner().invoke(cli, ["--help"]).stdout
+    assert all(f"  {code}  " in out for code in range(6))

@@ -47,7 +47,17 @@ class NormkitGroup(click.Group):
 @click.group(cls=NormkitGroup)
 @click.version_option(package_name="normkit")
 def cli() -> None:
-    """Turn messy documents into clean, validated records."""
+    """Turn messy documents into clean, validated records.
+
+    \b
+    Exit codes:
+      0  every input went through
+      1  some inputs were rejected (see rejects.jsonl), or validate found errors
+      2  usage or configuration error
+      3  accounting check failed (a bug: please report it)
+      4  the output's disk is full (run the same command again to resume)
+      5  the learning pass could not observe every part
+    """
 
 
 for command in (run, explain_command, validate, schemas, plugins):
