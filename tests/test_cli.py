@@ -121,3 +121,26 @@ def test_workers_give_the_same_output(tmp_path: Path, workers: str) -> None:
 def test_help_lists_every_exit_code() -> None:
     out = CliRunner().invoke(cli, ["--help"]).stdout
     assert all(f"  {code}  " in out for code in range(6))
+
+
+@pytest.mark.parametrize("output", ["afile/sub", "/proc/normkit-cannot-write-here"])
+def test_an_output_folder_that_cannot_be_made_is_one_line_and_exit_2(tmp_path: Path, output: str) -> None:
+    (tmp_path / "afile").write_text("a file, not a folder")
+    (tmp_path / "a.txt").write_text("A short page with one sentence that is long enough to keep.\n")
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "a.txt"), "-o", output, "-q"], catch_exceptions=False)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_scheduler_without_the_dask_executor_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("A short page.\n")
+    result = CliRunner().invoke(
+        cli, ["run", str(tmp_path / "a.txt"), "-o", str(tmp_path / "o"), "--scheduler", "tcp://x:1"]
+    )
+    assert result.exit_code == 2 and "--executor dask" in result.stderr and not (tmp_path / "o").exists()
+
+
+def test_explain_an_id_that_is_not_there_says_so(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("A short page with one sentence that is long enough to keep.\n")
+    CliRunner().invoke(cli, ["run", str(tmp_path / "a.txt"), "-o", str(tmp_path / "o"), "-q"], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["explain", str(tmp_path / "o" / "documents.jsonl"), "--id", "nope"])
+    assert result.exit_code == 2 and "no document with id 'nope'" in result.stderr

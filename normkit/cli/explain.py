@@ -13,6 +13,7 @@ from rich.text import Text
 from normkit.cli.errors import errors_to_exit_codes
 from normkit.config import load_config
 from normkit.document import Document, Reject
+from normkit.errors import NormkitError
 from normkit.explain import render
 from normkit.inputs import discover
 from normkit.pipeline import Pipeline
@@ -60,8 +61,12 @@ def explain_command(
     FILE is a documents file normkit wrote (JSON Lines with edits); any other input is cleaned first.
     """
     console = Console(force_terminal=color, no_color=color is False, highlight=False)
+    shown = False
     for item in _documents(file, config_path):
         if isinstance(item, Reject):
             console.print(Text(f"rejected: {item.message()}", style="bold red"))
         elif doc_id is None or item.id == doc_id:
             render(item, console, only_removed=only_removed)
+            shown = True
+    if doc_id is not None and not shown:
+        raise NormkitError(f"{file}: no document with id {doc_id!r}")

@@ -90,7 +90,10 @@ def run(
     config = _with_input_format(load_config(config_path), input_format)
     # nothing to read is a usage error before the output folder is touched (run_batch checks it too)
     check_inputs(inputs, config.input.get("include", ()), config.input.get("exclude", ()))
-    executors = _with_scheduler(config, run_options.pop("scheduler"))
+    scheduler = run_options.pop("scheduler")
+    if scheduler is not None and (run_options.get("executor") or config.run.get("executor")) != "dask":
+        raise click.UsageError("--scheduler is the Dask executor's: add --executor dask")
+    executors = _with_scheduler(config, scheduler)
     config = config.with_overrides(output={"format": fmt}, run={**run_options, "executors": executors})
     spec = plugin_spec(config, plugins_dirs, disabled)
     with _progress(quiet) as bar:
