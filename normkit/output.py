@@ -59,6 +59,9 @@ __all__ = [
 #: the run's own state inside an output folder (finished parts, markers, lock, learned state).
 STATE_DIR = ".normkit"
 REJECTS_NAME = "rejects.jsonl"
+#: what a records file of any run looks like (``documents.jsonl``, ``documents.dolma.jsonl.gz``): only such a
+#: file of another format is removed as stale, never another name a user put beside it.
+_RECORDS_FILE = re.compile(r"documents(?:\.[a-z]+)?\.(?:jsonl|ndjson|json|csv|tsv|parquet)(?:\.(?:gz|zst))?")
 REPORT_NAME = "report.json"
 RECORDS_STEM = "documents"
 
@@ -173,6 +176,22 @@ class Output:
                     _export(records, self.exporter.open(stream))
         with disk_full_stops(self.rejects_path), atomic_file(self.rejects_path) as rejects:
             _concatenate([p.rejects for p in parts], rejects)
+        self._remove_stale_records()
+
+    def _remove_stale_records(self) -> None:
+        """Delete the records an earlier run wrote in another format (``documents.csv`` beside a new
+        ``documents.jsonl``, a ``documents/`` folder of pages): the folder holds what this run made, and a
+        CI glob over ``documents.*`` must not validate a stale file. Only once the new records are in place,
+        and only plain files and folders: a link is left alone."""
+        assert self.folder is not None and self.records_path is not None  # assemble returned for stdout
+        for path in entries(self.folder):
+            ours = path.name == RECORDS_STEM or _RECORDS_FILE.fullmatch(path.name)
+            if not ours or path == self.records_path or path.is_symlink():
+                continue
+            if is_folder(path):
+                remove_tree(path)
+            elif path.is_file():
+                path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

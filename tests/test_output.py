@@ -85,3 +85,17 @@ def test_per_document_exporter_writes_a_documents_folder(tmp_path: Path) -> None
         assert names == sorted(f"d{i}-{j}.txt" for i in range(4) for j in range(3))
     assert result.report["shards"]["skipped"] == 4
     assert (tmp_path / "out" / "documents" / "d2-1.txt").read_text() == "Text 1."
+
+
+def test_a_rerun_in_another_format_leaves_only_its_own_records(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("A short page with one sentence that is long enough to keep.\n")
+    out = tmp_path / "out"
+    for fmt in ("csv", "text", "jsonl"):
+        result = CliRunner().invoke(cli, ["run", str(tmp_path / "a.txt"), "-o", str(out), "-q", "--format", fmt])
+        assert result.exit_code == 0, result.stderr
+    (tmp_path / "elsewhere.csv").write_text("kept")
+    (out / "documents.old.csv").symlink_to(tmp_path / "elsewhere.csv")  # a link is never followed, nor removed
+    CliRunner().invoke(cli, ["run", str(tmp_path / "a.txt"), "-o", str(out), "-q", "--format", "json"])
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert [n for n in names if n.startswith("documents")] == ["documents.json", "documents.old.csv"]
+    assert (tmp_path / "elsewhere.csv").read_text() == "kept"
