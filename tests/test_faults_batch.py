@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -417,18 +417,27 @@ def test_fail_fast_stops_at_a_document_that_kills_its_worker(
 # -- a full disk ----------------------------------------------------------------------------------------------------
 
 
-@linux_only
-def test_a_full_disk_in_a_worker_stops_the_run_and_a_resume_completes(
+def _run_out_of_disk(
     tmp_path: Path, plugins: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """ENOSPC committing one part's files in a worker: no input is charged for it, the run stops with one line
-    (exit 4), the parts committed stay, and running the same command again finishes the same bytes."""
+) -> tuple[list[str], list[str], Result]:
+    """A run whose worker finds the disk full committing part 3's records: its inputs, the arguments to run it
+    again, and the result (exit 4)."""
     inputs = corpus(tmp_path / "in", {})
     args = ["run", *inputs, "-o", str(tmp_path / "out"), "-q", "--shard-size", "600", "--workers", "2"]
     with monkeypatch.context() as patch:
         patch.setenv("DISKFULL_MATCH", "000003-|.records.jsonl")
         full = CliRunner().invoke(cli, [*args, "--plugins-dir", str(plugins)])
     assert full.exit_code == 4, full.output
+    return inputs, args, full
+
+
+@linux_only
+def test_a_full_disk_in_a_worker_stops_the_run_and_a_resume_completes(
+    tmp_path: Path, plugins: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC committing one part's files in a worker: no input is charged for it, the run stops with one line
+    (exit 4), the parts committed stay, and running the same command again finishes the same bytes."""
+    inputs, args, full = _run_out_of_disk(tmp_path, plugins, monkeypatch)
     lines = full.stderr.strip().splitlines()
     assert lines[-1].startswith("normkit: error: ") and "no space left on device" in lines[-1]
     assert not any("rejected" in line or "inputs of part" in line for line in lines)
@@ -508,12 +517,7 @@ def test_a_spill_left_by_an_earlier_run_is_not_read_back(
 ) -> None:
     """A run stops (a full disk) with the learned state saved and spills of parts it did not clean left in the
     work folder; someone edits them. The resumed run must not carry the edited text into documents.jsonl."""
-    inputs = corpus(tmp_path / "in", {})
-    args = ["run", *inputs, "-o", str(tmp_path / "out"), "-q", "--shard-size", "600", "--workers", "2"]
-    with monkeypatch.context() as patch:
-        patch.setenv("DISKFULL_MATCH", "000003-|.records.jsonl")
-        full = CliRunner().invoke(cli, [*args, "--plugins-dir", str(plugins)])
-    assert full.exit_code == 4, full.output
+    inputs, args, _ = _run_out_of_disk(tmp_path, plugins, monkeypatch)
     spills = list((tmp_path / "out" / ".normkit" / "parts").glob("*.spill-*.jsonl"))
     assert spills, "the parts not cleaned left their spills"
     for spill in spills:
