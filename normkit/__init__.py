@@ -38,6 +38,7 @@ from normkit.errors import ConfigError, NormkitError, PluginError, RejectDocumen
 from normkit.executors import Executor, Outcome, Task, WorkerLostError  # noqa: E402
 from normkit.pipeline import Pipeline  # noqa: E402
 from normkit.plugins import PluginSpec, get_plugin_manager  # noqa: E402
+from normkit.review import write_review  # noqa: E402
 from normkit.text.decoding import BinaryInputError, Decoded, DecodeOptions, decode  # noqa: E402
 from normkit.text.repairing import RepairOptions, repair, repair_explained  # noqa: E402
 from normkit.validate import load_schema  # noqa: E402
@@ -95,4 +96,5 @@ __all__ = [
     "run_batch",
     "safe_filename",
     "stable_id",
+    "write_review",
 ]

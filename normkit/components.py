@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from normkit.registry import Registry
 
 __all__ = [
+    "EMPTY_POLICIES",
     "Context",
     "Exporter",
     "Learner",
@@ -56,6 +57,9 @@ class Register(Protocol[C]):
 
 #: An options schema that accepts no options at all.
 NO_OPTIONS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+#: what ``[output] empty`` may say of a document emptied by cleaning: written as it is, written with the flag
+#: ``empty``, or sent to the rejects with the reason.
+EMPTY_POLICIES = ("keep", "flag", "reject")
 
 
 def option(default: Any, description: str, **schema: Any) -> Any:
@@ -302,6 +306,10 @@ class Exporter:
     #: True for exporters that write one file per document (text, markdown): the engine calls
     #: ``open_folder`` with a folder instead of ``open`` with a stream.
     per_document: bool = False
+    #: what becomes of a document with no text left after cleaning when ``[output] empty`` does not say (one
+    #: of :data:`EMPTY_POLICIES`): ``flag`` writes it with the flag ``empty``; a shape meant for training a
+    #: language model, where an empty record is only noise, says ``reject``. Set per instance from options.
+    empty: str = "flag"
     options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
     #: the plugin that registered this component: set on each instance by the pipeline that builds it.
     plugin: str | None = None

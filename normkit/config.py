@@ -3,6 +3,10 @@
 The configuration is validated against ``schemas/config.schema.json`` before anything runs, and each stage
 checks its own table against the stage's ``options_schema`` when the pipeline is built, so a misspelt key
 fails at start-up with a one-line error naming it, not halfway through a batch.
+
+Without ``--config`` the file is looked for from the working directory up, but never past the project's VCS
+root or the home folder (:func:`config_search_folders`): a configuration can load plugin code, so one in a
+shared parent folder must not apply to everything beneath it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,17 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["DEFAULT_PIPELINE", "Config", "did_you_mean", "find_config_file", "load_config"]
+__all__ = [
+    "DEFAULT_PIPELINE",
+    "VCS_MARKERS",
+    "Config",
+    "config_search_folders",
+    "did_you_mean",
+    "find_config_file",
+    "home_folder",
+    "is_vcs_root",
+    "load_config",
+]
 
 DEFAULT_PIPELINE: tuple[str, ...] = ("decode", "fix_text", "whitespace", "headline", "boilerplate")
 #: ``[input] max_document_bytes`` when not set: the most bytes one document may take once decompressed (a
@@ -144,10 +158,54 @@ def _moved(data: Mapping[str, Any], where: str) -> None:
             raise ConfigError(f"{where}: {section}.{key}: this option is now {now}")
 
 
-def find_config_file(start: Path | None = None) -> Path | None:
-    """The nearest ``normkit.toml``, or ``pyproject.toml`` with a ``[tool.normkit]`` table, from ``start`` up."""
+#: what marks the root of a version-controlled project (``.git`` is a file in a worktree or submodule).
+VCS_MARKERS: tuple[str, ...] = (".git", ".hg", ".svn", ".jj")
+
+
+def config_search_folders(start: Path | None = None) -> list[Path]:
+    """The folders :func:`find_config_file` looks in, nearest first: ``start`` and its parents, up to and
+    including the first that is a VCS root or the home folder; only ``start`` when neither is above it.
+
+    The walk stops where the project ends because the file found may load plugin code (``[plugins] dirs``):
+    a ``normkit.toml`` left in a shared parent folder (``/tmp``, ``/srv``) must not run for everyone below it.
+    """
     start = (start or Path.cwd()).resolve()
+    home = home_folder()
+    folders: list[Path] = []
     for folder in (start, *start.parents):
+        folders.append(folder)
+        if folder == home or is_vcs_root(folder):
+            return folders
+    return [start]  # under no project and outside home: this folder alone
+
+
+def is_vcs_root(folder: Path) -> bool:
+    """Whether ``folder`` holds a ``.git`` (folder or file), ``.hg``, ``.svn`` or ``.jj``."""
+    return any(_exists(folder / marker) for marker in VCS_MARKERS)
+
+
+def home_folder() -> Path | None:
+    """The user's home folder, resolved like the start folder is; None when there is none to be found."""
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError):  # no $HOME and no passwd entry
+        return None
+    return home.resolve() if str(home) not in ("", ".") else None
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a folder we may not look into is no marker
+        return False
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    """The nearest ``normkit.toml``, or ``pyproject.toml`` with a ``[tool.normkit]`` table, in
+    :func:`config_search_folders` (``start``, default the working directory, up to its VCS root or the home
+    folder, whichever comes first; ``start`` alone when it is under neither). In one folder ``normkit.toml``
+    wins over ``pyproject.toml``."""
+    for folder in config_search_folders(start):
         candidate = folder / "normkit.toml"
         if candidate.is_file():
             return candidate
@@ -158,7 +216,7 @@ def find_config_file(start: Path | None = None) -> Path | None:
 
 
 def load_config(path: str | Path | None = None, *, search: bool = True) -> Config:
-    """Load ``path``, or the file found from the working directory up, or the defaults."""
+    """Load ``path``, or the file :func:`find_config_file` finds from the working directory, or the defaults."""
     if path is None and search:
         path = find_config_file()
     if path is None:

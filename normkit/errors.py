@@ -11,6 +11,7 @@ __all__ = [
     "NormkitError",
     "PluginError",
     "RejectDocument",
+    "RunInterruptedError",
     "SchemaError",
 ]
 
@@ -42,6 +43,13 @@ class LearningIncompleteError(NormkitError):
     holes would give output an uninterrupted run would not, so the run stops instead."""
 
     exit_code = 5
+
+
+class RunInterruptedError(NormkitError):
+    """Ctrl-C (SIGINT) stopped the command. 130 is the shell's convention for a command that
+    SIGINT stopped (128 + 2), so a script can tell an interruption from a failure."""
+
+    exit_code = 130
 
 
 class ConfigError(NormkitError):

@@ -90,6 +90,8 @@ class Shard:
     start: int = 0
     end: int | None = None  # None: to the end of the file
     first_line: int = 1
+    #: only the first ``items`` inputs its loader yields (``--limit``: the shard where the limit falls)
+    items: int | None = None
 
     @property
     def missing(self) -> bool:
@@ -103,7 +105,8 @@ class Shard:
     @property
     def key(self) -> str:
         """Names the shard across runs: the path, plus the byte range for a piece of a file."""
-        return self.path if self.end is None else f"{self.path}@{self.start}-{self.end}"
+        key = self.path if self.end is None else f"{self.path}@{self.start}-{self.end}"
+        return key if self.items is None else f"{key}#{self.items}"
 
     @property
     def size(self) -> int:
@@ -624,7 +627,8 @@ def plan_parts(shards: Sequence[Shard], part_size: int, splittable: Callable[[st
             pieces.append((shard, "stdin" if shard.problem is None else f"problem: {shard.problem}"))
             continue
         try:
-            split = shard.size > part_size and splittable(shard.path) and not is_compressed(shard.path)
+            whole = shard.items is not None or is_compressed(shard.path)  # items count from the file's start
+            split = shard.size > part_size and splittable(shard.path) and not whole
             pieces.extend(_scan(shard, part_size if split else 0))
             continue
         except _NotRegularError as exc:

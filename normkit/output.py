@@ -96,17 +96,20 @@ class Output:
     A ``per_document`` exporter (one file per document) gets a ``documents/`` folder inside the output.
     """
 
-    def __init__(self, target: str, exporter: Exporter) -> None:
+    def __init__(self, target: str, exporter: Exporter, rejects: str | None = None) -> None:
         self.target = target
         self.exporter = exporter
         self.folder = None if target == "-" else Path(target)
         if self.folder is None and exporter.per_document:
             raise NormkitError(f"exporter {exporter.name!r} writes one file per document: give an output folder")
+        if self.folder is not None and rejects is not None:
+            raise NormkitError(f"--rejects is for -o - (records on stdout): a folder's rejects go to {REJECTS_NAME}")
         if self.folder and self.folder.exists() and not self.folder.is_dir():
             raise NormkitError(f"output {target}: exists and is not a folder")
         records = RECORDS_STEM if exporter.per_document else f"{RECORDS_STEM}{exporter.suffix}"
         self.records_path = self.folder / records if self.folder else None
-        self.rejects_path = self.folder / REJECTS_NAME if self.folder else None
+        #: with ``-o -``, the rejects go to stderr, counted by kind, and in full to ``rejects`` when given
+        self.rejects_path = self.folder / REJECTS_NAME if self.folder else Path(rejects) if rejects else None
         self.report_path = self.folder / REPORT_NAME if self.folder else None
 
     def refuse_links(self) -> None:
@@ -161,9 +164,11 @@ class Output:
         run stopped during assembly (a full disk: :class:`~normkit.errors.DiskFullError`) leaves none.
         """
         records = [p.records for p in parts]
-        if self.records_path is None or self.rejects_path is None:
+        if self.records_path is None:
             _export(records, self.exporter.open(sys.stdout.buffer))
             sys.stdout.buffer.flush()
+            if self.rejects_path is not None:
+                self._write_rejects(parts)
             return
         if self.report_path is not None:
             refuse_links(self.report_path)
@@ -174,9 +179,13 @@ class Output:
             else:
                 with atomic_file(self.records_path) as stream:
                     _export(records, self.exporter.open(stream))
+        self._write_rejects(parts)
+        self._remove_stale_records()
+
+    def _write_rejects(self, parts: Sequence[PartFiles]) -> None:
+        assert self.rejects_path is not None
         with disk_full_stops(self.rejects_path), atomic_file(self.rejects_path) as rejects:
             _concatenate([p.rejects for p in parts], rejects)
-        self._remove_stale_records()
 
     def _remove_stale_records(self) -> None:
         """Delete the records an earlier run wrote in another format (``documents.csv`` beside a new

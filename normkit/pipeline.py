@@ -11,9 +11,11 @@ document's fault: it stops the run (:class:`~normkit.errors.DiskFullError`).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import IO, Any
 
 import jsonschema
@@ -71,6 +73,8 @@ class Pipeline:
         self.exporter: Exporter = self._build("exporter", self.config.output.get("format", "jsonl"))
         #: what the exporter's records are checked against: a shipped schema's name or a plugin's schema file
         self.schema = self.registry.schema(self.exporter.schema)
+        #: ``[output] empty``, else the exporter's own default for its record shape (see :meth:`_emptied`)
+        self.empty: str = self.config.output.get("empty", self.exporter.empty)
         self._loaders: dict[str, Loader] = {}
         self._check_loaders()
         #: the counts of calls that bring no ``stats`` of their own (a library user's loop); a batch task
@@ -195,6 +199,9 @@ class Pipeline:
         if shard.problem is not None:
             yield Reject(shard.origin, shard.problem, hook="load")
             return
+        if shard.items is not None:
+            yield from itertools.islice(self.load(replace(shard, items=None)), shard.items)
+            return
         loader = self.loader_for(shard.path)
         source_from = self.config.input.get("source_from", DEFAULT_SOURCE_FROM)
         try:
@@ -236,6 +243,16 @@ class Pipeline:
             stats.stage(stage.name).record(doc, result, new_edits, seconds)
             doc = result
         return doc
+
+    def _emptied(self, doc: Document) -> Document | Reject:
+        """A document with no text left (a title alone does not count) is flagged ``empty`` or rejected, as
+        ``[output] empty`` says: an empty record in a training set is noise, and one that goes unremarked
+        hides a stage that removed too much. ``normkit explain`` on the input shows what went."""
+        detail = "no text left after cleaning"
+        if self.empty == "reject":
+            reason = f'{detail} ([output] empty = "reject"; "flag" or "keep" writes it)'
+            return Reject(doc.origin, reason, doc.id, hook="empty")
+        return doc.with_flag("empty", "output", detail)
 
     def _reject(self, doc: Document, reason: str, stage: Stage) -> Reject:
         return Reject(doc.origin, reason, doc_id=doc.id, stage=stage.name, plugin=stage.plugin)
@@ -376,6 +393,10 @@ class Pipeline:
         result = self.process(doc, start, stats=stats)
         if isinstance(result, Reject):
             return result
+        if not result.text.strip() and self.empty != "keep":
+            result = self._emptied(result)
+            if isinstance(result, Reject):
+                return result
         stats.sources[result.source or ""] += 1
         stats.flagged += bool(result.flags)
         record = self.export(result)

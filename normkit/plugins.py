@@ -26,6 +26,7 @@ import pluggy
 from normkit import hookspecs
 from normkit.config import did_you_mean
 from normkit.errors import ConfigError, PluginError
+from normkit.registry import components_by_owner, plugin_calls
 from normkit.writers import file_kind
 
 if TYPE_CHECKING:
@@ -34,12 +35,14 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
+    "COMPONENT_KINDS",
     "DEFAULT_PLUGINS",
     "ENTRYPOINT_GROUP",
     "ESSENTIAL_PLUGINS",
     "PluginSpec",
     "get_plugin_manager",
     "list_plugins",
+    "plugin_components",
     "plugin_options",
     "plugin_spec",
     "plugins_digest",
@@ -374,14 +377,22 @@ def _trace(pm: pluggy.PluginManager) -> None:
     pm.add_hookcall_monitoring(before, after)
 
 
+#: the kinds ``normkit plugins`` lists components by, in the order it lists them.
+COMPONENT_KINDS: tuple[str, ...] = ("stage", "exporter", "loader", "executor", "profile", "schema", "command")
+
+
 def list_plugins(pm: pluggy.PluginManager, *, include_builtins: bool = False) -> list[dict[str, Any]]:
-    """One entry per plugin: name, version, whether it is a builtin, and the hooks it implements."""
+    """One entry per plugin: name, version, whether it is a builtin, the hooks it implements, and the names of
+    the components it registers by kind (every kind of :data:`COMPONENT_KINDS`, empty when it has none): the
+    hooks alone do not say which stage or format a plugin adds, which is what ``pipeline`` and ``--format``
+    take."""
     builtin_names = {m.rsplit(".", 1)[-1] for m in DEFAULT_PLUGINS}
     versions = {
         ep.name: ep.dist.version
         for ep in importlib.metadata.entry_points(group=ENTRYPOINT_GROUP)
         if ep.dist is not None
     }
+    owned = plugin_components(pm)
     rows = []
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
         builtin = name in builtin_names
@@ -389,8 +400,20 @@ def list_plugins(pm: pluggy.PluginManager, *, include_builtins: bool = False) ->
             continue
         version = _own_version() if builtin else versions.get(name)
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
-        rows.append({"name": name, "version": version, "builtin": builtin, "hooks": hooks})
+        components = {kind: sorted(owned.get(name, {}).get(kind, [])) for kind in COMPONENT_KINDS}
+        rows.append({"name": name, "version": version, "builtin": builtin, "hooks": hooks, "components": components})
     return rows
+
+
+def plugin_components(pm: pluggy.PluginManager) -> dict[str, dict[str, list[str]]]:
+    """Plugin -> kind -> component names: the registry's kinds, and the commands each plugin adds (found by
+    handing its ``normkit_register_commands`` a scratch group, so the real command line is left as it is)."""
+    owned = components_by_owner(pm)
+    for plugin, call in plugin_calls(pm, "normkit_register_commands"):
+        scratch = click.Group("normkit")
+        call(cli=scratch)
+        owned.setdefault(plugin, {})["command"] = list(scratch.commands)
+    return owned
 
 
 def _own_version() -> str | None:

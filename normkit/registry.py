@@ -11,7 +11,8 @@ silently letting the last one win.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from normkit.components import Exporter, Loader, Profile, SchemaFile, Stage
     from normkit.executors import Executor
 
-__all__ = ["KINDS", "Registered", "Registry"]
+__all__ = ["KINDS", "Registered", "Registry", "components_by_owner", "plugin_calls"]
 
 T = TypeVar("T")
 
@@ -58,17 +59,8 @@ class Registry:
     def from_plugin_manager(cls, pm: pluggy.PluginManager) -> Registry:
         registry = cls()
         for kind, hook_name in KINDS.items():
-            # get_hookimpls() is in registration order (pluggy *calls* them in reverse): builtins come first,
-            # so a clash names the builtin as the first owner.
-            impls = [i for i in getattr(pm.hook, hook_name).get_hookimpls() if not (i.hookwrapper or i.wrapper)]
-            owners = {id(impl.plugin): impl for impl in impls}  # each plugin once, however many impls it has
-            for impl in owners.values():
-                try:
-                    _caller(pm, hook_name, impl, impls)(register=registry.registrar(kind, impl.plugin_name))
-                except (DuplicateComponentError, ConfigError):
-                    raise
-                except Exception as exc:
-                    raise PluginError(f"failed: {exc!r}", plugin=impl.plugin_name, hook=hook_name) from exc
+            for plugin, call in plugin_calls(pm, hook_name):
+                call(register=registry.registrar(kind, plugin))
         return registry
 
     def registrar(self, kind: str, plugin: str) -> Callable[[Any], None]:
@@ -138,6 +130,50 @@ class Registry:
     def schema_names(self) -> list[str]:
         """normkit's own schemas and the plugins', sorted."""
         return sorted({*list_schemas(), *self._items["schema"]})
+
+
+def components_by_owner(pm: pluggy.PluginManager) -> dict[str, dict[str, list[str]]]:
+    """Plugin -> kind -> the names of the components it registers, in registration order.
+
+    What ``normkit plugins`` lists. Unlike :meth:`Registry.from_plugin_manager`, a name that two plugins
+    register is listed under both instead of stopping with an error: the listing is where a clash is looked into.
+    """
+    found: dict[str, dict[str, list[str]]] = {}
+    for kind, hook_name in KINDS.items():
+        for plugin, call in plugin_calls(pm, hook_name):
+            names = found.setdefault(plugin, {}).setdefault(kind, [])
+            call(register=functools.partial(_append_name, names))
+    return found
+
+
+def _append_name(names: list[str], component: Any) -> None:
+    names.append(str(getattr(component, "name", "") or repr(component)))
+
+
+def plugin_calls(pm: pluggy.PluginManager, hook_name: str) -> Iterator[tuple[str, Callable[..., None]]]:
+    """Each plugin implementing ``hook_name``, with a callable that calls that hook on that plugin alone.
+
+    In registration order (pluggy *calls* implementations in reverse): builtins come first, so a clash names
+    the builtin as the first owner. Hook wrappers are not plugins' own implementations and are left out. What
+    a call raises, other than normkit's own errors, becomes a :class:`PluginError` naming the plugin and hook.
+    """
+    impls = [i for i in getattr(pm.hook, hook_name).get_hookimpls() if not (i.hookwrapper or i.wrapper)]
+    owners = {id(impl.plugin): impl for impl in impls}  # each plugin once, however many impls it has
+    for impl in owners.values():
+        yield (
+            impl.plugin_name,
+            functools.partial(_guarded, _caller(pm, hook_name, impl, impls), impl.plugin_name, hook_name),
+        )
+
+
+def _guarded(call: Callable[..., Any], plugin: str, hook_name: str, **kwargs: Any) -> None:
+    """``call(**kwargs)``; a failure that is not normkit's own error is one line naming the plugin and hook."""
+    try:
+        call(**kwargs)
+    except (DuplicateComponentError, ConfigError):
+        raise
+    except Exception as exc:
+        raise PluginError(f"failed: {exc!r}", plugin=plugin, hook=hook_name) from exc
 
 
 def _caller(pm: pluggy.PluginManager, hook_name: str, impl: Any, impls: list[Any]) -> Callable[..., Any]:

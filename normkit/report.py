@@ -6,6 +6,7 @@ validated against ``schemas/report.schema.json`` before it is written.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +14,14 @@ from typing import Any
 
 from normkit.document import Document, Edit, Reject
 
-__all__ = ["RunStats", "StageStats"]
+__all__ = ["RunStats", "StageStats", "reject_group"]
+
+#: how many kinds of reject a count keeps apart: a reason that varies past masking (an exception quoting each
+#: document) must not grow a part's marker or the report without bound; the rest are counted together.
+MAX_REJECT_GROUPS = 50
+OTHER_REASONS = "(other reasons)"
+_QUOTED = re.compile(r"'[^'\n]{25,}'|\"[^\"\n]{25,}\"")
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass
@@ -67,6 +75,9 @@ class RunStats:
     stages: dict[str, StageStats] = field(default_factory=dict)
     sources: Counter[str] = field(default_factory=Counter)
     reject_reasons: Counter[str] = field(default_factory=Counter)
+    #: rejects counted by what went wrong (:func:`reject_group`), so that 1,905 records without the same
+    #: field read as one line, not 1,905
+    reject_groups: Counter[str] = field(default_factory=Counter)
 
     def stage(self, name: str) -> StageStats:
         stats = self.stages.get(name)  # not setdefault: it would build a StageStats per call, per document
@@ -81,6 +92,7 @@ class RunStats:
         if isinstance(outcome, Reject):
             self.rejected += 1
             self.reject_reasons[outcome.hook or outcome.stage or "other"] += 1
+            self._group(reject_group(outcome), 1)
         else:
             self.written += 1
 
@@ -92,8 +104,16 @@ class RunStats:
         self.bytes_in += other.bytes_in
         self.sources.update(other.sources)
         self.reject_reasons.update(other.reject_reasons)
+        for group, count in other.reject_groups.items():
+            self._group(group, count)
         for name, stats in other.stages.items():
             self.stage(name).merge(stats)
+
+    def _group(self, group: str, count: int) -> None:
+        groups = self.reject_groups
+        if group not in groups and len(groups) >= MAX_REJECT_GROUPS:
+            group = OTHER_REASONS
+        groups[group] = groups.get(group, 0) + count
 
     @property
     def balanced(self) -> bool:
@@ -112,6 +132,7 @@ class RunStats:
             "stages": {name: s.to_dict() for name, s in self.stages.items()},
             "sources": dict(sorted(self.sources.items())),
             "reject_reasons": dict(sorted(self.reject_reasons.items())),
+            "reject_groups": [{"reason": r, "count": n} for r, n in _by_count(self.reject_groups)],
         }
 
     @classmethod
@@ -127,4 +148,18 @@ class RunStats:
             stages={name: StageStats.from_dict(s) for name, s in data["stages"].items()},
             sources=Counter(data["sources"]),
             reject_reasons=Counter(data["reject_reasons"]),
+            reject_groups=Counter({g["reason"]: g["count"] for g in data.get("reject_groups", ())}),
         )
+
+
+def reject_group(reject: Reject) -> str:
+    """What a reject says once what varies from document to document is masked: the component to blame and
+    the reason, with numbers as ``N`` and long quoted values (a document's own text) as ``'…'``."""
+    who = "/".join(p for p in (reject.plugin, reject.hook or reject.stage) if p)
+    reason = _DIGITS.sub("N", _QUOTED.sub("'…'", reject.reason))
+    return f"[{who}] {reason}" if who else reason
+
+
+def _by_count(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """The most frequent first, then by name: the same report for the same counts."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -64,6 +64,9 @@ class Shape:
     history_by_default: bool = False
     #: whether the record has a field of its own for the title (else the ``title`` option says where it goes).
     has_title: bool = False
+    #: what a document emptied by cleaning gets unless ``[output] empty`` says (see ``normkit.Exporter.empty``):
+    #: an LLM-data shape rejects it, since an empty training record is noise; the document shape flags it.
+    empty: str = "flag"
 
 
 def _document(doc: Document, settings: RecordSettings) -> dict[str, Any]:
@@ -133,8 +136,8 @@ def _hf(doc: Document, settings: RecordSettings) -> dict[str, Any]:
 
 SHAPES: dict[str, Shape] = {
     "document": Shape("document", "document", "", _document, history_by_default=True, has_title=True),
-    "dolma": Shape("dolma", "dolma", ".dolma", _dolma),
-    "hf": Shape("hf", "hf", ".hf", _hf),
+    "dolma": Shape("dolma", "dolma", ".dolma", _dolma, empty="reject"),
+    "hf": Shape("hf", "hf", ".hf", _hf, empty="reject"),
 }
 
 
@@ -185,6 +188,7 @@ class ShapedExporter(Exporter):
         # The shape is an option, so schema and suffix belong to the instance; the engine reads them there.
         self.schema = self.shape.schema
         self.suffix = self.shape.marker + self.format_suffix
+        self.empty = self.shape.empty
         edits = self.options.get("edits", self.shape.history_by_default)
         flags, added = self.options.get("flags", edits), self.options.get("added") or _now()
         self.settings = RecordSettings(edits, flags, added, self._title_place())

@@ -18,6 +18,9 @@ from typing import Any
 
 from normkit import ConfigError, Executor, Outcome, Register, Task, hookimpl
 
+#: seconds to wait for a scheduler that ``--scheduler`` names (Dask's own default is 30, then a traceback)
+CONNECT_TIMEOUT = 10.0
+
 
 class DaskExecutor(Executor):
     """Options under ``[run.executors.dask]`` (``--scheduler`` sets ``scheduler``)."""
@@ -30,7 +33,13 @@ class DaskExecutor(Executor):
             "scheduler": {
                 "description": "Dask scheduler address (tcp://host:8786); without it a LocalCluster is started.",
                 "type": "string",
-            }
+            },
+            "connect_timeout": {
+                "description": "Seconds to wait for the scheduler before the run stops with one line (exit 2).",
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "default": CONNECT_TIMEOUT,
+            },
         },
     }
 
@@ -43,7 +52,7 @@ class DaskExecutor(Executor):
         distributed = _import_distributed()
         address = self.options.get("scheduler")
         if address:
-            self.client = distributed.Client(address)
+            self.client = _connect(distributed, address, float(self.options.get("connect_timeout", CONNECT_TIMEOUT)))
             self.workers = len(self.client.scheduler_info().get("workers", {})) or self.workers
         else:
             # One thread per worker process: stages are CPU-bound Python, threads would share one GIL.
@@ -112,6 +121,19 @@ def _outcome(index: int, future: Any) -> Outcome:
         return index, future.result(), None
     except Exception as exc:  # noqa: BLE001 - includes KilledWorker; the batch retries the part
         return index, None, exc
+
+
+def _connect(distributed: Any, address: str, timeout: float) -> Any:
+    """A client of the scheduler at ``address``; one that cannot be reached in ``timeout`` seconds (a typo, a
+    scheduler not started, a firewall) stops the run with one line, before anything is planned."""
+    try:
+        return distributed.Client(address, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - a timeout, a bad address, or a peer that is not a Dask scheduler
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(
+            f"dask scheduler {address}: no connection ({reason}); is a Dask scheduler listening there? "
+            f"([run.executors.dask] connect_timeout = {timeout:g} s)"
+        ) from None
 
 
 def _import_distributed() -> Any:

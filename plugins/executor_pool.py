@@ -9,6 +9,9 @@ picklable task, as a Dask worker would: where the platform has one, a fork serve
 imported normkit once, started with the first worker) forks them, which spares each later worker the imports
 (about 0.1 s to start rather than 0.35 s); elsewhere they are spawned. A worker takes the run's environment
 variables and folder, as a spawned one would.
+
+Neither the fork server nor a worker imports the run's ``__main__`` (see :func:`_main_hidden`): a script that
+calls ``run_batch`` at top level, without ``if __name__ == "__main__":``, works as written.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -95,7 +99,8 @@ class _Worker:
         self.conn, child = context.Pipe()
         environ = dict(os.environ)  # a fork server's children would inherit its own, from when it started
         self.process = context.Process(target=_serve, args=(child, environ), daemon=True, name="normkit-worker")
-        self.process.start()
+        with _main_hidden():
+            self.process.start()
         child.close()  # so the parent sees EOF when the worker dies
         self.ready = False
 
@@ -110,8 +115,7 @@ class _Worker:
             self.conn.close()
             self.process.join(5)
             raise NormkitError(
-                f"a worker process could not start (exit code {self.process.exitcode}; its error is above). "
-                "A script that runs a batch must start it under: if __name__ == '__main__':"
+                f"a worker process could not start (exit code {self.process.exitcode}; its error is above)"
             ) from None
         self.ready = True
         return True
@@ -162,8 +166,45 @@ def _context() -> Any:
     return context
 
 
+#: one worker start at a time hides ``__main__``: two overlapping ones could restore each other's hidden state.
+_HIDING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """While a worker (and, with the first, the fork server) starts, ``__main__`` shows no file and no spec.
+
+    multiprocessing hands a new process the parent's main module to import again (``init_main_from_path``
+    from ``__main__.__file__``, ``init_main_from_name`` from ``__main__.__spec__``: see
+    ``multiprocessing.spawn.get_preparation_data``), which re-runs a script's top level: a script calling
+    ``run_batch`` without ``if __name__ == "__main__":`` would start a batch in every worker, and die there.
+    A worker needs nothing from ``__main__``: its tasks are normkit's classes, and it rebuilds the plugins from
+    names and folders (so a plugin defined in the script itself reaches them only from a module or a plugins
+    folder of its own). Without a file or a spec, ``get_preparation_data`` (3.10 to 3.13) names no main module
+    and the process starts from multiprocessing's own. Both are put back as soon as the process has started.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    with _HIDING:
+        saved: dict[str, Any] = {key: main.__dict__[key] for key in ("__file__", "__spec__") if key in main.__dict__}
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None  # read with getattr(main.__spec__, "name", None): it must exist
+        try:
+            yield
+        finally:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
+
+
 def _serve(conn: Connection, environ: dict[str, str]) -> None:
-    """The worker's loop: run each task it receives and send back ``(ok, result or error)``."""
+    """The worker's loop: run each task it receives and send back ``(ok, result or error)``.
+
+    Ctrl-C reaches the whole process group; the parent alone answers it (exit 130, one line) and stops the
+    workers, so a worker ignores SIGINT rather than print a traceback of the task it was in.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     _drop_server_lifeline()
     if os.environ != environ:

@@ -20,6 +20,7 @@ def test_normkit_toml_is_found_from_a_subfolder(tmp_path: Path, monkeypatch: pyt
     (tmp_path / "normkit.toml").write_text('pipeline = ["decode", "whitespace"]\n')
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
+    (tmp_path / ".git").mkdir()  # the search goes up to a repository's root (docs/configuration.md)
     monkeypatch.chdir(sub)
     assert find_config_file() == tmp_path / "normkit.toml"
     assert load_config().pipeline == ["decode", "whitespace"]

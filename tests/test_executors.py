@@ -279,3 +279,39 @@ def test_workers_import_the_installed_normkit_not_a_folder_named_normkit_in_the_
     )
     assert run.returncode == 0, run.stderr
     assert len((tmp_path / "out" / "documents.jsonl").read_bytes().splitlines()) == 1
+
+
+#: A script that runs a batch at top level, without ``if __name__ == "__main__":``, as the README's example does.
+UNGUARDED = textwrap.dedent(
+    """
+    import sys
+    import normkit
+
+    print("top level ran", flush=True)  # once: the workers must not run the script again
+    config = normkit.Config().with_overrides(run={"executor": "pool", "shard_size": 100})
+    result = normkit.run_batch(["data/"], "out/", config, workers=2)
+    print(result.stats.read, result.stats.written, result.stats.rejected)
+    main = sys.modules["__main__"]
+    print(main.__file__ == __file__, (main.__spec__ and main.__spec__.name))  # both put back after the start
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_a_batch_at_a_scripts_top_level_runs_in_pool_workers(tmp_path: Path, how: str) -> None:
+    """Workers start without importing ``__main__``: neither by path (``python x.py``) nor by name (``-m``)."""
+    import subprocess
+
+    (tmp_path / "unguarded").mkdir()
+    (tmp_path / "unguarded" / "__init__.py").write_text("")
+    (tmp_path / "unguarded" / "batch.py").write_text(UNGUARDED)
+    (tmp_path / "data").mkdir()
+    for i in range(4):
+        (tmp_path / "data" / f"{i}.txt").write_text(f"Notice {i}\n\nThe invented ferry leaves at {i + 6} each day.\n")
+    command = ["unguarded/batch.py"] if how == "script" else ["-m", "unguarded.batch"]
+    run = subprocess.run([sys.executable, *command], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    spec = "None" if how == "script" else "unguarded.batch"
+    assert run.stdout.splitlines() == ["top level ran", "4 4 0", f"True {spec}"]
+    report = orjson.loads((tmp_path / "out" / "report.json").read_bytes())
+    assert (report["executor"], report["workers"]) == ("pool", 2)

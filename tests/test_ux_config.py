@@ -122,6 +122,7 @@ def test_relative_paths_in_a_config_file_are_taken_from_its_folder(
         '[plugins]\ndirs = ["myplugins"]\n[stages.boilerplate]\nlearned_file = "reviewed.json"\n'
     )
     (project / "sub").mkdir()
+    (project / ".git").mkdir()  # the search goes up to a repository's root (docs/configuration.md)
     monkeypatch.chdir(project / "sub")
     pipeline = Pipeline(load_config())
     assert "explode" in pipeline.registry.names("stage")

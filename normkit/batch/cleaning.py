@@ -23,6 +23,7 @@ import dataclasses
 import os
 import re
 import shutil
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
@@ -33,7 +34,16 @@ from normkit.batch.plan import reads_stdin
 from normkit.batch.report import Progress, Tally, warn
 from normkit.batch.resume import WorkFolder, mark_done
 from normkit.batch.rounds import Leaf, Rounds, stdin_piece
-from normkit.batch.tasks import MAX_MESSAGES, CleanPart, CountItems, PartResult, Piece, Setup, piece_files, reject_line
+from normkit.batch.tasks import (
+    SHOWN_PER_GROUP,
+    CleanPart,
+    CountItems,
+    PartResult,
+    Piece,
+    Setup,
+    piece_files,
+    reject_line,
+)
 from normkit.document import Reject
 from normkit.errors import DiskFullError
 from normkit.executors import Budgeted, Task
@@ -67,6 +77,7 @@ class CleaningPass:
         self.condemned: dict[tuple[int, str], str] = {}  # pieces the learning pass left out: the reason
         self.results: dict[int, tuple[RunStats, str]] = {}  # part -> its counts and what became of it
         self.leaves: dict[int, list[Leaf]] = {}  # the parts that ended as pieces, or failed
+        self.shown: Counter[str] = Counter()  # reject messages printed, by kind
 
     def run(self, parts: Sequence[Part], learned: Learned, rounds: Rounds) -> set[int]:
         """Clean the parts not finished before; return the indexes of the parts to assemble."""
@@ -146,11 +157,12 @@ class CleaningPass:
             self.leaves[index] = leaves
 
     def _report(self, result: PartResult, piece: Piece) -> None:
-        """A task's messages to stderr, and its progress."""
-        for message in result.messages:
-            warn(message)
-        if len(result.messages) >= MAX_MESSAGES:
-            warn(f"(more rejects of part {result.index} are in rejects.jsonl)")
+        """A task's reject messages to stderr, the first few of each kind in the run (the command line counts
+        the rest by kind at the end), and its progress."""
+        for group, message in result.messages:
+            if self.shown[group] < SHOWN_PER_GROUP:
+                self.shown[group] += 1
+                warn(message)
         self.progress.advance(result.stats.read, piece.size)
 
     # -- parts that ran as pieces, or failed --------------------------------------------------------

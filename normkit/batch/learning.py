@@ -29,7 +29,9 @@ from normkit.batch.tasks import CountItems, Observed, ObservePart, Piece, Setup
 from normkit.errors import LearningIncompleteError
 from normkit.executors import Task
 from normkit.inputs import Part
+from normkit.output import _LEARNED_FILE
 from normkit.pipeline import Pipeline
+from normkit.writers import entries, is_regular_file
 
 __all__ = ["Learned", "LearnedState", "Reducer", "learn", "save_learned_files"]
 
@@ -206,6 +208,38 @@ class _Observing:
 
 
 def save_learned_files(pipeline: Pipeline, state: dict[str, Any], folder: Path) -> None:
-    """Each learning stage writes what it learned as a reviewable file in the output folder."""
+    """Each learning stage writes what it learned as a reviewable file in the output folder, and no other
+    ``learned-*.json`` stays there: the folder holds what this run made.
+
+    A file an earlier run learned (the boilerplate stage's ``learned-boilerplate.json``) would otherwise
+    outlive a run with learning switched off, with a pinned list (``learned_file``: nothing is learned then),
+    or without the stage, and describe lines this run did not learn. So the earlier files go first, then the
+    learning stages write theirs: whatever is there afterwards, this run wrote.
+    """
+    _remove_earlier_learned_files(pipeline, folder)
     for stage in pipeline.learning_stages():
         stage.save_learned(state.get(stage.name), folder)
+
+
+def _remove_earlier_learned_files(pipeline: Pipeline, folder: Path) -> None:
+    """Delete the ``learned-*.json`` files in ``folder``: only plain files (a link is left alone, and the run
+    refused one there at its start), and never one the configuration names (a list pinned with ``learned_file``
+    may live in the output folder: it is this run's input)."""
+    named = _configured_paths(pipeline)
+    for path in entries(folder):
+        if _LEARNED_FILE.fullmatch(path.name) and is_regular_file(path) and _resolved(path) not in named:
+            path.unlink(missing_ok=True)
+
+
+def _configured_paths(pipeline: Pipeline) -> set[Path]:
+    """Every string option of a ``[stages.<name>]`` table, as a path resolved like the stage resolves it."""
+    config = pipeline.config
+    values = [value for table in config.stages.values() for value in table.values() if isinstance(value, str)]
+    return {_resolved(Path(config.resolve_path(value))) for value in values}
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a loop, or a path that cannot be resolved: compared as written
+        return path.absolute()

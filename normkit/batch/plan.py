@@ -6,16 +6,26 @@ and a run cut differently from the finished parts in the work folder is refused 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from normkit.batch.resume import WorkFolder
 from normkit.config import Config
 from normkit.errors import NormkitError
-from normkit.inputs import Part, discover, is_compressed, plan_parts, shown_path
+from normkit.inputs import Part, Shard, discover, is_compressed, plan_parts, shown_path
 from normkit.pipeline import Pipeline
 
-__all__ = ["MAX_SHARD_SIZE", "MIN_SHARD_SIZE", "Plan", "auto_shard_size", "cut_by_lines", "plan_run", "reads_stdin"]
+__all__ = [
+    "MAX_SHARD_SIZE",
+    "MIN_SHARD_SIZE",
+    "Plan",
+    "auto_shard_size",
+    "cut_by_lines",
+    "first_items",
+    "plan_run",
+    "reads_stdin",
+]
 
 #: without ``run.shard_size``: about 64 shards, a power of two between these bounds (see :func:`auto_shard_size`).
 MIN_SHARD_SIZE, MAX_SHARD_SIZE = 1 << 20, 1 << 26
@@ -37,6 +47,9 @@ def plan_run(inputs: Sequence[str], config: Config, pipeline: Pipeline, work: Wo
     """
     include, exclude = config.input.get("include", ()), config.input.get("exclude", ())
     shards = discover(list(inputs), include, exclude)
+    limit = config.input.get("limit")
+    if limit is not None:
+        shards = first_items(shards, int(limit), pipeline)
     configured = config.run.get("shard_size")
     shard_size = int(configured or auto_shard_size(sum(shard.size for shard in shards)))
     parts = plan_parts(shards, shard_size, lambda path: _splittable(pipeline, path))
@@ -45,10 +58,32 @@ def plan_run(inputs: Sequence[str], config: Config, pipeline: Pipeline, work: Wo
         "include": list(include),
         "exclude": list(exclude),
         "shard_size": configured or "auto",
+        **({"limit": limit} if limit is not None else {}),
     }
     work.start(sharding, resume=bool(config.run.get("resume", True)))
     work.prune(parts)
     return Plan(parts, shard_size)
+
+
+def first_items(shards: Sequence[Shard], limit: int, pipeline: Pipeline) -> list[Shard]:
+    """The shards that hold the first ``limit`` inputs (``[input] limit``, ``--limit``), in input order: those
+    before the limit whole, the one where it falls cut to its first items, none after.
+
+    Inputs are counted as the loaders yield them, a reject included, so the run reads exactly ``limit``.
+    Standard input cannot be read twice to count: it gets what is left of the limit, and ends the plan.
+    """
+    kept: list[Shard] = []
+    left = limit
+    for shard in shards:
+        if left <= 0:
+            break
+        if shard.path == "-":
+            kept.append(replace(shard, items=left))
+            break
+        count = sum(1 for _ in itertools.islice(pipeline.load(shard), left + 1))
+        kept.append(shard if count <= left else replace(shard, items=left))
+        left -= count
+    return kept
 
 
 def _splittable(pipeline: Pipeline, path: str) -> bool:

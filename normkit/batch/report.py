@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from normkit.config import Config
@@ -83,6 +84,7 @@ def build_report(
         "normkit_version": _own_version() or "unknown",
         "inputs": [shown_path(path) for path in inputs],  # a name that is not UTF-8, escaped
         "output": output.target,
+        "config": _config_file(config),
         "format": config.output.get("format", "jsonl"),
         "pipeline": config.pipeline,
         "executor": executor.name,
@@ -96,3 +98,9 @@ def build_report(
         "shards": {"total": parts, **{k: tally.shards[k] for k in ("done", "skipped", "retried", "failed")}},
         **tally.stats.to_dict(),
     }
+
+
+def _config_file(config: Config) -> str | None:
+    """The configuration file a run used, absolute: which settings made an output is then on record (None:
+    the defaults, or a configuration built in code)."""
+    return str(Path(config.path).absolute()) if config.path is not None else None

@@ -21,10 +21,10 @@ from normkit.batch.resume import WorkFolder
 from normkit.batch.rounds import DEFAULT_RETRIES, DEFAULT_TASK_TIMEOUT, Rounds
 from normkit.batch.tasks import WORKERS, Setup
 from normkit.config import Config
-from normkit.errors import AccountingError, ConfigError, DiskFullError, NormkitError
+from normkit.errors import AccountingError, ConfigError, DiskFullError, NormkitError, RunInterruptedError
 from normkit.executors import Executor, resolve_workers
 from normkit.inputs import Part, check_inputs
-from normkit.output import Output, write_json
+from normkit.output import STATE_DIR, Output, write_json
 from normkit.pipeline import Pipeline
 from normkit.plugins import PluginSpec
 from normkit.report import RunStats
@@ -66,6 +66,8 @@ def run_batch(
     batch = _Batch(inputs, output, config, plugins, workers, progress)
     try:
         return batch.run()
+    except KeyboardInterrupt:
+        raise RunInterruptedError(_interrupted(batch.output)) from None
     except OSError as error:  # a full disk anywhere in the parent stops the run; no document is charged for it
         if is_disk_full(error):
             raise DiskFullError(disk_full_message(error.filename or output)) from error
@@ -77,6 +79,13 @@ def run_batch(
     finally:
         batch.work.close()
         WORKERS.forget(batch.setup.run)
+
+
+def _interrupted(output: Output) -> str:
+    """What an interrupted run leaves: the parts it committed, which the same command takes up again."""
+    if output.folder is None:
+        return "interrupted: nothing was written to stdout's end (a run to stdout does not resume)"
+    return f"interrupted: the parts finished so far stay in {output.folder / STATE_DIR}; the same command resumes"
 
 
 class _Batch:
@@ -97,7 +106,7 @@ class _Batch:
         self.pipeline = Pipeline(config, plugins=plugins)
         # the run id names this run's pipeline in every process (see WorkerCache)
         self.setup = Setup(config, self.pipeline.plugin_spec, uuid.uuid4().hex)
-        self.output = Output(output, self.pipeline.exporter)
+        self.output = Output(output, self.pipeline.exporter, config.output.get("rejects"))
         self.work = WorkFolder.for_output(self.output.folder)
         self.tally = Tally()
         self.phases: dict[str, float] = {}

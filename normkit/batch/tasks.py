@@ -30,7 +30,7 @@ from normkit.inputs import Part, Shard
 from normkit.output import PartFiles, atomic_file, open_part
 from normkit.pipeline import Pipeline, Record
 from normkit.plugins import PluginSpec
-from normkit.report import RunStats
+from normkit.report import RunStats, reject_group
 from normkit.spill import spill_stats
 from normkit.writers import disk_full_stops, encode_record, open_no_follow
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # learning.py builds tasks; a task only carries the state
 
 __all__ = [
     "MAX_MESSAGES",
+    "SHOWN_PER_GROUP",
     "WORKERS",
     "CleanPart",
     "CountItems",
@@ -52,8 +53,10 @@ __all__ = [
     "reject_line",
 ]
 
-#: reject messages a part sends back for stderr; the rest are in rejects.jsonl.
+#: reject messages a part sends back for stderr, in all and of one kind (:func:`~normkit.report.reject_group`):
+#: a systematic error shows a few examples, then its count at the end; every reject is in the rejects file.
 MAX_MESSAGES = 200
+SHOWN_PER_GROUP = 3
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,8 @@ class PartResult:
 
     index: int
     stats: RunStats
-    messages: list[str] = field(default_factory=list)
+    #: (kind of reject, its one-line message): at most :data:`SHOWN_PER_GROUP` of a kind
+    messages: list[tuple[str, str]] = field(default_factory=list)
     stopped: bool = False
 
 
@@ -305,8 +309,9 @@ class CleanPart:
     def _stop_at(self, reject: Reject, stream: IO[bytes], result: PartResult) -> bool:
         """Write ``reject`` and keep its message for stderr; True when fail-fast stops the part at it."""
         stream.write(reject_line(reject))
-        if len(result.messages) < MAX_MESSAGES:
-            result.messages.append(reject.message())
+        group = reject_group(reject)
+        if len(result.messages) < MAX_MESSAGES and sum(g == group for g, _ in result.messages) < SHOWN_PER_GROUP:
+            result.messages.append((group, reject.message()))
         result.stopped = self.fail_fast
         return result.stopped
 

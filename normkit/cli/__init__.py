@@ -1,18 +1,20 @@
-"""The ``normkit`` command line: ``run``, ``explain``, ``validate``, ``schemas``, ``plugins`` (one module each
-in this package), and the commands plugins add.
+"""The ``normkit`` command line: ``run``, ``explain``, ``validate``, ``schemas``, ``plugins``, ``config`` and
+``report`` (one module each in this package), and the commands plugins add.
 
 Exit codes: 0 when every input went through, 1 when some were rejected (or a check failed), 2 on usage and
 configuration errors, 3 when the accounting check fails (documents neither written nor rejected: a bug), 4
-when the output's disk is full (run again to resume), 5 when the learning pass could not observe every part.
-A :class:`~normkit.errors.NormkitError` becomes one line on stderr, never a traceback.
+when the output's disk is full (run again to resume), 5 when the learning pass could not observe every part,
+130 when interrupted. A :class:`~normkit.errors.NormkitError` becomes one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import click
 
+from normkit.cli.config import config_command
 from normkit.cli.explain import explain_command
 from normkit.cli.plugins import plugins
+from normkit.cli.report import report_command
 from normkit.cli.run import run
 from normkit.cli.validate import schemas, validate
 from normkit.errors import NormkitError
@@ -57,10 +59,11 @@ def cli() -> None:
       3  accounting check failed (a bug: please report it)
       4  the output's disk is full (run the same command again to resume)
       5  the learning pass could not observe every part
+      130  interrupted (Ctrl-C); the same command resumes
     """
 
 
-for command in (run, explain_command, validate, schemas, plugins):
+for command in (run, explain_command, validate, schemas, plugins, config_command, report_command):
     cli.add_command(command)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,10 +15,15 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from normkit.batch import BatchResult, run_batch
+from normkit.batch.report import Progress as RunProgress
+from normkit.batch.report import warn
+from normkit.batch.tasks import SHOWN_PER_GROUP
 from normkit.cli.errors import errors_to_exit_codes
 from normkit.config import Config, load_config
+from normkit.errors import NormkitError
 from normkit.inputs import check_inputs
-from normkit.plugins import plugin_options, plugin_spec
+from normkit.plugins import get_plugin_manager, plugin_options, plugin_spec
+from normkit.registry import Registry
 
 __all__ = ["run"]
 
@@ -40,10 +47,29 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
     return size
 
 
+class _ComponentOption(click.Option):
+    """An option naming a component (``--format``, ``--executor``) whose ``--help`` lists the installed ones,
+    plugins' included: asked for only when help is shown, so a run pays nothing for it."""
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        try:
+            names = Registry.from_plugin_manager(get_plugin_manager()).names(self.kind)
+        except NormkitError:  # a broken plugin: help still shows, without the list
+            return record
+        return record[0], f"{record[1]} Installed: {', '.join(names)}."
+
+
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, help="Output folder, or - for stdout.")
-@click.option("--format", "fmt", help="Exporter to write with (default: jsonl).")
+@click.option("--format", "fmt", cls=_ComponentOption, kind="exporter", help="Exporter to write with (default: jsonl).")
 @click.option(
     "--input-format",
     metavar="auto|text|jsonl|LOADER",
@@ -52,7 +78,9 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
 )
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file.")
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes (default, or 0: one per core).")
-@click.option("--executor", help="How shards run: pool (default), inprocess, dask, or a plugin's executor.")
+@click.option(
+    "--executor", cls=_ComponentOption, kind="executor", help="How shards run (default: pool; stdin: inprocess)."
+)
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address; without it a LocalCluster starts.")
 @click.option(
     "--shard-size", callback=_size, metavar="SIZE", help="Input bytes per shard, e.g. 64MB (default: about 64 shards)."
@@ -68,7 +96,28 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
 )
 @click.option("--resume/--no-resume", default=None, help="Skip shards a previous run finished (default: resume).")
 @click.option("--fail-fast", is_flag=True, default=None, help="Stop at the first rejected document.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Read only the first N inputs, in input order: a quick look.",
+)
+@click.option(
+    "--rejects",
+    "rejects_file",
+    type=click.Path(dir_okay=False),
+    help="With -o -: write every reject to FILE too (stderr shows a few of each kind, then counts).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    envvar="NORMKIT_PROGRESS_INTERVAL",
+    help="Off a terminal (a CI or job log): a progress line every SECONDS (0: none).",
+)
 @plugin_options
 @errors_to_exit_codes
 def run(
@@ -77,7 +126,10 @@ def run(
     fmt: str | None,
     input_format: str | None,
     config_path: str | None,
+    limit: int | None,
+    rejects_file: str | None,
     quiet: bool,
+    progress_interval: float,
     plugins_dirs: tuple[str, ...],
     disabled: tuple[str, ...],
     **run_options: Any,
@@ -94,12 +146,17 @@ def run(
     if scheduler is not None and (run_options.get("executor") or config.run.get("executor")) != "dask":
         raise click.UsageError("--scheduler is the Dask executor's: add --executor dask")
     executors = _with_scheduler(config, scheduler)
-    config = config.with_overrides(output={"format": fmt}, run={**run_options, "executors": executors})
+    config = config.with_overrides(
+        input={"limit": limit},
+        output={"format": fmt, "rejects": rejects_file},
+        run={**run_options, "executors": executors},
+    )
     spec = plugin_spec(config, plugins_dirs, disabled)
-    with _progress(quiet) as bar:
+    with _progress(quiet, progress_interval) as bar:
         result = run_batch(inputs, output, config, spec, progress=bar)
     if not quiet:
         _print_summary(result)
+    _print_reject_kinds(result, output, rejects_file)
     sys.exit(result.exit_code)
 
 
@@ -124,10 +181,15 @@ def _with_scheduler(config: Config, scheduler: str | None) -> dict[str, Any] | N
 
 
 @contextmanager
-def _progress(quiet: bool) -> Iterator[_Bar | None]:
-    """A live bar on a terminal (documents, MB/s, ETA from the input bytes known up front); nothing otherwise."""
-    if quiet or not stderr.is_terminal:
+def _progress(quiet: bool, interval: float) -> Iterator[RunProgress | None]:
+    """A live bar on a terminal (documents, MB/s, ETA from the input bytes known up front); off one, a line
+    every ``interval`` seconds, so that a CI log or a cluster job's log shows a long run moving."""
+    if quiet or (not stderr.is_terminal and not interval):
         yield None
+        return
+    if not stderr.is_terminal:
+        with ProgressLines(interval) as lines:
+            yield lines
         return
     columns = (
         TextColumn("{task.description}"),
@@ -139,6 +201,50 @@ def _progress(quiet: bool) -> Iterator[_Bar | None]:
     )
     with Progress(*columns, console=stderr) as progress:
         yield _Bar(progress)
+
+
+class ProgressLines:
+    """Progress off a terminal: a line every ``interval`` seconds from a timer thread, also while one long
+    part runs, and one when a pass begins. A context manager: the thread stops with it."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._tick, name="normkit-progress", daemon=True)
+        self.phase, self.total, self.done, self.docs, self.started = "", 0, 0, 0, time.monotonic()
+
+    def __enter__(self) -> ProgressLines:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def begin(self, phase: str, total_bytes: int) -> None:
+        with self.lock:
+            self.phase, self.total, self.done, self.docs, self.started = phase, total_bytes, 0, 0, time.monotonic()
+        warn(f"{phase}: {total_bytes / 1e6:,.1f} MB to read")
+
+    def advance(self, documents: int, size: int) -> None:
+        with self.lock:
+            self.docs += documents
+            self.done += size
+
+    def line(self) -> str:
+        with self.lock:
+            elapsed = max(time.monotonic() - self.started, 1e-9)
+            share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
+            return (
+                f"{self.phase}: {self.done / 1e6:,.1f} of {self.total / 1e6:,.1f} MB{share}, {self.docs:,} documents, "
+                f"{self.docs / elapsed:,.0f} docs/s, {elapsed:,.0f} s"
+            )
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(self.interval):
+            if self.phase:
+                warn(self.line())
 
 
 class _Bar:
@@ -164,6 +270,16 @@ class _Bar:
         if task.elapsed:
             rate = f"({self.docs / task.elapsed:.0f} docs/s, {task.completed / 1e6 / task.elapsed:.1f} MB/s)"
             self.progress.update(self.task, rate=rate)
+
+
+def _print_reject_kinds(result: BatchResult, output: str, rejects_file: str | None) -> None:
+    """Each kind of reject that stderr showed only a few of, counted: a systematic error is one line
+    ("1,905 rejects: [loader_jsonl/load] ... no field 'body'"), not one per record."""
+    where = rejects_file or (None if output == "-" else f"{output.rstrip('/')}/rejects.jsonl")
+    for group in result.report.get("reject_groups", []):
+        if group["count"] > SHOWN_PER_GROUP:
+            kept = f"all in {where}" if where else "--rejects FILE keeps them all"
+            warn(f"{group['count']:,} rejects: {group['reason']} (the first {SHOWN_PER_GROUP} shown; {kept})")
 
 
 def _print_summary(result: BatchResult) -> None:
