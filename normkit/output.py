@@ -45,6 +45,7 @@ from normkit.writers import (
 
 __all__ = [
     "BUFFER_SIZE",
+    "LEARNED_FILE",
     "STATE_DIR",
     "Output",
     "PartFiles",
@@ -66,7 +67,7 @@ REPORT_NAME = "report.json"
 RECORDS_STEM = "documents"
 
 #: a learning stage's reviewable file in the output folder (the boilerplate stage's ``learned-boilerplate.json``).
-_LEARNED_FILE = re.compile(r"learned-.+\.json")
+LEARNED_FILE = re.compile(r"learned-.+\.json")
 #: the files :func:`atomic_file` writes directly in an output folder, in any format: a killed run leaves their
 #: temporary files (``.documents.jsonl.XXXXXXXX.tmp``), which the next run removes.
 _OWN_FILE = re.compile(rf"{RECORDS_STEM}(?:\..+)?|{re.escape(REJECTS_NAME)}|{re.escape(REPORT_NAME)}|learned-.+\.json")
@@ -131,7 +132,7 @@ class Output:
         if not per_document and self.records_path is not None:
             files.add(self.records_path.name)
         refuse_kinds(
-            files=[path for path in owned if path.name in files or _LEARNED_FILE.fullmatch(path.name)],
+            files=[path for path in owned if path.name in files or LEARNED_FILE.fullmatch(path.name)],
             folders=[path for path in owned if path.name in folders],
         )
         if self.records_path is not None and per_document and is_folder(self.records_path):
@@ -144,7 +145,7 @@ class Output:
         if self.records_path is not None:
             own.add(self.records_path.name)
         temp = TEMP_NAME.fullmatch(name)
-        return name in own or bool(_LEARNED_FILE.fullmatch(name)) or bool(temp and _OWN_FILE.fullmatch(temp["name"]))
+        return name in own or bool(LEARNED_FILE.fullmatch(name)) or bool(temp and _OWN_FILE.fullmatch(temp["name"]))
 
     def remove_leftovers(self) -> None:
         """Delete what a run killed during assembly left here: :func:`atomic_file`'s temporary files of the

@@ -34,9 +34,9 @@ import orjson
 
 from normkit import Document, Loader, Origin, Register, Reject, hookimpl, stable_id
 
-DEFAULT_FIELDS = {"id": "id", "text": "text", "title": "title", "url": "url", "source": "source"}
+from ._fields import DEFAULT_FIELDS, fields_options_schema
+from ._fields import str_or_none as _str_or_none
 
-_FIELD = {"type": "string"}
 _BOM = b"\xef\xbb\xbf"
 #: a float at least this large may be an integer orjson could not hold (it reads -2**63 .. 2**64 - 1 exactly)
 _INT64 = float(2**63)
@@ -50,20 +50,7 @@ class JsonlLoader(Loader):
     suffixes = (".jsonl", ".ndjson", ".jsonlines")
     #: one record per line: the engine may hand this loader a byte range of a large file.
     splits_on_lines = True
-    options_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "fields": {
-                "description": "Which record key holds each document field (encoding: the key that declares "
-                "the encoding of raw text).",
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {name: {**_FIELD, "default": key} for name, key in DEFAULT_FIELDS.items()}
-                | {"encoding": _FIELD},
-            }
-        },
-    }
+    options_schema = fields_options_schema("record key", "key")
 
     def __init__(self, options: Mapping[str, Any], context: Any) -> None:
         super().__init__(options, context)
@@ -187,12 +174,6 @@ def _big_integer_field(metadata: Mapping[str, Any]) -> str | None:
             elif kind is list:
                 stack.extend(value)
     return None
-
-
-def _str_or_none(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, str) else str(value)
 
 
 @hookimpl

@@ -31,7 +31,13 @@ def plugins_json(*args: str, load: str | None) -> dict[str, dict]:
 
 def test_entry_point_plugin_is_listed_with_its_version_and_hooks() -> None:
     row = plugins_json(load=None)["sample"]
-    assert row == {"name": "sample", "version": "1.2.3", "builtin": False, "hooks": ["normkit_register_stages"]}
+    assert {k: v for k, v in row.items() if k != "components"} == {
+        "name": "sample",
+        "version": "1.2.3",
+        "builtin": False,
+        "hooks": ["normkit_register_stages"],
+    }
+    assert row["components"]["stage"] == ["keyword_flag"] and not row["components"]["exporter"]
 
 
 def test_load_plugins_env_selects_entry_points() -> None:

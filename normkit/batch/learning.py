@@ -29,7 +29,7 @@ from normkit.batch.tasks import CountItems, Observed, ObservePart, Piece, Setup
 from normkit.errors import LearningIncompleteError
 from normkit.executors import Task
 from normkit.inputs import Part
-from normkit.output import _LEARNED_FILE
+from normkit.output import LEARNED_FILE
 from normkit.pipeline import Pipeline
 from normkit.writers import entries, is_regular_file
 
@@ -227,7 +227,7 @@ def _remove_earlier_learned_files(pipeline: Pipeline, folder: Path) -> None:
     may live in the output folder: it is this run's input)."""
     named = _configured_paths(pipeline)
     for path in entries(folder):
-        if _LEARNED_FILE.fullmatch(path.name) and is_regular_file(path) and _resolved(path) not in named:
+        if LEARNED_FILE.fullmatch(path.name) and is_regular_file(path) and _resolved(path) not in named:
             path.unlink(missing_ok=True)
 
 
