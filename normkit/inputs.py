@@ -14,6 +14,7 @@ expands past the cap stops being read with an :class:`InputLimitError`, in bound
 
 from __future__ import annotations
 
+import bz2
 import errno
 import fnmatch
 import functools
@@ -52,8 +53,9 @@ __all__ = [
     "strip_compression",
 ]
 
-COMPRESSION_SUFFIXES = (".gz", ".zst")
-_MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"}
+COMPRESSION_SUFFIXES = (".gz", ".zst", ".bz2")
+#: bzip2's magic is ``BZh`` and the block size, a digit 1-9: four bytes, looked up as zstd's are
+_MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"} | {b"BZh" + bytes([level]): ".bz2" for level in b"123456789"}
 _SCAN_CHUNK = 1 << 22
 _READ_BUFFER = 1 << 20
 #: the compression ratio is checked once a file has expanded past this many bytes: a small file is never refused
@@ -445,6 +447,8 @@ def _decompressing(
 ) -> Iterator[IO[bytes]]:
     """``raw`` decompressed (by suffix or magic number); past ``max_ratio``, reading raises InputLimitError.
 
+    bzip2 reads every stream of a file (pbzip2 writes several), and a file cut short raises EOFError, as gzip does.
+
     ``compression`` given (stdin, whose head was looked at already), neither suffix nor magic is checked.
     """
     if path != "-":
@@ -456,6 +460,9 @@ def _decompressing(
     if compression == ".gz":
         with gzip.GzipFile(fileobj=raw) as gz:
             yield _capped(gz, raw.tell, path, max_ratio)  # type: ignore[arg-type]  # GzipFile is a binary stream
+    elif compression == ".bz2":
+        with bz2.BZ2File(raw) as bz:
+            yield _capped(bz, raw.tell, path, max_ratio)  # type: ignore[arg-type]  # BZ2File is a binary stream
     elif compression == ".zst":
         zst = _ZstdReader(raw)
         yield _capped(io.BufferedReader(zst, buffer_size=_READ_BUFFER), zst.consumed, path, max_ratio)

@@ -55,6 +55,8 @@ ENTRYPOINT_GROUP = "normkit"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "normkit_plugins.loader_text",
     "normkit_plugins.loader_jsonl",
+    "normkit_plugins.loader_wet",
+    "normkit_plugins.loader_parquet",
     "normkit_plugins.stage_decode",
     "normkit_plugins.stage_fix_text",
     "normkit_plugins.stage_whitespace",

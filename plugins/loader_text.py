@@ -4,12 +4,12 @@ The file, decompressed, is the document, so ``[input] max_document_bytes`` caps 
 one reject naming the cap, and no more than the cap (and one piece) is ever held in memory to find out.
 
 In auto mode (no ``[input] loader``, ``--input-format auto``), the fallback looks at the content of standard
-input and of ``.json``/``.json.gz``/``.json.zst`` files (Dolma's ``documents/*.json.gz``) before taking it as
-text: when it is JSON Lines it hands the stream to the loader that claims ``.jsonl``. Standard input is JSON
-Lines when its first non-blank line is a JSON object; a ``.json`` file when its first non-blank line is one
-and so is the second, or there is no second (a one-line object). A JSON array, or one pretty-printed object,
-stays one text document. At most ``[input] max_document_bytes`` (the first line) and one more line are read
-to decide, then replayed in front of the rest of the stream.
+input and of ``.json``/``.json.gz``/``.json.zst``/``.json.bz2`` files (Dolma's ``documents/*.json.gz``) before
+taking it as text: when it is JSON Lines it hands the stream to the loader that claims ``.jsonl``. Standard
+input is JSON Lines when its first non-blank line is a JSON object; a ``.json`` file when its first non-blank
+line is one and so is the second, or there is no second (a one-line object). A JSON array, or one pretty-
+printed object, stays one text document. At most ``[input] max_document_bytes`` (the first line) and one more
+line are read to decide, then replayed in front of the rest of the stream.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import orjson
 from normkit import Document, Loader, Origin, Register, Reject, hookimpl, stable_id
 
 _PIECE = 1 << 20
-_SNIFFED_SUFFIXES = (".json", ".json.gz", ".json.zst")
+_SNIFFED_SUFFIXES = (".json", ".json.gz", ".json.zst", ".json.bz2")
 
 
 class TextLoader(Loader):

@@ -9,8 +9,9 @@ the ``.gz`` before this loader sees the stream. Records are read one at a time w
   valid UTF-8 goes to the ``decode`` stage as bytes, declared UTF-8, so the bad bytes are replaced and flagged);
   ``url`` is ``WARC-Target-URI`` (the engine takes the source from its host); ``id`` is ``WARC-Record-ID``
   without its angle brackets, which Common Crawl makes unique and which stays the same from one run to the next;
-  ``metadata`` keeps ``warc_date``, ``warc_record_id``, ``content_length`` and, when present, ``language``
-  (``WARC-Identified-Content-Language``).
+  ``metadata`` keeps ``warc_date``, ``warc_record_id``, ``content_length`` and, when present,
+  ``warc_identified_content_language`` (Common Crawl's guess, a list such as ``"eng,fra"``: not one language,
+  so it keeps the header's name).
 - **warcinfo** record: skipped without a word; it describes the file, it is not an input.
 - any other record (``response``, ``request``, ``resource``, ``metadata``, ...): one reject saying normkit reads
   text, not HTML: such a record needs a text extractor first.
@@ -107,7 +108,7 @@ class WetLoader(Loader):
         }
         language = headers.get("WARC-Identified-Content-Language")
         if language:
-            metadata["language"] = language
+            metadata["warc_identified_content_language"] = language
         try:
             return Document(id=doc_id, text=payload.decode("utf-8"), url=url, metadata=metadata, origin=origin)
         except UnicodeDecodeError:  # against the format, but seen: the decode stage replaces and flags the bytes
@@ -119,8 +120,8 @@ class WetLoader(Loader):
 
 
 def _record_id(record: WarcRecord) -> str | None:
-    record_id = record.headers.get("WARC-Record-ID")
-    return record_id.strip("<>") or None if record_id else None
+    record_id = (record.headers.get("WARC-Record-ID") or "").strip("<>")
+    return record_id or None
 
 
 def _malformed(number: int, path: str) -> str:

@@ -205,7 +205,7 @@ def _progress(quiet: bool, interval: float) -> Iterator[RunProgress | None]:
 
 class ProgressLines:
     """Progress off a terminal: a line every ``interval`` seconds from a timer thread, also while one long
-    part runs, and one when a pass begins. A context manager: the thread stops with it."""
+    part runs; a run shorter than that prints none. A context manager: the thread stops with it."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
@@ -225,7 +225,6 @@ class ProgressLines:
     def begin(self, phase: str, total_bytes: int) -> None:
         with self.lock:
             self.phase, self.total, self.done, self.docs, self.started = phase, total_bytes, 0, 0, time.monotonic()
-        warn(f"{phase}: {total_bytes / 1e6:,.1f} MB to read")
 
     def advance(self, documents: int, size: int) -> None:
         with self.lock:

@@ -1,0 +1,111 @@
+"""Loads Parquet files (FineWeb-style dumps): one document per row, with the field mapping of JSON Lines.
+
+``[input.loaders.parquet] fields = {text = "content", ...}`` names the column that holds each document field,
+with the same option and defaults as ``[input.loaders.jsonl]``; every other column goes to ``metadata``, as
+JSON Lines keys do. Needs pyarrow (``pip install 'normkit[parquet]'``).
+
+Rows are read a batch at a time (``ParquetFile.iter_batches``, :data:`BATCH_ROWS` rows, and only the row group
+being read is held), so memory stays bounded by a row group, whatever the file's size. A document's origin is
+the file and its row (``line`` = the 1-based row number across the whole file).
+
+- A row whose text column is null (or missing from the file) is one reject, as a JSON Lines record without text.
+- A text column of binary values holds raw text: the bytes go to the ``decode`` stage, declared by the column
+  mapped to ``encoding`` when there is one.
+- A text longer than ``[input] max_document_bytes`` is one reject naming the cap.
+- Metadata values pyarrow gives as dates, times or decimals become strings (ISO 8601, decimal digits), so every
+  exporter can write them; a missing-or-null mapped field (``title``, ``url``, ...) is no value, as in JSON Lines.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from collections.abc import Iterator, Mapping
+from typing import IO, Any
+
+from normkit import ConfigError, Document, Loader, Origin, Register, Reject, hookimpl, stable_id
+
+from ._fields import DEFAULT_FIELDS, fields_options_schema, str_or_none
+
+#: rows converted to Python at a time: a FineWeb row is a few KB, so a batch is a few MB
+BATCH_ROWS = 1024
+_INSTALL = "reading Parquet needs pyarrow, which is not installed: pip install 'normkit[parquet]'"
+
+
+class ParquetLoader(Loader):
+    """Options under ``[input.loaders.parquet]``: ``fields``, which column holds each document field."""
+
+    name = "parquet"
+    suffixes = (".parquet",)
+    options_schema = fields_options_schema("column", "column")
+
+    def __init__(self, options: Mapping[str, Any], context: Any) -> None:
+        super().__init__(options, context)
+        self.fields = {**DEFAULT_FIELDS, **self.options.get("fields", {})}
+        self.mapped = frozenset(self.fields.values())  # columns that are not metadata
+        self.max_bytes: int = context.config.max_document_bytes
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ConfigError(_INSTALL) from None
+        self.pq = pq
+
+    def load(self, stream: IO[bytes], path: str, first_line: int = 1) -> Iterator[Document | Reject]:
+        """Every row of the file, a batch at a time; pyarrow's errors (not Parquet, truncated) reach the engine."""
+        row = 0
+        with self.pq.ParquetFile(stream) as parquet:
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+                for record in batch.to_pylist():
+                    row += 1
+                    yield self.parse(record, Origin(path, row))
+
+    def parse(self, record: dict[str, Any], origin: Origin) -> Document | Reject:
+        """One row -> a document, or a reject naming the file, row and what is wrong."""
+        f = self.fields
+        doc_id = str_or_none(record.get(f["id"])) or stable_id(origin.path, origin.line)
+        text = record.get(f["text"])
+        if not isinstance(text, str | bytes):
+            what = "missing" if text is None else f"not a string ({type(text).__name__})"
+            return self._reject(origin, f"text field {f['text']!r} is {what}", doc_id)
+        if len(text) > self.max_bytes or (len(text) * 4 > self.max_bytes and _size(text) > self.max_bytes):
+            cap = self.max_bytes
+            return self._reject(origin, f"a text of {_size(text)} bytes, longer than input.max_document_bytes = {cap}")
+        metadata = {k: _plain(v) for k, v in record.items() if k not in self.mapped}
+        declared = f.get("encoding") and record.get(f["encoding"])
+        if isinstance(text, bytes) and declared:
+            metadata["declared_encoding"] = declared
+        return Document(
+            id=doc_id,
+            text=text if isinstance(text, str) else "",
+            raw=text if isinstance(text, bytes) else None,
+            title=str_or_none(record.get(f["title"])) or "",  # "": this record has no title
+            url=str_or_none(record.get(f["url"])),
+            source=str_or_none(record.get(f["source"])),
+            metadata=metadata,
+            origin=origin,
+        )
+
+    def _reject(self, origin: Origin, reason: str, doc_id: str | None = None) -> Reject:
+        return Reject(origin, reason, doc_id=doc_id, plugin=self.plugin, hook="load")
+
+
+def _size(text: str | bytes) -> int:
+    return len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _plain(value: Any) -> Any:
+    """A metadata value every exporter can write: dates, times and decimals as strings, nested values walked."""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | datetime.timedelta):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@hookimpl
+def normkit_register_loaders(register: Register[type[Loader]]) -> None:
+    register(ParquetLoader)
