@@ -310,6 +310,9 @@ class Exporter:
     #: of :data:`EMPTY_POLICIES`): ``flag`` writes it with the flag ``empty``; a shape meant for training a
     #: language model, where an empty record is only noise, says ``reject``. Set per instance from options.
     empty: str = "flag"
+    #: whether ``[output] compression`` may wrap this exporter's files (a byte stream of text: JSON Lines, CSV);
+    #: a format compressed inside (Parquet) says False, and its shards are written as they are.
+    compressible: bool = True
     options_schema: ClassVar[dict[str, Any]] = NO_OPTIONS
     #: the plugin that registered this component: set on each instance by the pipeline that builds it.
     plugin: str | None = None

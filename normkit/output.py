@@ -27,6 +27,7 @@ import orjson
 from normkit.components import Exporter, RecordWriter
 from normkit.document import Reject
 from normkit.errors import NormkitError
+from normkit.shards import ShardWriter, remove_stale_shards
 from normkit.validate import iter_violations
 from normkit.writers import (
     BUFFER_SIZE,
@@ -97,7 +98,11 @@ class Output:
     A ``per_document`` exporter (one file per document) gets a ``documents/`` folder inside the output.
     """
 
-    def __init__(self, target: str, exporter: Exporter, rejects: str | None = None) -> None:
+    def __init__(self, target: str, exporter: Exporter, options: Mapping[str, Any] | None = None) -> None:
+        """``options`` is the ``[output]`` table: ``rejects`` (with ``-o -``), and ``layout = "shards"`` with
+        its ``compression`` and ``max_file_bytes`` (see :mod:`normkit.shards`)."""
+        options = options or {}
+        rejects = options.get("rejects")
         self.target = target
         self.exporter = exporter
         self.folder = None if target == "-" else Path(target)
@@ -105,6 +110,11 @@ class Output:
             raise NormkitError(f"exporter {exporter.name!r} writes one file per document: give an output folder")
         if self.folder is not None and rejects is not None:
             raise NormkitError(f"--rejects is for -o - (records on stdout): a folder's rejects go to {REJECTS_NAME}")
+        self.shards: ShardWriter | None = None
+        if options.get("layout") == "shards":
+            if self.folder is None:
+                raise NormkitError("sharded output (--shards) needs an output folder, not -")
+            self.shards = ShardWriter.from_options(exporter, self.folder / RECORDS_STEM, dict(options))
         if self.folder and self.folder.exists() and not self.folder.is_dir():
             raise NormkitError(f"output {target}: exists and is not a folder")
         records = RECORDS_STEM if exporter.per_document else f"{RECORDS_STEM}{exporter.suffix}"
@@ -164,6 +174,8 @@ class Output:
         The report of an earlier run goes first: from here on it would no longer describe the files, and a
         run stopped during assembly (a full disk: :class:`~normkit.errors.DiskFullError`) leaves none.
         """
+        if self.shards is not None:
+            raise NormkitError("a sharded run assembles with assemble_shards")  # a bug, not a user's mistake
         records = [p.records for p in parts]
         if self.records_path is None:
             _export(records, self.exporter.open(sys.stdout.buffer))
@@ -182,6 +194,18 @@ class Output:
                     _export(records, self.exporter.open(stream))
         self._write_rejects(parts)
         self._remove_stale_records()
+
+    def assemble_shards(self, parts: Sequence[PartFiles], shards: set[str]) -> None:
+        """The sharded layout's end: the parts' records are ``shards`` already (see :mod:`normkit.shards`); the
+        rejects are concatenated as in one file, and what an earlier run left in ``documents/`` goes."""
+        assert self.shards is not None and self.report_path is not None
+        refuse_links(self.report_path)
+        self.report_path.unlink(missing_ok=True)
+        self._write_rejects(parts)
+        remove_stale_shards(self.shards.folder, shards)
+        for path in entries(self.folder) if self.folder is not None else ():
+            if _RECORDS_FILE.fullmatch(path.name) and not path.is_symlink() and path.is_file():
+                path.unlink(missing_ok=True)  # one file of an earlier run in the other layout
 
     def _write_rejects(self, parts: Sequence[PartFiles]) -> None:
         assert self.rejects_path is not None

@@ -16,7 +16,9 @@ a Content-Security-Policy lets the page load nothing and run only its own script
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
+import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import orjson
+import zstandard
 
 from normkit.document import Document, Edit, Reject
 
@@ -73,6 +76,8 @@ MAX_OUTPUT_CHARS = 20000
 REPORT_FILE = "report.json"
 LEARNED_FILE = "learned-boilerplate.json"
 _PART_FILE = re.compile(r"(?P<part>[^.].*)\.(?P<kind>records|rejects)\.jsonl")
+#: a JSON Lines shard of the sharded layout (``00003.jsonl.zst``): the only shards whose records are read
+_SHARD = re.compile(r"\d{5,}(?:_\d{3,})?\.jsonl(?:\.zst|\.gz)?")
 _UNSAFE_ANCHOR = re.compile(r"[^A-Za-z0-9_-]")
 #: characters a reviewer could not see or that reorder text (controls, bidi overrides): shown as escapes.
 _VISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0B, 0x20), 0x7F, 0x85)}
@@ -272,14 +277,24 @@ def _read_json(path: Path) -> Any:
 
 
 def _open(path: Path) -> IO[bytes]:
-    """``path`` for reading; a link is a one-line error naming it, never followed."""
+    """``path`` for reading (a ``.zst``/``.gz`` shard decompressed); a link is a one-line error naming it."""
     try:
-        return open_no_follow(path)
+        stream = open_no_follow(path)
+        if path.suffix in (".zst", ".gz"):
+            return _decompressed(stream, path.suffix)
+        return stream
     except FileNotFoundError:
         raise
     except OSError as error:
         refuse_links(path)  # ELOOP: name the link
         raise NormkitError(f"{path}: cannot read it: {error.strerror or error}") from error
+
+
+def _decompressed(stream: IO[bytes], suffix: str) -> IO[bytes]:
+    if suffix == ".gz":
+        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]  # a binary stream
+    reader = zstandard.ZstdDecompressor().stream_reader(stream, closefd=True)
+    return io.BufferedReader(reader)  # zstandard's reader is a raw stream
 
 
 def _read_learned(folder: Path) -> dict[str, Any] | str | None:
@@ -318,7 +333,21 @@ def part_files(folder: Path) -> tuple[list[Path], list[Path]]:
         refuse_links(path, marker)
         if is_regular_file(marker):
             found[match["kind"]].append(path)
-    return found["records"], found["rejects"]
+            if match["kind"] == "rejects":
+                found["records"] += _shards_of(marker, folder)
+    return sorted(found["records"]), found["rejects"]
+
+
+def _shards_of(marker: Path, folder: Path) -> list[Path]:
+    """The JSON Lines shards a part's records became (``--shards``: the part's own records file is gone)."""
+    with _open(marker) as stream:
+        data = orjson.loads(stream.read(1 << 20))
+    files = data.get("files") if isinstance(data, dict) else None
+    output = files.get("output") if isinstance(files, dict) else None
+    names = [entry.get("name") for entry in output or () if isinstance(entry, dict)]
+    shards = [folder / "documents" / name for name in names if isinstance(name, str) and _SHARD.fullmatch(name)]
+    refuse_links(*shards)
+    return shards
 
 
 def _rows_of(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

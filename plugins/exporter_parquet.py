@@ -71,6 +71,7 @@ class ParquetWriter(RecordWriter):
 class ParquetExporter(ShapedExporter):
     name = "parquet"
     format_suffix = ".parquet"
+    compressible = False  # its column chunks are compressed inside (``compression``): no .zst around the file
     options_schema = exporter_options(
         "shape",
         "edits",

@@ -36,9 +36,10 @@ import orjson
 from normkit.config import Config
 from normkit.errors import NormkitError
 from normkit.inputs import Part
-from normkit.output import STATE_DIR, PartFiles, atomic_file
+from normkit.output import RECORDS_STEM, STATE_DIR, PartFiles, atomic_file
 from normkit.plugins import PluginSpec, _own_version, plugins_digest
 from normkit.report import RunStats
+from normkit.shards import SHARD_NAME
 from normkit.writers import (
     NO_FOLLOW,
     disk_full_stops,
@@ -255,13 +256,43 @@ class WorkFolder:
         described = data.get("files")
         if not isinstance(described, dict):
             return None
-        for name, path in (("records", files.records), ("rejects", files.rejects)):
+        expected = [(described.get("rejects"), files.rejects)]
+        shards = _shard_names(described.get("output"))
+        if shards is None:
+            expected.append((described.get("records"), files.records))
+        else:  # the records became the output's shards (see normkit.shards): those files must be there
+            expected += [(_digest_of(entry), self.shards / entry["name"]) for entry in described["output"]]
+        for digest, path in expected:
             try:
-                if described.get(name) != file_digest(path):
+                if digest != file_digest(path):
                     return None
             except OSError:  # missing, or a link planted since the start: not this marker's file
                 return None
         return _stats(data.get("stats"))
+
+    @property
+    def shards(self) -> Path:
+        """``OUT/documents``: where the sharded layout's files are (see :mod:`normkit.shards`)."""
+        return self.root.parent / RECORDS_STEM
+
+    def shards_of(self, part: Part) -> list[str] | None:
+        """The names of the shards ``part``'s marker names (its records were turned into them), else None."""
+        data = _read_json(self.files(part).marker)
+        files = data.get("files") if isinstance(data, dict) else None
+        return _shard_names(files.get("output")) if isinstance(files, dict) else None
+
+    def record_shards(self, part: Part, shards: Sequence[Path]) -> None:
+        """After ``part``'s records were written as ``shards``: its marker names them instead, then its records
+        file goes. A crash between the two leaves a marker that names the records, which are still there."""
+        files = self.files(part)
+        data = _read_json(files.marker)
+        if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+            raise NormkitError(f"{files.marker}: the marker of a finished part is gone or damaged; run again")
+        output = [{"name": path.name, **file_digest(path)} for path in shards]
+        data["files"] = {"rejects": data["files"].get("rejects"), "output": output}
+        with disk_full_stops(files.marker), atomic_file(files.marker) as stream:
+            stream.write(orjson.dumps(data))
+        files.records.unlink(missing_ok=True)
 
     def forget(self, part: Part) -> None:
         """Remove ``part``'s marker before redoing it, so a crash halfway cannot leave a stale 'done'."""
@@ -308,6 +339,20 @@ class WorkFolder:
             self._lock = None
         if self.temporary:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _digest_of(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"bytes": entry.get("bytes"), "blake2b": entry.get("blake2b")}
+
+
+def _shard_names(output: Any) -> list[str] | None:
+    """The shard names a marker's ``output`` lists, when it is a list of such entries; else None."""
+    if not isinstance(output, list):
+        return None
+    names = [entry.get("name") if isinstance(entry, dict) else None for entry in output]
+    if not all(isinstance(name, str) and SHARD_NAME.fullmatch(name) for name in names):
+        return None
+    return names  # type: ignore[return-value]
 
 
 def _read_json(path: Path, limit: int | None = _MAX_SMALL_FILE) -> Any:

@@ -106,7 +106,7 @@ class _Batch:
         self.pipeline = Pipeline(config, plugins=plugins)
         # the run id names this run's pipeline in every process (see WorkerCache)
         self.setup = Setup(config, self.pipeline.plugin_spec, uuid.uuid4().hex)
-        self.output = Output(output, self.pipeline.exporter, config.output.get("rejects"))
+        self.output = Output(output, self.pipeline.exporter, config.output)
         self.work = WorkFolder.for_output(self.output.folder)
         self.tally = Tally()
         self.phases: dict[str, float] = {}
@@ -145,7 +145,19 @@ class _Batch:
 
     def _assemble(self, parts: Sequence[Part], done: set[int]) -> None:
         """The output files from the parts' files, in part order: the same bytes whatever ran the tasks."""
-        self.output.assemble([self.work.files(part) for part in parts if part.index in done])
+        finished = [part for part in parts if part.index in done]
+        if self.output.shards is None:
+            self.output.assemble([self.work.files(part) for part in finished])
+            return
+        names: set[str] = set()
+        for part in finished:  # each part's records become its shards, and go (one copy of the data)
+            shards = self.work.shards_of(part)
+            if shards is None:
+                paths = self.output.shards.write(self.work.files(part).records, part.index)
+                self.work.record_shards(part, paths)
+                shards = [path.name for path in paths]
+            names.update(shards)
+        self.output.assemble_shards([self.work.files(part) for part in finished], names)
 
     def _finish(self, plan: Plan, executor: Executor, stopped: int | None) -> BatchResult:
         """Write the report, then check the accounting (fail-fast too: the report counts what was kept)."""

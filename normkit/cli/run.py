@@ -76,6 +76,19 @@ class _ComponentOption(click.Option):
     help="How inputs are read ([input] loader): auto (default) by suffix and content, text (a file is one "
     "document), jsonl (a line is one), or a plugin's loader.",
 )
+@click.option(
+    "--shards",
+    "layout",
+    flag_value="shards",
+    default=None,
+    help='Write documents/00000.jsonl.zst, one compressed file per part ([output] layout = "shards").',
+)
+@click.option(
+    "--compression", type=click.Choice(["zst", "gz", "none"]), help="How shards are compressed (default: zst)."
+)
+@click.option(
+    "--max-file-size", "max_file_bytes", callback=_size, metavar="SIZE", help="Shards: a next file past SIZE (1GB)."
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file.")
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes (default, or 0: one per core).")
 @click.option(
@@ -125,6 +138,9 @@ def run(
     output: str,
     fmt: str | None,
     input_format: str | None,
+    layout: str | None,
+    compression: str | None,
+    max_file_bytes: int | None,
     config_path: str | None,
     limit: int | None,
     rejects_file: str | None,
@@ -148,7 +164,13 @@ def run(
     executors = _with_scheduler(config, scheduler)
     config = config.with_overrides(
         input={"limit": limit},
-        output={"format": fmt, "rejects": rejects_file},
+        output={
+            "format": fmt,
+            "rejects": rejects_file,
+            "layout": layout,
+            "compression": compression,
+            "max_file_bytes": max_file_bytes,
+        },
         run={**run_options, "executors": executors},
     )
     spec = plugin_spec(config, plugins_dirs, disabled)
