@@ -42,13 +42,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 try:
     from datatrove.pipeline.filters.base_filter import (  # type: ignore[import-not-found, import-untyped, unused-ignore]
         BaseFilter,
     )
-except ImportError as exc:  # pragma: no cover - the extra is installed wherever this module is tested
+except ImportError as exc:  # the one line a user without the extra sees, not a traceback into datatrove
     raise ImportError("normkit.integrations.datatrove needs datatrove: pip install 'normkit[datatrove]'") from exc
 
 from normkit.batch.cache import PipelineCache
@@ -83,7 +84,7 @@ def step_config(config: Config | Mapping[str, Any] | str | os.PathLike[str] | No
     elif isinstance(config, Mapping):
         base = Config.from_mapping(config)
     else:
-        base = Config() if config is None else load_config(config)
+        base = Config() if config is None else load_config(Path(config))
     data = base.to_mapping()
     if "boilerplate" in base.pipeline:
         data["stages"] = {**base.stages, "boilerplate": {**base.stage_options("boilerplate"), "learn": False}}
@@ -139,13 +140,9 @@ class NormkitCleaner(BaseFilter):  # type: ignore[misc]  # datatrove ships no ty
         super().__init__(exclusion_writer)
         self.config = step_config(config)
         self.edits = edits
-        # Built now, in the driver, so a bad configuration fails before datatrove starts any task; the
-        # pipeline is not part of the step's state (see __getstate__), each worker builds its own.
+        # Built now, in the driver, so a bad configuration fails before datatrove starts any task. The pipeline
+        # is kept by the process, not the step: the step pickles as its settings, and each worker builds its own.
         _pipeline_for(self.config)
-
-    def __getstate__(self) -> dict[str, Any]:
-        """The step as datatrove pickles it to its workers: settings only, no pipeline (it is per process)."""
-        return dict(self.__dict__)
 
     @property
     def pipeline(self) -> Pipeline:
