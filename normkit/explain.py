@@ -13,11 +13,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from normkit.document import Document, Edit, end_pieces
+
+if TYPE_CHECKING:  # rich only where a document is shown: annotating (in a worker) needs none of it
+    from rich.console import Console
+    from rich.text import Text
 
 __all__ = ["ExplainedLine", "ReplayError", "explain", "render"]
 
@@ -123,6 +125,8 @@ def _line(edit: Edit) -> int:
 def render(doc: Document, console: Console, *, only_removed: bool = False) -> None:
     """Print ``doc``: kept lines as they are, removed ones struck through and changed ones marked, with
     their rule in the margin; edits that do not fit the text get one line saying so, then the text as it is."""
+    from rich.text import Text
+
     console.print(Text(f"# {doc.id}  {doc.title or ''}".rstrip(), style="bold"))
     try:
         lines = explain(doc)
@@ -142,6 +146,8 @@ def render(doc: Document, console: Console, *, only_removed: bool = False) -> No
 
 
 def _marked_line(number: int, line: ExplainedLine) -> Text:
+    from rich.text import Text
+
     assert line.edit is not None
     why = f"{line.edit.stage}:{line.edit.rule}"
     if line.edit.plugin:

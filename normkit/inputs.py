@@ -462,7 +462,7 @@ def _decompressing(
             yield _capped(gz, raw.tell, path, max_ratio)  # type: ignore[arg-type]  # GzipFile is a binary stream
     elif compression == ".bz2":
         with bz2.BZ2File(raw) as bz:
-            yield _capped(bz, raw.tell, path, max_ratio)  # type: ignore[arg-type]  # BZ2File is a binary stream
+            yield _capped(bz, raw.tell, path, max_ratio)
     elif compression == ".zst":
         zst = _ZstdReader(raw)
         yield _capped(io.BufferedReader(zst, buffer_size=_READ_BUFFER), zst.consumed, path, max_ratio)

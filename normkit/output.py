@@ -111,7 +111,7 @@ class Output:
         if self.folder is not None and rejects is not None:
             raise NormkitError(f"--rejects is for -o - (records on stdout): a folder's rejects go to {REJECTS_NAME}")
         self.shards: ShardWriter | None = None
-        if options.get("layout") == "shards":
+        if options.get("layout") == "shards" or options.get("annotate"):
             if self.folder is None:
                 raise NormkitError("sharded output (--shards) needs an output folder, not -")
             self.shards = ShardWriter.from_options(exporter, self.folder / RECORDS_STEM, dict(options))
@@ -203,6 +203,7 @@ class Output:
         self.report_path.unlink(missing_ok=True)
         self._write_rejects(parts)
         remove_stale_shards(self.shards.folder, shards)
+        remove_stale_shards(self.shards.attributes, shards if self.shards.annotate else set())
         for path in entries(self.folder) if self.folder is not None else ():
             if _RECORDS_FILE.fullmatch(path.name) and not path.is_symlink() and path.is_file():
                 path.unlink(missing_ok=True)  # one file of an earlier run in the other layout

@@ -75,6 +75,8 @@ class Pipeline:
         self.schema = self.registry.schema(self.exporter.schema)
         #: ``[output] empty``, else the exporter's own default for its record shape (see :meth:`_emptied`)
         self.empty: str = self.config.output.get("empty", self.exporter.empty)
+        #: ``--annotate``: records keep the text as it arrived, and carry their spans (see normkit.annotate)
+        self.annotate = bool(self.config.output.get("annotate", False))
         self._loaders: dict[str, Loader] = {}
         self._check_loaders()
         #: the counts of calls that bring no ``stats`` of their own (a library user's loop); a batch task
@@ -393,6 +395,8 @@ class Pipeline:
         result = self.process(doc, start, stats=stats)
         if isinstance(result, Reject):
             return result
+        if self.annotate:
+            return self._annotated(result, stats)
         if not result.text.strip() and self.empty != "keep":
             result = self._emptied(result)
             if isinstance(result, Reject):
@@ -401,6 +405,26 @@ class Pipeline:
         stats.flagged += bool(result.flags)
         record = self.export(result)
         return record if isinstance(record, Reject) else self.encode(record, result)
+
+    def _annotated(self, doc: Document, stats: RunStats) -> Record | Reject:
+        """The record of ``doc`` with its text as it arrived, its attributes riding along in the part's line
+        (the shard writer moves them to their own file). Nothing is removed, so nothing is emptied."""
+        from normkit.annotate import ATTRIBUTES_KEY, annotated  # explain's rendering: only when annotating
+        from normkit.explain import ReplayError
+
+        try:
+            original, attributes = annotated(doc)
+        except ReplayError as exc:
+            reason = f"annotate: the edits cannot be undone on the text ({exc})"
+            return Reject(doc.origin, reason, doc.id, hook="annotate")
+        stats.sources[doc.source or ""] += 1
+        stats.flagged += bool(doc.flags)
+        record = self.export(original)
+        if isinstance(record, Reject):
+            return record
+        attributes["id"] = record.get("id", doc.id)
+        encoded = self.encode({**record, ATTRIBUTES_KEY: attributes}, doc)
+        return encoded if isinstance(encoded, Reject) else Record(record, encoded.line)
 
     def encode(self, record: Mapping[str, Any], doc: Document) -> Record | Reject:
         """``record`` with its bytes, or a reject saying which value JSON cannot hold.

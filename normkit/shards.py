@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
+import orjson
 import zstandard
 
-from normkit.components import Exporter
+from normkit.annotate import ATTRIBUTES_FOLDER, ATTRIBUTES_KEY
+from normkit.components import Exporter, RecordWriter
 from normkit.errors import ConfigError
 from normkit.writers import (
     atomic_file,
@@ -60,14 +62,24 @@ class ShardWriter:
     folder: Path
     compression: str = "zst"
     max_bytes: int | None = None
+    #: ``--annotate``: each record's line carries its attributes (see :mod:`normkit.annotate`), written line
+    #: for line to a file of the same name in ``attributes/normkit/``
+    annotate: bool = False
 
     @classmethod
     def from_options(cls, exporter: Exporter, folder: Path, options: dict[str, Any]) -> ShardWriter:
+        """``annotate`` defaults to gzip: Dolma's mixer reads gzip only."""
         if exporter.per_document:
             raise ConfigError(f"exporter {exporter.name!r} writes one file per document: it cannot write shards")
-        compression = str(options.get("compression", "zst"))
+        annotate = bool(options.get("annotate", False))
+        compression = str(options.get("compression", "gz" if annotate else "zst"))
         cap = options.get("max_file_bytes")
-        return cls(exporter, folder, compression, int(cap) if cap else None)
+        return cls(exporter, folder, compression, int(cap) if cap else None, annotate)
+
+    @property
+    def attributes(self) -> Path:
+        """``OUT/attributes/normkit``: Dolma's place for a tagger's attributes beside ``OUT/documents``."""
+        return self.folder.parent / ATTRIBUTES_FOLDER
 
     def name(self, index: int, roll: int) -> str:
         """``00007.jsonl.zst``, then ``00007_001.jsonl.zst``... for part 7."""
@@ -76,10 +88,12 @@ class ShardWriter:
         return f"{stem}{self.exporter.suffix}{suffix}"
 
     def write(self, records: Path, index: int) -> list[Path]:
-        """The shards of part ``index`` from its records file (one record a line, as the engine encodes it)."""
-        refuse_links(self.folder)
-        refuse_kinds(folders=[self.folder])
-        self.folder.mkdir(exist_ok=True)
+        """The shards of part ``index`` from its records file (one record a line, as the engine encodes it);
+        with ``annotate``, each has its attributes file of the same name in :attr:`attributes`."""
+        for folder in (self.folder, *((self.attributes.parent, self.attributes) if self.annotate else ())):
+            refuse_links(folder)
+            refuse_kinds(folders=[folder])
+            folder.mkdir(exist_ok=True)
         written: list[Path] = []
         if not records.exists() or records.stat().st_size == 0:
             return written  # every input of the part was rejected: no empty shard
@@ -93,12 +107,16 @@ class ShardWriter:
 
     def _write_one(self, source: IO[bytes], path: Path) -> bool:
         """Records from ``source`` into ``path`` until the source ends (False) or the cap is passed (True)."""
-        refuse_links(path)
-        with disk_full_stops(path), atomic_file(path) as raw, self._compressed(raw) as (stream, size):
+        with ExitStack() as files:
+            stream, size = files.enter_context(self._open(path))
+            notes = files.enter_context(self._open(self.attributes / path.name))[0] if self.annotate else None
             writer = self.exporter.open(stream)
             more = False
             for chunk in _chunks(source):
-                writer.copy_lines(chunk)
+                if notes is None:
+                    writer.copy_lines(chunk)
+                else:
+                    _split(chunk, writer, notes)
                 if self.max_bytes is None:
                     continue
                 stream.flush()  # a compressor's buffer out to the file, so that its size is what is counted
@@ -107,6 +125,13 @@ class ShardWriter:
                     break
             writer.close()
         return more
+
+    @contextmanager
+    def _open(self, path: Path) -> Iterator[tuple[IO[bytes], Callable[[], int]]]:
+        """``path`` written atomically through the compressor: the stream, and the bytes on disk so far."""
+        refuse_links(path)
+        with disk_full_stops(path), atomic_file(path) as raw, self._compressed(raw) as opened:
+            yield opened
 
     @contextmanager
     def _compressed(self, raw: IO[bytes]) -> Iterator[tuple[IO[bytes], Callable[[], int]]]:
@@ -148,6 +173,14 @@ class _Counting(io.RawIOBase):
     def flush(self) -> None:
         if not self.closed:
             self.raw.flush()
+
+
+def _split(chunk: IO[bytes], writer: RecordWriter, notes: IO[bytes]) -> None:
+    """Each record to ``writer`` and its attributes, taken out of it, to ``notes``: line for line."""
+    for line in chunk:
+        record = orjson.loads(line)
+        notes.write(orjson.dumps(record.pop(ATTRIBUTES_KEY), option=orjson.OPT_APPEND_NEWLINE))
+        writer.write(record)
 
 
 def _chunks(source: IO[bytes]) -> Iterator[IO[bytes]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import importlib
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
@@ -45,10 +46,9 @@ class ParquetLoader(Loader):
         self.mapped = frozenset(self.fields.values())  # columns that are not metadata
         self.max_bytes: int = context.config.max_document_bytes
         try:
-            import pyarrow.parquet as pq
-        except ImportError:
+            self.pq: Any = importlib.import_module("pyarrow.parquet")
+        except ImportError:  # the run builds each input's loader before anything runs: a one-line error
             raise ConfigError(_INSTALL) from None
-        self.pq = pq
 
     def load(self, stream: IO[bytes], path: str, first_line: int = 1) -> Iterator[Document | Reject]:
         """Every row of the file, a batch at a time; pyarrow's errors (not Parquet, truncated) reach the engine."""

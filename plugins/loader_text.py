@@ -7,9 +7,9 @@ In auto mode (no ``[input] loader``, ``--input-format auto``), the fallback look
 input and of ``.json``/``.json.gz``/``.json.zst``/``.json.bz2`` files (Dolma's ``documents/*.json.gz``) before
 taking it as text: when it is JSON Lines it hands the stream to the loader that claims ``.jsonl``. Standard
 input is JSON Lines when its first non-blank line is a JSON object; a ``.json`` file when its first non-blank
-line is one and so is the second, or there is no second (a one-line object). A JSON array, or one pretty-
-printed object, stays one text document. At most ``[input] max_document_bytes`` (the first line) and one more
-line are read to decide, then replayed in front of the rest of the stream.
+line is one and so is the second, or there is no second (a one-line object). A JSON array, or one
+pretty-printed object, stays one text document. At most ``[input] max_document_bytes`` (the first line) and one
+more line are read to decide, then replayed in front of the rest of the stream.
 """
 
 from __future__ import annotations

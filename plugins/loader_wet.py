@@ -27,6 +27,7 @@ record being record 1); a reject's reason also gives the record's byte offset in
 
 from __future__ import annotations
 
+import importlib
 import io
 from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
@@ -51,10 +52,9 @@ class WetLoader(Loader):
         super().__init__(options, context)
         self.max_bytes: int = context.config.max_document_bytes
         try:
-            from fastwarc import warc
-        except ImportError:
+            self.warc: Any = importlib.import_module("fastwarc.warc")
+        except ImportError:  # the run builds each input's loader before anything runs: a one-line error
             raise ConfigError(_INSTALL) from None
-        self.warc = warc
 
     def load(self, stream: IO[bytes], path: str, first_line: int = 1) -> Iterator[Document | Reject]:
         source = _Counted(stream)
@@ -68,7 +68,7 @@ class WetLoader(Loader):
             except OSError as exc:  # fastwarc's word for a header it cannot parse; the stream's own errors pass
                 if source.error is not None:
                     raise source.error from exc
-                yield self._reject(Origin(path, number + 1), f"{_malformed(number + 1, path)}: {exc}")
+                yield self._reject(Origin(path, number + 1), f"{_malformed(number + 1)}: {exc}")
                 return
             number += 1
             item = self._item(record, path, number)
@@ -79,7 +79,7 @@ class WetLoader(Loader):
         """One record -> a document, a reject, or None (the warcinfo record, which is no input)."""
         kind = str(record.record_type)
         origin = Origin(path, number)
-        where = f"record {number} at byte {record.stream_pos} of {path}"
+        where = f"record {number}, byte {record.stream_pos}"
         if kind == "warcinfo":
             return None
         if kind != "conversion":
@@ -124,9 +124,9 @@ def _record_id(record: WarcRecord) -> str | None:
     return record_id or None
 
 
-def _malformed(number: int, path: str) -> str:
+def _malformed(number: int) -> str:
     return (
-        f"malformed WARC record {number} in {path}: its header cannot be parsed, so where the next record starts "
+        f"malformed WARC record {number}: its header cannot be parsed, so where the next record starts "
         "is unknown and the rest of the file is not read"
     )
 

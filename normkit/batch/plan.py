@@ -9,11 +9,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import PurePath
 
 from normkit.batch.resume import WorkFolder
 from normkit.config import Config
 from normkit.errors import NormkitError
-from normkit.inputs import Part, Shard, discover, is_compressed, plan_parts, shown_path
+from normkit.inputs import Part, Shard, discover, is_compressed, plan_parts, shown_path, strip_compression
 from normkit.pipeline import Pipeline
 
 __all__ = [
@@ -47,6 +48,7 @@ def plan_run(inputs: Sequence[str], config: Config, pipeline: Pipeline, work: Wo
     """
     include, exclude = config.input.get("include", ()), config.input.get("exclude", ())
     shards = discover(list(inputs), include, exclude)
+    _build_loaders(shards, pipeline)
     limit = config.input.get("limit")
     if limit is not None:
         shards = first_items(shards, int(limit), pipeline)
@@ -63,6 +65,20 @@ def plan_run(inputs: Sequence[str], config: Config, pipeline: Pipeline, work: Wo
     work.start(sharding, resume=bool(config.run.get("resume", True)))
     work.prune(parts)
     return Plan(parts, shard_size)
+
+
+def _build_loaders(shards: Sequence[Shard], pipeline: Pipeline) -> None:
+    """Build here, once per kind of file, the loader each input will get: one that cannot be built (its extra
+    is not installed: ``pip install 'normkit[wet]'``) stops the run in one line, rather than fail in every
+    worker and reject each of its files."""
+    seen: set[str] = set()
+    for shard in shards:
+        if shard.problem is not None or shard.path == "-":
+            continue
+        kind = "".join(PurePath(strip_compression(shard.path)[0].lower()).suffixes[-2:])
+        if kind not in seen:
+            seen.add(kind)
+            pipeline.loader_for(shard.path)
 
 
 def first_items(shards: Sequence[Shard], limit: int, pipeline: Pipeline) -> list[Shard]:

@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - Windows: runs into one folder are not 
 
 import orjson
 
+from normkit.annotate import ATTRIBUTES_FOLDER
 from normkit.config import Config
 from normkit.errors import NormkitError
 from normkit.inputs import Part
@@ -262,6 +263,9 @@ class WorkFolder:
             expected.append((described.get("records"), files.records))
         else:  # the records became the output's shards (see normkit.shards): those files must be there
             expected += [(_digest_of(entry), self.shards / entry["name"]) for entry in described["output"]]
+            if _shard_names(described.get("attributes")) is not None:  # --annotate: and their attributes
+                folder = self.root.parent / ATTRIBUTES_FOLDER
+                expected += [(_digest_of(entry), folder / entry["name"]) for entry in described["attributes"]]
         for digest, path in expected:
             try:
                 if digest != file_digest(path):
@@ -281,15 +285,18 @@ class WorkFolder:
         files = data.get("files") if isinstance(data, dict) else None
         return _shard_names(files.get("output")) if isinstance(files, dict) else None
 
-    def record_shards(self, part: Part, shards: Sequence[Path]) -> None:
-        """After ``part``'s records were written as ``shards``: its marker names them instead, then its records
-        file goes. A crash between the two leaves a marker that names the records, which are still there."""
+    def record_shards(self, part: Part, shards: Sequence[Path], attributes: Sequence[Path] = ()) -> None:
+        """After ``part``'s records were written as ``shards`` (and, annotating, their ``attributes`` files): its
+        marker names them instead, then its records file goes. A crash between the two leaves a marker that
+        names the records, which are still there."""
         files = self.files(part)
         data = _read_json(files.marker)
         if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
             raise NormkitError(f"{files.marker}: the marker of a finished part is gone or damaged; run again")
         output = [{"name": path.name, **file_digest(path)} for path in shards]
         data["files"] = {"rejects": data["files"].get("rejects"), "output": output}
+        if attributes:
+            data["files"]["attributes"] = [{"name": path.name, **file_digest(path)} for path in attributes]
         with disk_full_stops(files.marker), atomic_file(files.marker) as stream:
             stream.write(orjson.dumps(data))
         files.records.unlink(missing_ok=True)
@@ -376,7 +383,7 @@ def _stats(data: Any) -> RunStats | None:
     try:
         stats = RunStats.from_dict(data)
         counts = [stats.read, stats.written, stats.rejected, stats.flagged, stats.bytes_in]
-        counts += [*stats.sources.values(), *stats.reject_reasons.values()]
+        counts += [*stats.sources.values(), *stats.reject_reasons.values(), *stats.reject_groups.values()]
         counts += [n for stage in stats.stages.values() for n in (stage.documents_changed, stage.chars_removed)]
         counts += [*(n for stage in stats.stages.values() for n in stage.rules.values())]
         seconds = [stage.seconds for stage in stats.stages.values()]
@@ -386,7 +393,8 @@ def _stats(data: Any) -> RunStats | None:
         return None
     if not all(type(s) in (int, float) and s >= 0 for s in seconds):
         return None
-    if not all(isinstance(name, str) for name in (*stats.sources, *stats.reject_reasons, *stats.stages)):
+    names = (*stats.sources, *stats.reject_reasons, *stats.reject_groups, *stats.stages)
+    if not all(isinstance(name, str) for name in names):
         return None
     return stats
 

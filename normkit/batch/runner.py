@@ -153,8 +153,10 @@ class _Batch:
         for part in finished:  # each part's records become its shards, and go (one copy of the data)
             shards = self.work.shards_of(part)
             if shards is None:
-                paths = self.output.shards.write(self.work.files(part).records, part.index)
-                self.work.record_shards(part, paths)
+                writer = self.output.shards
+                paths = writer.write(self.work.files(part).records, part.index)
+                notes = [writer.attributes / path.name for path in paths] if writer.annotate else []
+                self.work.record_shards(part, paths, notes)
                 shards = [path.name for path in paths]
             names.update(shards)
         self.output.assemble_shards([self.work.files(part) for part in finished], names)

@@ -87,6 +87,12 @@ class _ComponentOption(click.Option):
     "--compression", type=click.Choice(["zst", "gz", "none"]), help="How shards are compressed (default: zst)."
 )
 @click.option(
+    "--annotate",
+    is_flag=True,
+    default=None,
+    help="Keep the text as it arrived; write the spans each stage would remove to attributes/normkit/ (Dolma).",
+)
+@click.option(
     "--max-file-size", "max_file_bytes", callback=_size, metavar="SIZE", help="Shards: a next file past SIZE (1GB)."
 )
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file.")
@@ -140,6 +146,7 @@ def run(
     input_format: str | None,
     layout: str | None,
     compression: str | None,
+    annotate: bool | None,
     max_file_bytes: int | None,
     config_path: str | None,
     limit: int | None,
@@ -150,7 +157,7 @@ def run(
     disabled: tuple[str, ...],
     **run_options: Any,
 ) -> None:
-    """Clean INPUTS (files, folders, - for stdin; .gz/.zst too) into OUTPUT.
+    """Clean INPUTS (files, folders, - for stdin; .gz/.zst/.bz2 too; WET, Parquet) into OUTPUT.
 
     Writes documents.<format>, rejects.jsonl and report.json in the OUTPUT folder; finished shards are kept
     in OUTPUT/.normkit so that running the same command again resumes where it stopped.
@@ -169,6 +176,7 @@ def run(
             "rejects": rejects_file,
             "layout": layout,
             "compression": compression,
+            "annotate": annotate,
             "max_file_bytes": max_file_bytes,
         },
         run={**run_options, "executors": executors},
