@@ -24,9 +24,10 @@ from normkit.config import Config
 from normkit.errors import AccountingError, ConfigError, DiskFullError, NormkitError, RunInterruptedError
 from normkit.executors import Executor, resolve_workers
 from normkit.inputs import Part, check_inputs
-from normkit.output import STATE_DIR, Output, write_json
+from normkit.output import REPORT_NAME, STATE_DIR, Output, write_json
 from normkit.pipeline import Pipeline
 from normkit.plugins import PluginSpec
+from normkit.publish import Publisher, is_url, local_path, staging_folder
 from normkit.report import RunStats
 from normkit.writers import disk_full_message, is_disk_full
 
@@ -61,9 +62,12 @@ def run_batch(
     """Process ``inputs`` into ``output`` (a folder or ``-``); every input ends in the output or the rejects.
 
     ``workers`` (else ``run.workers``; 0 or None: one per core) and the other ``[run]`` keys choose the
-    executor, the shard size, the retries and whether finished parts of an earlier run are kept.
+    executor, the shard size, the retries and whether finished parts of an earlier run are kept. An ``output``
+    URL (``s3://bucket/clean/``) is staged in a local folder, then published (see :mod:`normkit.publish`).
     """
-    batch = _Batch(inputs, output, config, plugins, workers, progress)
+    if is_url(output):
+        return _run_to_url(inputs, output, config, plugins, workers, progress)
+    batch = _Batch(inputs, local_path(output), config, plugins, workers, progress)
     try:
         return batch.run()
     except KeyboardInterrupt:
@@ -79,6 +83,29 @@ def run_batch(
     finally:
         batch.work.close()
         WORKERS.forget(batch.setup.run)
+
+
+def _run_to_url(
+    inputs: Sequence[str],
+    url: str,
+    config: Config,
+    plugins: PluginSpec | None,
+    workers: int | None,
+    progress: Progress | None,
+) -> BatchResult:
+    """The run into the URL's staging folder (``[run] work_dir``), then its files published under the URL's
+    lock; nothing is published when the run stops with an error."""
+    check_inputs(inputs, config.input.get("include", ()), config.input.get("exclude", ()))
+    publisher = Publisher(url, staging_folder(url, config.run.get("work_dir")))
+    publisher.lock()
+    try:
+        result = run_batch(inputs, str(publisher.staging), config, plugins, workers=workers, progress=progress)
+        result.report["output"] = url
+        write_json(publisher.staging / REPORT_NAME, result.report, schema="report")
+        publisher.publish()
+    finally:
+        publisher.release()
+    return result
 
 
 def _interrupted(output: Output) -> str:

@@ -68,7 +68,10 @@ class _ComponentOption(click.Option):
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", required=True, help="Output folder, or - for stdout.")
+@click.option("-o", "--output", required=True, help="Output folder, - for stdout, or a URL (s3://bucket/out/).")
+@click.option(
+    "--work-dir", type=click.Path(file_okay=False), help="With an output URL: the local staging folder (resume)."
+)
 @click.option("--format", "fmt", cls=_ComponentOption, kind="exporter", help="Exporter to write with (default: jsonl).")
 @click.option(
     "--input-format",
@@ -142,6 +145,7 @@ class _ComponentOption(click.Option):
 def run(
     inputs: tuple[str, ...],
     output: str,
+    work_dir: str | None,
     fmt: str | None,
     input_format: str | None,
     layout: str | None,
@@ -179,7 +183,7 @@ def run(
             "annotate": annotate,
             "max_file_bytes": max_file_bytes,
         },
-        run={**run_options, "executors": executors},
+        run={**run_options, "executors": executors, "work_dir": work_dir},
     )
     spec = plugin_spec(config, plugins_dirs, disabled)
     with _progress(quiet, progress_interval) as bar:
