@@ -161,6 +161,8 @@ class Survey:
 
     limit: int
     records: int = 0
+    #: records that carry edits: none when the format leaves them out (dolma, hf) or the run annotated
+    edited: int = 0
     flags: Counter[str] = field(default_factory=Counter)
     best: list[tuple[SortKey, Position]] = field(default_factory=list)
     samples: dict[tuple[str, str], list[Sample]] = field(default_factory=dict)
@@ -168,6 +170,7 @@ class Survey:
     def add(self, position: Position, doc: Document) -> None:
         """Count ``doc`` and keep it as a candidate for the sample and for each rule's removed lines."""
         self.records += 1
+        self.edited += bool(doc.edits)
         self.flags.update(flag.code for flag in doc.flags)
         key = (_rank(doc), _digest(doc.id), *position)
         self.best.append((key, position))
@@ -627,6 +630,7 @@ def render_page(
         learned_note=learned if isinstance(learned, str) else None,
         views=views,
         records=survey.records,
+        edited=survey.edited,
         limit=survey.limit,
         limits={
             "samples": SAMPLES_PER_RULE,

@@ -272,3 +272,14 @@ def test_the_page_in_a_browser(browser: Any, folder: Path, tmp_path: Path) -> No
     assert refused == [] and all(url.startswith("file://") for url in requests), requests
     assert errors == []  # a Content-Security-Policy violation (the script refused) would show here
     context.close()
+
+
+def test_a_format_without_edits_says_why_nothing_is_shown_before_and_after(tmp_path: Path) -> None:
+    """The hf shape leaves the edits out: the page says so rather than show documents with nothing marked."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("A title\n\n3 min read\nThe ferry left the harbour at dawn with twelve cars.\n")
+    result = CliRunner().invoke(cli, ["run", str(folder), "-o", str(tmp_path / "out"), "--format", "hf", "-q"])
+    assert result.exit_code == 0, result.output
+    page = write_review(tmp_path / "out").read_text(encoding="utf-8")
+    assert 'data-missing="edits"' in page
