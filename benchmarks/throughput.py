@@ -11,7 +11,9 @@ a. the I/O floor: read, parse, serialize and write the same records with orjson,
 b. ``normkit run`` with the default pipeline on 1 worker, and c. on 2 workers, as a user runs it;
 d. datatrove's comparable pipeline (JsonlReader -> FTFYFormatter -> C4QualityFilter as a line filter ->
    JsonlWriter) on 1 worker, when datatrove is importable;
-e. with ``--breakdown``, ``normkit run`` on 1 worker without the boilerplate stage: what that stage costs.
+e. with ``--breakdown``, ``normkit run`` on 1 worker without the boilerplate stage: what that stage costs;
+f. with ``--start-methods``, ``normkit run`` on 1 and 2 workers started from a fork server, beside the default
+   (forked on Linux): what starting workers warm gives.
 
 Each run also measures the machine's own ceiling for two processes: the same pure-Python loop run twice in a
 row, then twice at once. On a shared virtual machine two "cores" rarely give 2x, so normkit's 2-worker speed-up
@@ -139,10 +141,20 @@ def ceiling() -> float:
     return serial / (time.perf_counter() - started)
 
 
-def variants(breakdown: Path | None = None) -> dict[str, Callable[[Path, Path], None]]:
+def forkserver(work: Path) -> Path:
+    """A configuration that starts pool workers from a fork server, as before issue 15 (``--start-methods``)."""
+    path = work / "forkserver.toml"
+    path.write_text('[run.executors.pool]\nstart_method = "forkserver"\n')
+    return path
+
+
+def variants(breakdown: Path | None = None, server: Path | None = None) -> dict[str, Callable[[Path, Path], None]]:
     found = {"floor": io_floor, "normkit-1": normkit(1), "normkit-2": normkit(2)}
     if breakdown:
         found["normkit-1-no-boilerplate"] = normkit(1, breakdown)
+    if server:
+        found["normkit-1-forkserver"] = normkit(1, server)
+        found["normkit-2-forkserver"] = normkit(2, server)
     try:
         import datatrove as _  # noqa: F401 - only asks whether it is installed
     except ImportError:
@@ -153,15 +165,15 @@ def variants(breakdown: Path | None = None) -> dict[str, Callable[[Path, Path], 
 
 
 def measure(
-    corpus: Path, work: Path, runs: int, breakdown: Path | None = None
+    corpus: Path, work: Path, runs: int, breakdown: Path | None = None, server: Path | None = None
 ) -> tuple[dict[str, list[float]], list[float]]:
     """Seconds per variant per run, and the machine's two-process ceiling measured in each run."""
-    times: dict[str, list[float]] = {name: [] for name in variants(breakdown)}
+    times: dict[str, list[float]] = {name: [] for name in variants(breakdown, server)}
     ceilings: list[float] = []
     for run in range(runs):
         ceilings.append(ceiling())
         print(f"run {run + 1}/{runs} two-process ceiling: {ceilings[-1]:.2f}x", file=sys.stderr)
-        for name, variant in variants(breakdown).items():
+        for name, variant in variants(breakdown, server).items():
             out = work / f"out-{name}"
             shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(f"{out}-logs", ignore_errors=True)
@@ -189,6 +201,11 @@ def table(times: dict[str, list[float]], ceilings: list[float], size: int, docs:
     rows.append(f"- this machine's two-process ceiling: {limit:.2f}x (runs: {', '.join(f'{c:.2f}' for c in ceilings)})")
     rows.append(f"- normkit's 2-worker speed-up as a share of the ceiling: {scaling / limit:.0%}")
     rows.append(f"- normkit 1 worker time / floor time: {medians['normkit-1'] / medians['floor']:.1f}x")
+    if "normkit-2-forkserver" in medians:
+        old = medians["normkit-1-forkserver"] / medians["normkit-2-forkserver"]
+        rows.append(
+            f"- with a fork server (before issue 15): 2 workers vs 1 worker {old:.2f}x, {old / limit:.0%} of it"
+        )
     return "\n".join(rows)
 
 
@@ -199,6 +216,7 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--workdir", type=Path, help="Where the corpus and outputs go (default: a temp folder).")
     parser.add_argument("--breakdown", action="store_true", help="Also run 1 worker without the boilerplate stage.")
+    parser.add_argument("--start-methods", action="store_true", help="Also run 1 and 2 workers from a fork server.")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="normkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -206,7 +224,8 @@ def main() -> None:
     size = write_corpus(corpus, args.docs, args.source)
     print(f"corpus: {args.docs} documents, {size / 1e6:.1f} MB ({size / args.docs / 1e3:.1f} KB each)")
     breakdown = without_boilerplate(work) if args.breakdown else None
-    print(table(*measure(corpus, work, args.runs, breakdown), size, args.docs))
+    server = forkserver(work) if args.start_methods else None
+    print(table(*measure(corpus, work, args.runs, breakdown, server), size, args.docs))
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -4,14 +4,25 @@ even for one worker: a plugin that crashes or calls ``os._exit`` then costs a wo
 Unlike :class:`concurrent.futures.ProcessPoolExecutor`, which fails every pending task when one worker dies,
 each worker here has its own pipe: a worker that dies costs exactly the task it was running, which the batch
 retries, and a fresh worker takes its place. A task that runs past its time budget has its worker killed, and
-is reported as such. Workers are never forked from the run's process, so they rebuild everything from the
-picklable task, as a Dask worker would: where the platform has one, a fork server (a fresh interpreter that
-imported normkit once, started with the first worker) forks them, which spares each later worker the imports
-(about 0.1 s to start rather than 0.35 s); elsewhere they are spawned. A worker takes the run's environment
-variables and folder, as a spawned one would.
+is reported as such.
 
-Neither the fork server nor a worker imports the run's ``__main__`` (see :func:`_main_hidden`): a script that
-calls ``run_batch`` at top level, without ``if __name__ == "__main__":``, works as written.
+How workers start (``[run.executors.pool] start_method``):
+
+- ``fork`` (``auto`` on Linux, while the run's process has one thread): a worker is a copy of the run's
+  process, with normkit imported and the run's pipeline built (shared in :data:`~normkit.batch.tasks.WORKERS`
+  before the executor starts), so it takes its first task at once, at no extra CPU. All of them start when
+  the executor is entered, before any pass reports progress: the command line starts its progress thread only
+  then, because forking a process with other threads can copy a lock another thread held.
+- ``forkserver`` (``auto`` elsewhere where there is one, or on Linux once a thread exists: a library caller's,
+  a replacement for a dead worker while a progress bar runs): a fresh interpreter that imported normkit once
+  forks the workers, which then build the run's pipeline from the picklable task, as a Dask worker would
+  (about 0.1 s to start rather than 0.35 s spawned).
+- ``spawn`` (macOS and Windows, where fork is unsafe or missing, or when asked): a fresh interpreter each.
+
+Every start method gives the same bytes (tested). A worker takes the run's environment variables and
+folder. Neither the fork server nor a spawned worker imports the run's ``__main__`` (see
+:func:`_main_hidden`): a script that calls ``run_batch`` at top level, without ``if __name__ ==
+"__main__":``, works as written.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -34,14 +46,36 @@ from normkit import Executor, NormkitError, Outcome, Register, Task, WorkerLostE
 from . import _forkserver_path
 from ._forkserver_path import SYS_PATH_VARIABLE
 
+START_METHODS = ("auto", "fork", "forkserver", "spawn")
+
 
 class PoolExecutor(Executor):
+    """Options under ``[run.executors.pool]``: ``start_method`` (see the module)."""
+
     name = "pool"
+    options_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "start_method": {
+                "description": "How workers start: auto (fork on Linux while the run has one thread, else a fork "
+                "server, else spawn), fork, forkserver or spawn.",
+                "enum": list(START_METHODS),
+                "default": "auto",
+            }
+        },
+    }
 
     def __init__(self, workers: int, options: Mapping[str, Any]) -> None:
         super().__init__(workers, options)
-        self.context = _context()
+        self.start_method = str(self.options.get("start_method", "auto"))
         self.idle: list[_Worker] = []
+
+    def __enter__(self) -> PoolExecutor:
+        """Fork the workers now, while the run's process has one thread (see the module)."""
+        if _method(self.start_method) == "fork":
+            self.idle = [_Worker(_context("fork")) for _ in range(self.workers)]
+        return self
 
     def run(self, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         pending = list(reversed(range(len(tasks))))
@@ -84,9 +118,12 @@ class PoolExecutor(Executor):
             if worker.alive():
                 return worker
             worker.kill()
-        return _Worker(self.context)
+        return _Worker(_context(_method(self.start_method)))
 
     def close(self) -> None:
+        """Stop every idle worker at once: each is told to stop (its pipe closes), then all are waited for."""
+        for worker in self.idle:
+            worker.conn.close()
         for worker in self.idle:
             worker.stop()
         self.idle.clear()
@@ -97,6 +134,7 @@ class _Worker:
 
     def __init__(self, context: Any) -> None:
         self.conn, child = context.Pipe()
+        _PARENT_ENDS.add(self.conn)
         environ = dict(os.environ)  # a fork server's children would inherit its own, from when it started
         self.process = context.Process(target=_serve, args=(child, environ), daemon=True, name="normkit-worker")
         with _main_hidden():
@@ -156,15 +194,30 @@ def _ready(busy: dict[_Worker, int], timeout: float | None) -> list[_Worker]:
     return [by_conn[conn] for conn in wait(list(by_conn), timeout) if isinstance(conn, Connection)]
 
 
-def _context() -> Any:
-    """The fork server where there is one (its children import nothing again), else spawn."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    os.environ[SYS_PATH_VARIABLE] = json.dumps(sys.path)  # read by _forkserver_path, imported first
-    context.set_forkserver_preload([_forkserver_path.__name__, "normkit", __name__])
+def _method(asked: str) -> str:
+    """The start method for a worker starting now: ``asked``, or for ``auto`` what the module says."""
+    available = multiprocessing.get_all_start_methods()
+    if asked != "auto":
+        if asked not in available:
+            raise NormkitError(f"start method {asked!r} is not available here (only {', '.join(available)})")
+        return asked
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in available else "spawn"
+
+
+def _context(method: str) -> Any:
+    """The multiprocessing context of ``method``; a fork server imports normkit once, with the run's path."""
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        os.environ[SYS_PATH_VARIABLE] = json.dumps(sys.path)  # read by _forkserver_path, imported first
+        context.set_forkserver_preload([_forkserver_path.__name__, "normkit", __name__])
     return context
 
+
+#: the run's ends of the workers' pipes: a forked worker closes its copies at once, else a worker told to stop
+#: (its pipe closed by the run) would wait for EOF until every later worker had exited too.
+_PARENT_ENDS: weakref.WeakSet[Connection] = weakref.WeakSet()
 
 #: one worker start at a time hides ``__main__``: two overlapping ones could restore each other's hidden state.
 _HIDING = threading.Lock()
@@ -205,6 +258,9 @@ def _serve(conn: Connection, environ: dict[str, str]) -> None:
     workers, so a worker ignores SIGINT rather than print a traceback of the task it was in.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for inherited in list(_PARENT_ENDS):  # forked: the other workers' pipes, which would keep them from EOF
+        inherited.close()
+    _PARENT_ENDS.clear()
     _die_with_parent()
     _drop_server_lifeline()
     if os.environ != environ:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
+import os
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import orjson
 import pytest
 from click.testing import CliRunner
 
-from normkit import Config, run_batch
+from normkit import Config, PluginSpec, run_batch
 from normkit.cli import cli
 from normkit.errors import ConfigError
 from normkit.validate import iter_violations
@@ -219,7 +222,8 @@ def _marked(mark: str) -> list[int]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, parent-death signals")
-def test_kill_9_of_a_run_leaves_no_process_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_kill_9_of_a_run_leaves_no_process_behind(tmp_path: Path, start_method: str) -> None:
     """The run is SIGKILLed while its workers sleep in a stage: its fork server, resource tracker and workers
     end with it (a worker kept the fork server's alive pipe open, so all of them outlived the run)."""
     import os
@@ -231,7 +235,9 @@ def test_kill_9_of_a_run_leaves_no_process_behind(tmp_path: Path) -> None:
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / "sleepy.py").write_text(SLEEPY)
-    (tmp_path / "normkit.toml").write_text('pipeline = ["sleepy"]\n')
+    (tmp_path / "normkit.toml").write_text(
+        f'pipeline = ["sleepy"]\n[run.executors.pool]\nstart_method = "{start_method}"\n'
+    )
     for name in ("a", "b"):
         (tmp_path / f"{name}.jsonl").write_text(f'{{"id": "{name}", "text": "A quiet night on the quay."}}\n')
     mark = f"NORMKIT_TEST_RUN={uuid.uuid4().hex}"
@@ -242,9 +248,11 @@ def test_kill_9_of_a_run_leaves_no_process_behind(tmp_path: Path) -> None:
     run = subprocess.Popen(args, env=env, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 30
-        while len(_marked(mark)) < 4 and time.monotonic() < deadline:  # run, tracker, fork server, workers
+        # the run and its worker (forked: the two inputs make one part), or with a fork server, the run, the
+        # resource tracker, the server and the worker
+        while len(_marked(mark)) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert len(_marked(mark)) >= 4, "the run never started its workers"
+        assert len(_marked(mark)) >= 2, "the run never started its workers"
         time.sleep(0.5)
     finally:
         run.send_signal(signal.SIGKILL)
@@ -315,3 +323,77 @@ def test_a_batch_at_a_scripts_top_level_runs_in_pool_workers(tmp_path: Path, how
     assert run.stdout.splitlines() == ["top level ran", "4 4 0", f"True {spec}"]
     report = orjson.loads((tmp_path / "out" / "report.json").read_bytes())
     assert (report["executor"], report["workers"]) == ("pool", 2)
+
+
+COUNTING = textwrap.dedent(
+    """
+    import os
+    from normkit import Stage, hookimpl
+
+    class Counting(Stage):
+        '''Notes the process that builds it: a worker that had to build the pipeline again shows up.'''
+
+        name = "counting"
+
+        def __init__(self, options, context):
+            super().__init__(options, context)
+            with open(os.environ["NORMKIT_TEST_BUILDS"], "a") as notes:
+                notes.write(f"{os.getpid()}\\n")
+
+        def process(self, doc):
+            return doc
+
+    @hookimpl
+    def normkit_register_stages(register):
+        register(Counting)
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is the Linux default")
+def test_every_start_method_gives_the_same_bytes_and_forked_workers_start_warm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool under fork, forkserver and spawn writes the same output; forked workers take the run's pipeline
+    as built (no worker builds it again), the others build their own."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "counting.py").write_text(COUNTING)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for number in range(6):
+        rows = [{"id": f"{number}-{i}", "text": f"Line {i} of file {number}.\n\nShare this"} for i in range(20)]
+        (inputs / f"in{number}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    spec = PluginSpec(plugins_dirs=(str(plugins),))
+    outputs, builders = {}, {}
+    for method in ("fork", "forkserver", "spawn"):
+        notes = tmp_path / f"builds-{method}.txt"
+        monkeypatch.setenv("NORMKIT_TEST_BUILDS", str(notes))
+        config = {
+            "pipeline": ["decode", "whitespace", "counting", "boilerplate"],
+            "run": {"shard_size": 1500, "executors": {"pool": {"start_method": method}}},
+        }
+        result = run_batch([str(inputs)], str(tmp_path / method), Config.from_mapping(config), spec, workers=2)
+        assert result.stats.written == 120
+        outputs[method] = (tmp_path / method / "documents.jsonl").read_bytes()
+        builders[method] = set(notes.read_text().split())
+    assert outputs["fork"] == outputs["forkserver"] == outputs["spawn"]
+    assert builders["fork"] == {str(os.getpid())}  # built once, in this process: the workers were forked warm
+    assert len(builders["forkserver"]) > 1 and len(builders["spawn"]) > 1
+
+
+def test_auto_forks_only_while_the_process_has_one_thread() -> None:
+    from normkit_plugins.executor_pool import _method
+
+    if not sys.platform.startswith("linux"):
+        assert _method("auto") != "fork"
+        return
+    assert _method("auto") == ("fork" if threading.active_count() == 1 else "forkserver")
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:
+        assert _method("auto") == "forkserver"  # forking now could copy a lock the other thread holds
+    finally:
+        stop.set()
+        helper.join()

@@ -148,11 +148,13 @@ class _Batch:
         plan = self._timed("plan", lambda: plan_run(self.inputs, self.config, self.pipeline, self.work))
         fail_fast = bool(self.config.run.get("fail_fast", False))
         cleaning = CleaningPass(self.setup, self.pipeline, self.work, self.tally, self.progress, fail_fast)
+        # the pool forks its workers on entering (the pipeline shared above goes with them); they are stopped,
+        # all at once, only after assembly, so that their stopping overlaps nothing the run still waits for
         with choose_executor(self.pipeline, plan.parts, self.workers, self.config) as executor:
             rounds = make_rounds(executor, self.config, self.tally, self.pipeline)
             learned = self._timed("learn", lambda: self._learn(plan.parts, rounds))
             done = self._timed("clean", lambda: cleaning.run(plan.parts, learned, rounds))
-        self._timed("assemble", lambda: self._assemble(plan.parts, done))
+            self._timed("assemble", lambda: self._assemble(plan.parts, done))
         return self._finish(plan, executor, cleaning.stopped)
 
     def _timed(self, phase: str, step: Callable[[], T]) -> T:

@@ -233,13 +233,17 @@ def _progress(quiet: bool, interval: float) -> Iterator[RunProgress | None]:
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr) as progress:
-        yield _Bar(progress)
+    bar = _Bar(Progress(*columns, console=stderr))
+    try:
+        yield bar
+    finally:
+        bar.stop()
 
 
 class ProgressLines:
     """Progress off a terminal: a line every ``interval`` seconds from a timer thread, also while one long
-    part runs; a run shorter than that prints none. A context manager: the thread stops with it."""
+    part runs; a run shorter than that prints none. A context manager: the thread stops with it. The thread
+    starts with the first pass, after the pool's workers are forked (see ``normkit_plugins.executor_pool``)."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
@@ -249,14 +253,16 @@ class ProgressLines:
         self.phase, self.total, self.done, self.docs, self.started = "", 0, 0, 0, time.monotonic()
 
     def __enter__(self) -> ProgressLines:
-        self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stopped.set()
-        self.thread.join()
+        if self.thread.is_alive():
+            self.thread.join()
 
     def begin(self, phase: str, total_bytes: int) -> None:
+        if not self.thread.is_alive() and not self.stopped.is_set():
+            self.thread.start()
         with self.lock:
             self.phase, self.total, self.done, self.docs, self.started = phase, total_bytes, 0, 0, time.monotonic()
 
@@ -289,10 +295,17 @@ class _Bar:
         self.docs = 0
 
     def begin(self, phase: str, total_bytes: int) -> None:
-        if self.task is not None:
+        """The bar's refresh thread starts with the first pass, after the pool's workers are forked."""
+        if self.task is None:
+            self.progress.start()
+        else:
             self.progress.stop_task(self.task)
         self.docs = 0
         self.task = self.progress.add_task(phase, total=total_bytes or None, docs=0, rate="")
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.progress.stop()
 
     def advance(self, documents: int, size: int) -> None:
         if self.task is None:
