@@ -10,6 +10,9 @@ file, so a FIFO never blocks planning.
 A large uncompressed line-based file is cut into byte ranges that end at newlines, so one 50 GB file is many
 tasks, not one (issue #6). Decompression is streamed and capped (``[input] max_compression_ratio``): a file that
 expands past the cap stops being read with an :class:`InputLimitError`, in bounded memory.
+
+An input named by URL (``s3://bucket/prefix/``, see :mod:`normkit.storage`) is listed, never read, while
+planning: one shard per object, its digest taken from the object's metadata.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +38,7 @@ import zstandard
 
 from normkit.document import Document, Origin
 from normkit.errors import NormkitError
+from normkit.storage import is_url, object_digest, open_url, url_fs
 
 __all__ = [
     "InputLimitError",
@@ -71,8 +75,9 @@ class InputLimitError(ValueError):
 
 
 class NoInputsError(NormkitError):
-    """Nothing at all to read: every input named is missing (or a URL, or a glob the shell left unexpanded), or
-    the folders hold no file the include/exclude globs keep. A usage error (exit 2), raised before anything runs."""
+    """Nothing at all to read: every input named is missing (or a glob the shell left unexpanded), or the
+    folders (and URL prefixes) hold no file the include/exclude globs keep. A usage error (exit 2), raised
+    before anything runs."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,10 @@ class Shard:
 
     A range starts at the beginning of a line (``first_line``, 1-based) and ends just after a newline, so a
     line-based loader reading it sees whole lines and numbers them from ``first_line``.
+
+    A URL (``s3://bucket/key``) is always one whole object. Its size and a digest of its metadata
+    (``object_size``, ``object_version``) are taken from the listing that found it, so planning never asks the
+    store twice about one object and never reads it.
     """
 
     path: str
@@ -94,6 +103,10 @@ class Shard:
     first_line: int = 1
     #: only the first ``items`` inputs its loader yields (``--limit``: the shard where the limit falls)
     items: int | None = None
+    #: a URL's size in bytes, from the listing (None for a local path: ``stat`` is cheap and current)
+    object_size: int | None = None
+    #: a URL's metadata digest (:func:`~normkit.storage.object_digest`): what resume compares instead of bytes
+    object_version: str | None = None
 
     @property
     def missing(self) -> bool:
@@ -117,6 +130,8 @@ class Shard:
             return self.end - self.start
         if self.missing or self.path == "-":
             return 0
+        if is_url(self.path):
+            return self.object_size or 0
         try:
             return os.path.getsize(self.path)
         except OSError:  # gone since it was found: planning reads it and makes it a problem
@@ -132,6 +147,10 @@ class Shard:
         """
         if self.path == "-":
             with _stdin(max_ratio) as stream:
+                yield stream
+            return
+        if is_url(self.path):
+            with _url_stream(self.path, max_ratio) as stream:
                 yield stream
             return
         with _open_regular(self.path) as raw:
@@ -176,11 +195,16 @@ def discover(inputs: Sequence[str], include: Sequence[str] = (), exclude: Sequen
     not a regular file, a name that is not UTF-8), a folder that cannot be listed, and a link to a folder
     inside a walked one (not followed: it could lead back up) each become a shard with its ``problem``.
     Names starting with ``.`` and files the globs leave out are the only ones passed over.
+
+    A URL names an object (one shard) or a prefix, walked like a folder (see :func:`_url_shards`); a backend
+    that is not installed stops here with a one-line :class:`~normkit.errors.ConfigError`.
     """
     shards: list[Shard] = []
     for item in inputs:
         if item == "-":
             shards.append(Shard("-"))
+        elif is_url(item):
+            shards.extend(_url_shards(item, include, exclude))
         elif os.path.isdir(item):
             shards.extend(_walk(Path(item), include, exclude))
         else:
@@ -213,6 +237,51 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterato
             if not (exclude and _matches(path.relative_to(root).as_posix(), exclude, is_dir=True)):
                 yield _problem(str(path), "a link to a folder, not followed inside a folder: name it as an input")
     yield from _unlisted(unreadable, root, exclude)
+
+
+def _url_shards(item: str, include: Sequence[str], exclude: Sequence[str]) -> list[Shard]:
+    """The shards of a URL: the object it names, or every object under the prefix it names.
+
+    A prefix is walked as a folder is: objects in a stable order (a "folder's" objects before its
+    "subfolders"), names starting with ``.`` at any level passed over, the include/exclude globs matched
+    against the key relative to the prefix. Each object's URL is the one given plus that relative key, so
+    origins and rejects name what the user typed. A URL that names nothing is one reject, as a missing path
+    is; so is one the store refuses to answer for (no permission, no such bucket, the network).
+    """
+    fs, root = url_fs(item)
+    try:
+        fs.invalidate_cache()  # this run sees the store as it is now, not as an earlier listing in this process saw it
+        info = fs.info(root)
+        if info.get("type") != "directory":
+            return [_object_shard(item, info)]
+        found: dict[str, dict[str, Any]] = fs.find(root, detail=True)
+    except FileNotFoundError:
+        return [_problem(item, _MISSING)]
+    except Exception as exc:  # noqa: BLE001 - each backend raises its own errors (botocore, aiohttp, azure): one reject
+        return [_problem(item, f"cannot read input: {_strerror(exc) if isinstance(exc, OSError) else exc}")]
+    prefix = root.rstrip("/") + "/"
+    kept: list[tuple[list[str], Shard]] = []
+    for path, entry in found.items():
+        rel = path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
+        parts = rel.split("/")
+        if any(part.startswith(".") for part in parts):
+            continue
+        if (include and not _matches(rel, include)) or (exclude and _matches(rel, exclude)):
+            continue
+        kept.append((parts, _object_shard(f"{item.rstrip('/')}/{rel}", entry)))
+    kept.sort(key=lambda pair: _walk_order(pair[0]))
+    return [shard for _, shard in kept]
+
+
+def _walk_order(parts: Sequence[str]) -> tuple[tuple[int, str], ...]:
+    """The order ``os.walk`` gives locally: a folder's files (sorted) before its subfolders (sorted)."""
+    return (*((1, name) for name in parts[:-1]), (0, parts[-1]))
+
+
+def _object_shard(url: str, info: Mapping[str, Any]) -> Shard:
+    if info.get("type", "file") != "file":
+        return _problem(url, f"not an object but {info.get('type')!r}")
+    return Shard(url, object_size=int(info.get("size") or 0), object_version=object_digest(info))
 
 
 def _unlisted(errors: list[OSError], root: Path, exclude: Sequence[str]) -> Iterator[Shard]:
@@ -342,21 +411,26 @@ def check_inputs(inputs: Sequence[str], include: Sequence[str] = (), exclude: Se
     The rule: the run needs one input that exists. Standard input (``-``), a file (even one that cannot be
     read: a FIFO, a dangling link, a file without permission) or a folder holding one file the globs keep is
     enough, and then every input that cannot be read, a missing one included, is one reject in
-    ``rejects.jsonl`` (planning faults are rejects). When none exists (missing paths, ``s3://`` URLs, globs
-    the shell left unexpanded, empty folders, include globs that match nothing) the run is a usage error,
-    stopped before anything is read or written, and the message names each input and what is wrong with it.
-    The walk stops at the first file found, so a large tree costs little here.
+    ``rejects.jsonl`` (planning faults are rejects). When none exists (missing paths and URLs, globs the shell
+    left unexpanded, empty folders, include globs that match nothing) the run is a usage error, stopped before
+    anything is read or written, and the message names each input and what is wrong with it. The walk stops at
+    the first file found, so a large tree costs little here; a URL prefix is listed whole (one request per
+    thousand objects on S3). A URL whose backend is not installed stops the run here, in one line.
     """
     said: list[str] = []
     for item in inputs:
         if item == "-":
             return
+        if is_url(item):
+            shards = _url_shards(item, include, exclude)
+            if shards and shards[0].problem != _MISSING:
+                return
+            said.append(f"{item!r} {'does not exist' if shards else _empty_folder(include, exclude)}")
+            continue
         if os.path.isdir(item):
             if any(True for _ in _walk(Path(item), include, exclude)):
                 return
-            globs = f" matching include = {list(include)}" if include else ""
-            globs += f" not excluded by exclude = {list(exclude)}" if exclude else ""
-            said.append(f"{shown_path(item)!r} is a folder with no file{globs}")
+            said.append(f"{shown_path(item)!r} {_empty_folder(include, exclude)}")
             continue
         shard = _file_shard(item)
         if shard.problem != _MISSING:
@@ -367,10 +441,13 @@ def check_inputs(inputs: Sequence[str], include: Sequence[str] = (), exclude: Se
     raise NoInputsError(f"no inputs found: {'; '.join(said)}")
 
 
+def _empty_folder(include: Sequence[str], exclude: Sequence[str]) -> str:
+    globs = f" matching include = {list(include)}" if include else ""
+    globs += f" not excluded by exclude = {list(exclude)}" if exclude else ""
+    return f"is a folder with no file{globs}"
+
+
 def _why_missing(item: str) -> str:
-    scheme = urlsplit(item).scheme
-    if len(scheme) > 1 and "://" in item:  # "C:" is a drive, not a scheme
-        return f"is a URL ({scheme}://): normkit reads local files, folders and standard input (-) only"
     if any(char in item for char in "*?["):
         return "is a glob that matched nothing (the shell passes a pattern with no match as it is)"
     return "does not exist"
@@ -411,9 +488,57 @@ def _stdin(max_ratio: float | None = None) -> Iterator[IO[bytes]]:
             break
         head += piece
     replayed = io.BufferedReader(_Replay(head, raw), buffer_size=_READ_BUFFER)
-    compression = _MAGIC.get(head[:2]) or _MAGIC.get(head)
-    with _decompressing(replayed, "-", max_ratio, compression) as stream:
+    with _decompressing(replayed, "-", max_ratio, _magic(head)) as stream:
         yield stream
+
+
+@contextmanager
+def _url_stream(url: str, max_ratio: float | None) -> Iterator[IO[bytes]]:
+    """The object at ``url``, decompressed (by suffix or magic number) and capped as a local file is.
+
+    fsspec's files seek, so a Parquet reader gets random access; a stream that cannot go back (HTTP without a
+    length) has its head replayed, as standard input does.
+    """
+    with open_url(url) as raw:
+        head = raw.read(4)
+        stream: IO[bytes]
+        try:
+            raw.seek(0)
+            stream = io.BufferedReader(_Seekable(raw), buffer_size=_READ_BUFFER)
+        except (OSError, ValueError):
+            stream = io.BufferedReader(_Replay(head, raw), buffer_size=_READ_BUFFER)
+        with _decompressing(stream, url, max_ratio, strip_compression(url)[1] or _magic(head)) as out:
+            yield out
+
+
+class _Seekable(io.RawIOBase):
+    """An fsspec file as a raw stream under :class:`io.BufferedReader`, which gives loaders the whole io API:
+    fsspec's own files lack some of it (``readline(size)``, which the JSON Lines loader uses to cap a line)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def readinto(self, target: Any) -> int:
+        data = self.raw.read(len(target))
+        target[: len(data)] = data
+        return len(data)
+
+
+def _magic(head: bytes) -> str | None:
+    """The compression whose magic number ``head`` (a stream's first four bytes) starts with."""
+    return _MAGIC.get(head[:2]) or _MAGIC.get(head)
 
 
 class _Replay(io.RawIOBase):
@@ -441,22 +566,27 @@ class _Replay(io.RawIOBase):
         return size
 
 
+#: ``_decompressing``'s default: find the compression from the suffix, then the magic number
+_SNIFF = "sniff"
+
+
 @contextmanager
 def _decompressing(
-    raw: IO[bytes], path: str, max_ratio: float | None = None, compression: str | None = None
+    raw: IO[bytes], path: str, max_ratio: float | None = None, compression: str | None = _SNIFF
 ) -> Iterator[IO[bytes]]:
     """``raw`` decompressed (by suffix or magic number); past ``max_ratio``, reading raises InputLimitError.
 
     bzip2 reads every stream of a file (pbzip2 writes several), and a file cut short raises EOFError, as gzip does.
 
-    ``compression`` given (stdin, whose head was looked at already), neither suffix nor magic is checked.
+    ``compression`` given (stdin and URLs, whose head was looked at already; None: not compressed), neither
+    suffix nor magic is checked.
     """
-    if path != "-":
+    if compression == _SNIFF:
         compression = strip_compression(path)[1]
         if compression is None:
             head = raw.read(4)
             raw.seek(0)
-            compression = _MAGIC.get(head[:2]) or _MAGIC.get(head)
+            compression = _magic(head)
     if compression == ".gz":
         with gzip.GzipFile(fileobj=raw) as gz:
             yield _capped(gz, raw.tell, path, max_ratio)  # type: ignore[arg-type]  # GzipFile is a binary stream
@@ -580,9 +710,24 @@ def folder_source(path: str) -> str:
     The folder is found from the absolute path (not following links), so ``small.jsonl``, ``./small.jsonl``
     and ``data/small.jsonl`` typed from their folders all give ``data``: the source never depends on how the
     path was typed. A file at the root of the file system has no folder: its name without suffixes is used.
+
+    For a URL the "folder" is the last prefix component above the object: ``s3://bucket/siteA/x.jsonl`` gives
+    ``siteA``, an object at the root of a bucket the bucket's name (the host, for ``https://``).
     """
+    if is_url(path):
+        return _url_folder(path)
     absolute = Path(os.path.abspath(path))
     return absolute.parent.name or absolute.name.split(".")[0] or absolute.name
+
+
+def _url_folder(url: str) -> str:
+    parts = urlsplit(url.split("::")[-1])
+    names = [name for name in (parts.netloc, *parts.path.split("/")) if name]
+    if len(names) > 1:
+        return names[-2]
+    if not names:
+        return parts.scheme
+    return names[0].split(".")[0] or names[0]  # an object with no prefix above it: its name, as at "/"
 
 
 def url_host(url: str) -> str | None:
@@ -627,11 +772,17 @@ def plan_parts(shards: Sequence[Shard], part_size: int, splittable: Callable[[st
     before each range (so origins stay right); blake2b runs at about 0.9 GB/s. A file that cannot be opened
     or read to the end here (a read error, or it is no longer a regular file) becomes one shard with that
     ``problem``, whole: none of its ranges is kept.
+
+    An object named by URL is not read here (it may be far away and large): it stays one shard, and its digest
+    is the metadata digest found when it was listed (``object_version``: size, ETag, modification time...).
     """
     pieces: list[tuple[Shard, str]] = []
     for shard in shards:
         if shard.problem is not None or shard.path == "-":
             pieces.append((shard, "stdin" if shard.problem is None else f"problem: {shard.problem}"))
+            continue
+        if is_url(shard.path):
+            pieces.append((shard, f"object: {shard.object_version}"))
             continue
         try:
             whole = shard.items is not None or is_compressed(shard.path)  # items count from the file's start
@@ -667,8 +818,11 @@ def _part(index: int, batch: list[tuple[Shard, str]]) -> Part:
 
 
 def is_compressed(path: str) -> bool:
+    """Whether ``path`` is compressed, by its suffix or its magic number (a URL: by its suffix only)."""
     if strip_compression(path)[1]:
         return True
+    if is_url(path):
+        return False
     with _open_regular(path, buffering=-1) as raw:
         head = raw.read(4)
     return bool(_MAGIC.get(head[:2]) or _MAGIC.get(head))

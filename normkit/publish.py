@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from normkit.errors import NormkitError
+from normkit.storage import is_url as storage_is_url
+from normkit.storage import url_fs
 from normkit.writers import atomic_file, open_no_follow
 
 __all__ = ["LOCK_SECONDS", "Publisher", "is_url", "local_path", "staging_folder"]
@@ -46,9 +48,9 @@ _OURS = ("documents", "rejects.jsonl", "report.json", "attributes/normkit/", "le
 
 
 def is_url(target: str) -> bool:
-    """Whether ``target`` names object storage (``s3://``, ``gs://``, ``memory://``...), not a local path."""
-    scheme, sep, _ = target.partition("://")
-    return bool(sep) and scheme.isidentifier() and scheme != "file"
+    """Whether the output ``target`` names object storage (``s3://``, ``gs://``, ``memory://``...): a
+    ``file://`` URL is a local folder, written as one (links refused, files renamed into place)."""
+    return storage_is_url(target) and not target.startswith("file://")
 
 
 def local_path(target: str) -> str:
@@ -179,18 +181,6 @@ def _digest(path: Path) -> dict[str, Any]:
 
 
 def _filesystem(url: str) -> tuple[Any, str]:
-    """fsspec's file system for ``url`` and the path in it; a backend that is not installed is one line."""
-    try:
-        import fsspec
-    except ImportError:  # pragma: no cover - fsspec comes with normkit
-        raise NormkitError("object storage needs fsspec: pip install fsspec") from None
-    scheme = url.partition("://")[0]
-    try:
-        fs, root = fsspec.core.url_to_fs(url)
-    except ImportError as exc:
-        extra = {"s3": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}.get(scheme, scheme)
-        reason = f"{scheme}:// needs a backend that is not installed: pip install 'normkit[{extra}]' ({exc})"
-        raise NormkitError(reason) from None
-    except ValueError as exc:
-        raise NormkitError(f"{url}: not a URL fsspec knows ({exc})") from None
-    return fs, str(root).rstrip("/")
+    """fsspec's file system for ``url`` and the path in it (a backend not installed: one line, exit 2)."""
+    fs, root = url_fs(url)
+    return fs, root.rstrip("/")

@@ -37,7 +37,7 @@ def records(out: str) -> list[dict]:
     ("given", "said"),
     [
         (["nope.jsonl"], "'nope.jsonl' does not exist"),
-        (["s3://bucket/key.jsonl"], "is a URL (s3://)"),
+        (["memory://nowhere/key.jsonl"], "'memory://nowhere/key.jsonl' does not exist"),
         (["data/*.jsonl"], "glob that matched nothing"),
         (["empty"], "'empty' is a folder with no file"),
     ],

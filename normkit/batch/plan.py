@@ -16,6 +16,7 @@ from normkit.config import Config
 from normkit.errors import NormkitError
 from normkit.inputs import Part, Shard, discover, is_compressed, plan_parts, shown_path, strip_compression
 from normkit.pipeline import Pipeline
+from normkit.storage import is_url
 
 __all__ = [
     "MAX_SHARD_SIZE",
@@ -109,7 +110,10 @@ def _splittable(pipeline: Pipeline, path: str) -> bool:
 
 def cut_by_lines(pipeline: Pipeline, path: str) -> bool:
     """Whether a part that failed may be narrowed by cutting ``path`` into byte ranges of whole lines: its
-    loader reads a record a line, and it is not compressed (else it is narrowed by counted items)."""
+    loader reads a record a line, and it is not compressed (else it is narrowed by counted items). An object
+    named by URL is never cut by bytes (planning did not read it): it is narrowed by counted items."""
+    if is_url(path):
+        return False
     try:
         return _splittable(pipeline, path) and not is_compressed(path)
     except (OSError, NormkitError):  # gone since planning, or no loader: its task says so
