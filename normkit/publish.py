@@ -36,7 +36,7 @@ from typing import Any
 from normkit.errors import NormkitError
 from normkit.storage import is_url as storage_is_url
 from normkit.storage import url_fs
-from normkit.writers import atomic_file, open_no_follow
+from normkit.writers import atomic_file, file_digest, open_no_follow
 
 __all__ = ["LOCK_SECONDS", "Publisher", "is_url", "local_path", "staging_folder"]
 
@@ -118,7 +118,7 @@ class Publisher:
         published = self._manifest()
         current: dict[str, dict[str, Any]] = {}
         for relative, path in self._outputs():
-            digest = _digest(path)
+            digest = file_digest(path)
             current[relative] = digest
             if published.get(relative) != digest or not self.fs.exists(f"{self.root}/{relative}"):
                 self._put(path, relative)
@@ -169,15 +169,6 @@ class Publisher:
         (self.staging / _STATE).mkdir(parents=True, exist_ok=True)
         with atomic_file(self.staging / _STATE / _MANIFEST) as stream:
             stream.write(json.dumps({"url": self.url, **files}).encode())
-
-
-def _digest(path: Path) -> dict[str, Any]:
-    digest, size = hashlib.blake2b(digest_size=16), 0
-    with open_no_follow(path) as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return {"bytes": size, "blake2b": digest.hexdigest()}
 
 
 def _filesystem(url: str) -> tuple[Any, str]:

@@ -38,6 +38,7 @@ __all__ = [
     "disk_full_stops",
     "encode_record",
     "entries",
+    "file_digest",
     "file_kind",
     "is_disk_full",
     "is_folder",
@@ -310,3 +311,14 @@ class FolderWriter(RecordWriter):
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
         with os.fdopen(os.open(path, flags, 0o644), "wb") as stream:
             stream.write(data)
+
+
+def file_digest(path: Path) -> dict[str, Any]:
+    """The size and BLAKE2b digest of a file, read without following a link: what a part's marker records of
+    its files, and what a published output file is compared by."""
+    digest, size = hashlib.blake2b(digest_size=16), 0
+    with open_no_follow(path) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"bytes": size, "blake2b": digest.hexdigest()}

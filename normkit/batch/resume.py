@@ -45,6 +45,7 @@ from normkit.writers import (
     NO_FOLLOW,
     disk_full_stops,
     entries,
+    file_digest,
     is_folder,
     open_no_follow,
     refuse_kinds,
@@ -120,16 +121,6 @@ def mark_done(files: PartFiles, part: Part, key: str, stats: RunStats) -> None:
         }
         with atomic_file(files.marker) as stream:
             stream.write(orjson.dumps(marker))
-
-
-def file_digest(path: Path) -> dict[str, Any]:
-    """The size and BLAKE2b digest of a part file (read without following a link), as a marker records them."""
-    digest, size = hashlib.blake2b(digest_size=16), 0
-    with open_no_follow(path) as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return {"bytes": size, "blake2b": digest.hexdigest()}
 
 
 class WorkFolder:
