@@ -200,3 +200,18 @@ def test_the_review_page_reads_the_shards(tmp_path: Path) -> None:
     assert run(str(inputs), "-o", "out", "--shards")[0] == 0
     page = write_review(tmp_path / "out").read_text(encoding="utf-8")
     assert page.count('data-rule="share-button"') >= 1 and "Share this article" in page
+
+
+def test_fail_fast_with_shards_keeps_the_input_before_the_reject(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = [{"id": "a", "text": "The first record is fine."}, {"id": "b", "body": "no text"}]
+    rows.append({"id": "c", "text": "The third comes after the reject."})
+    (folder / "x.jsonl").write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    code, err = run(str(folder), "-o", "out", "--shards", "--fail-fast")
+    assert code == 1, err
+    kept = [orjson.loads(line)["id"] for line in shard_bytes(tmp_path / "out").splitlines()]
+    assert kept == ["a"]
+    assert [
+        orjson.loads(line)["doc_id"] for line in (tmp_path / "out" / "rejects.jsonl").read_bytes().splitlines()
+    ] == ["b"]

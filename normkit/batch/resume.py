@@ -279,11 +279,11 @@ class WorkFolder:
     def record_shards(self, part: Part, shards: Sequence[Path], attributes: Sequence[Path] = ()) -> None:
         """After ``part``'s records were written as ``shards`` (and, annotating, their ``attributes`` files): its
         marker names them instead, then its records file goes. A crash between the two leaves a marker that
-        names the records, which are still there."""
+        names the records, which are still there; a part without a marker (cut short by fail-fast) keeps them."""
         files = self.files(part)
         data = _read_json(files.marker)
         if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-            raise NormkitError(f"{files.marker}: the marker of a finished part is gone or damaged; run again")
+            return  # a part fail-fast cut short has no marker: its records stay, and a rerun redoes it
         output = [{"name": path.name, **file_digest(path)} for path in shards]
         data["files"] = {"rejects": data["files"].get("rejects"), "output": output}
         if attributes:
