@@ -593,3 +593,37 @@ def test_a_learned_line_with_a_trailing_separator_word_is_still_found() -> None:
     text = "Support local journalism for 7 euro a week |\n\nThe council voted on Tuesday to keep its ferry running."
     doc = learner.process(Document(id="x", text=text, source="courier.example"))
     assert [e.rule for e in doc.edits if e.before.startswith("Support")] == ["learned"]
+
+
+def test_language_probes_read_only_the_head_of_each_stoplist() -> None:
+    """The probes are each list's first distinct words, as the whole list orders them; ties go to the longer
+    list, whose size is read only when a tie asks for it."""
+    from normkit_plugins import _boilerplate_stopwords as stop
+
+    folder = stop._folder()
+    assert folder is not None
+    for path in sorted(folder.glob("*.txt"))[:20]:
+        assert stop._head(path) == list(stop._ranked(path.stem)[: stop.PROBE_WORDS])
+    english = [
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "is",
+        "that",
+        "it",
+        "was",
+        "for",
+        "on",
+        "are",
+        "with",
+        "as",
+        "his",
+        "they",
+        "at",
+        "be",
+        "this",
+        "from",
+    ]
+    assert stop.detect_language(english * 3) == "English"  # Simple_English shares these words; its list is shorter
