@@ -39,6 +39,8 @@ MAX_RECORD_BYTES = 4 * DEFAULT_MAX_DOCUMENT_BYTES
 
 #: file stems that name their schema: the files a run writes beside its records.
 NAMED = {"rejects": "reject", "report": "report"}
+#: a file in a folder of this name's subfolder holds Dolma attributes (``--annotate``), whatever its name says
+ATTRIBUTES_FOLDER, ATTRIBUTES_SCHEMA = "attributes", "attributes"
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,14 @@ class Readers:
 
     def schema_for(self, path: str, reader: type[Exporter]) -> str:
         """The schema a file's records follow: the one the file names inside (Parquet's metadata), else its
-        name's (``rejects.jsonl``, ``learned-boilerplate.json``, the ``dolma`` in ``documents.dolma.jsonl``),
-        else the reader's own."""
+        folder's (``attributes/<tagger>/``: Dolma attributes), else its name's (``rejects.jsonl``,
+        ``learned-boilerplate.json``, the ``dolma`` in ``documents.dolma.jsonl``), else the reader's own."""
         known = set(self.registry.schema_names())
         inside = self._schema_inside(path, reader)
         if inside in known:
             return str(inside)
+        if ATTRIBUTES_FOLDER in Path(path).parent.parts[:-1]:  # Dolma's attributes/<tagger>/<documents name>
+            return ATTRIBUTES_SCHEMA
         stem, *markers = Path(strip_compression(path)[0]).name.split(".")[:-1]
         for name in (NAMED.get(stem), stem, *reversed(markers)):
             if name in known:

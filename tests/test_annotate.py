@@ -103,3 +103,13 @@ def test_applying_the_spans_gives_the_cleaned_text(lines: list[str]) -> None:
 
 
 PIPELINE = Pipeline(Config.from_mapping({"stages": {"boilerplate": {"learn": False}}}))
+
+
+def test_normkit_validate_checks_the_attributes_files_against_their_own_schema(tmp_path: Path) -> None:
+    pages = write_pages(tmp_path / "in")
+    assert run(str(pages), "-o", "out", "--annotate", "--format", "dolma") == 0
+    assert CliRunner().invoke(cli, ["validate", "out"]).exit_code == 0
+    notes = tmp_path / "out" / "attributes" / "normkit" / "00000.dolma.jsonl.gz"
+    notes.write_bytes(gzip.compress(b'{"id": "x", "attributes": {"normkit__a__b": [[5, 2]]}}\n'))
+    result = CliRunner().invoke(cli, ["validate", "out"])
+    assert result.exit_code == 1 and "00000.dolma.jsonl.gz:1: /attributes/normkit__a__b: [[5, 2]]" in result.output
