@@ -13,8 +13,10 @@ than removed (whitespace trimmed, mojibake repaired) are ``normkit__<stage>__<ru
 those with an empty replacement would delete text, so they have names of their own. Rules carry no
 probability; the score is 1.0.
 
-The spans come from the edits alone (:func:`normkit.explain.explain` undoes them), so every stage, a
-plugin's included, is annotated without knowing about it.
+Every document is checked: its text less its removal spans must be the text a normal run writes, up to
+whitespace. Where it is not (a repair changed characters, or the number of lines next to lines a later stage
+removed, and the edits cannot say which characters went), every span of the document is named ``__changed``,
+so that no removal a user applies can take a sentence the cleaned text kept.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ ATTRIBUTES_FOLDER = "attributes/normkit"
 #: attributes go to their own file (never into the output's records).
 ATTRIBUTES_KEY = "__normkit_attributes"
 SCORE = 1.0
+#: the suffix of the names of spans a stage changed rather than removed, which must not be cut out
+CHANGED = "__changed"
 
 
 def annotated(doc: Document) -> tuple[Document, dict[str, Any]]:
@@ -48,8 +52,20 @@ def annotated(doc: Document) -> tuple[Document, dict[str, Any]]:
             first, stop = _span(line, start, end, before=number >= tail and number > 0)
             _add(spans.setdefault(_name(line), []), first, min(stop, len(text)))
         start = end + 1
+    if not _consistent(text, spans, doc.text):  # the edits do not map to removals cleanly: none may be applied
+        spans = {name if name.endswith(CHANGED) else f"{name}{CHANGED}": found for name, found in spans.items()}
     record = {"id": doc.id, "source": doc.source or "", "attributes": spans}
     return doc.evolve(text=text, edits=()), record
+
+
+def _consistent(text: str, spans: dict[str, list[list[Any]]], cleaned: str) -> bool:
+    """Whether cutting the removal spans out of ``text`` leaves the cleaned text, up to whitespace (which the
+    ``__changed`` spans of trimmed lines account for): then no removal takes what the cleaned text kept."""
+    return _words(apply_spans(text, spans)) == _words(cleaned)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _trailing_removals(lines: list[ExplainedLine]) -> int:
@@ -63,7 +79,7 @@ def _trailing_removals(lines: list[ExplainedLine]) -> int:
 def _name(line: ExplainedLine) -> str:
     assert line.edit is not None
     name = f"normkit__{line.edit.stage}__{line.edit.rule}"
-    return name if line.removed else f"{name}__changed"
+    return name if line.removed else f"{name}{CHANGED}"
 
 
 def _span(line: ExplainedLine, start: int, end: int, *, before: bool) -> tuple[int, int]:
@@ -88,7 +104,7 @@ def apply_spans(text: str, attributes: dict[str, list[list[Any]]], *, changed: b
     cut = sorted(
         (start, stop)
         for name, spans in attributes.items()
-        if name.startswith("normkit__") and (changed or not name.endswith("__changed"))
+        if name.startswith("normkit__") and (changed or not name.endswith(CHANGED))
         for start, stop, _score in spans
     )
     kept, position = [], 0

@@ -96,8 +96,7 @@ def _undo(output: Sequence[ExplainedLine], edits: Sequence[Edit]) -> list[Explai
             if len(got) == len(befores):  # line for line: each keeps what a later stage did to it
                 rebuilt += [ExplainedLine(text, line.edit or edit) for text, line in zip(befores, got, strict=True)]
             else:
-                fate = next((line.edit for line in got if line.edit), edit)
-                rebuilt += [ExplainedLine(text, fate) for text in befores]
+                rebuilt += [ExplainedLine(text, _fate(got, edit)) for text in befores]
         else:  # trimmed
             for end in befores:
                 pieces = end_pieces(end)
@@ -106,10 +105,17 @@ def _undo(output: Sequence[ExplainedLine], edits: Sequence[Edit]) -> list[Explai
                 if not end:
                     rebuilt.append(got[0])
                     continue
-                fate = next((line.edit for line in got if line.edit), edit)
                 text = "".join(line.text + piece for line, piece in zip(got, pieces, strict=True))
-                rebuilt.append(ExplainedLine(text, fate))
+                rebuilt.append(ExplainedLine(text, _fate(got, edit)))
     return rebuilt + list(output[taken:])
+
+
+def _fate(became: Sequence[ExplainedLine], edit: Edit) -> Edit:
+    """What happened to input lines that ``edit`` turned into a different number of lines (``became``): removed
+    only when a later stage removed every line they became (then that removal); else ``edit``, changed. A
+    block of which a later stage removed one line is not gone: calling it removed would lose the rest."""
+    removals = [line.edit for line in became if line.removed]
+    return removals[0] if removals and len(removals) == len(became) and removals[0] is not None else edit
 
 
 def _take(output: Sequence[ExplainedLine], start: int, count: int, edit: Edit) -> Sequence[ExplainedLine]:

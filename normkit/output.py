@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import orjson
 
+from normkit.annotate import ATTRIBUTES_FOLDER
 from normkit.components import Exporter, RecordWriter
 from normkit.document import Reject
 from normkit.errors import NormkitError
@@ -136,6 +137,8 @@ class Output:
         refuse_links(*owned)
         per_document = self.exporter.per_document
         folders = {STATE_DIR, *(_LEFTOVER_FOLDERS if per_document else ())}
+        if self.shards is not None:
+            folders.update({RECORDS_STEM, ATTRIBUTES_FOLDER.split("/")[0]})
         if per_document and self.records_path is not None:
             folders.add(self.records_path.name)
         files = {REJECTS_NAME, REPORT_NAME}
@@ -154,6 +157,8 @@ class Output:
         own = {STATE_DIR, REJECTS_NAME, REPORT_NAME, *_LEFTOVER_FOLDERS}
         if self.records_path is not None:
             own.add(self.records_path.name)
+        if self.shards is not None:  # the shards' folder, and Dolma's attributes folder beside it
+            own.update({RECORDS_STEM, ATTRIBUTES_FOLDER.split("/")[0]})
         temp = TEMP_NAME.fullmatch(name)
         return name in own or bool(LEARNED_FILE.fullmatch(name)) or bool(temp and _OWN_FILE.fullmatch(temp["name"]))
 
@@ -202,8 +207,9 @@ class Output:
         refuse_links(self.report_path)
         self.report_path.unlink(missing_ok=True)
         self._write_rejects(parts)
-        remove_stale_shards(self.shards.folder, shards)
-        remove_stale_shards(self.shards.attributes, shards if self.shards.annotate else set())
+        assert self.folder is not None
+        remove_stale_shards(self.folder, self.shards.folder, shards)
+        remove_stale_shards(self.folder, self.shards.attributes, shards if self.shards.annotate else set())
         for path in entries(self.folder) if self.folder is not None else ():
             if _RECORDS_FILE.fullmatch(path.name) and not path.is_symlink() and path.is_file():
                 path.unlink(missing_ok=True)  # one file of an earlier run in the other layout
@@ -227,6 +233,9 @@ class Output:
                 remove_tree(path)
             elif path.is_file():
                 path.unlink(missing_ok=True)
+        attributes = self.folder / ATTRIBUTES_FOLDER  # an annotating run's: they describe records now gone
+        if not any(link.is_symlink() for link in (attributes.parent, attributes)) and is_folder(attributes):
+            remove_tree(attributes)
 
 
 @dataclass(frozen=True)

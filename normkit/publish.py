@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import time
 import uuid
@@ -44,7 +45,12 @@ __all__ = ["LOCK_SECONDS", "Publisher", "is_url", "local_path", "staging_folder"
 LOCK_SECONDS = 6 * 3600
 _STATE = ".normkit"
 _MANIFEST = "published.json"
-_OURS = ("documents", "rejects.jsonl", "report.json", "attributes/normkit/", "learned-")
+#: the keys a run writes under the URL (relative to it), and their temporary keys: nothing else is touched
+_OURS = re.compile(
+    r"(?:documents(?:\.[a-z]+)*\.(?:jsonl|ndjson|json|csv|tsv|parquet)(?:\.(?:gz|zst))?"
+    r"|documents/[^/]+|attributes/normkit/[^/]+|rejects\.jsonl|report\.json|learned-[^/]+\.json)"
+    r"(?:\.normkit-tmp-[0-9a-f]{8})?"
+)
 
 
 def is_url(target: str) -> bool:
@@ -83,8 +89,8 @@ class Publisher:
     def lock(self) -> None:
         """Take the URL's lock object, unless another run holds it and it has not expired."""
         held = self._read_lock()
-        if held and held.get("owner") != self.owner and float(held.get("expires", 0)) > time.time():
-            until = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(held["expires"])))
+        if held and held["owner"] != self.owner and held["expires"] > time.time():
+            until = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(held["expires"]))
             raise NormkitError(
                 f"{self.url}: another normkit run ({held.get('owner')}) is writing here (its lock holds until "
                 f"{until}); wait for it, or delete {self.lock_key} if that run is gone"
@@ -98,12 +104,19 @@ class Publisher:
             self.fs.rm(self.lock_key)
 
     def _read_lock(self) -> dict[str, Any] | None:
+        """The lock object's owner and expiry; None when there is none, or it is not one normkit wrote (anyone
+        with write access may leave anything there: such a lock holds nothing, and is taken over)."""
         try:
             with self.fs.open(self.lock_key, "rb") as stream:
                 data = json.loads(stream.read(1 << 16))
         except (FileNotFoundError, ValueError, OSError):
             return None
-        return data if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("owner"), str):
+            return None
+        expires = data.get("expires")
+        if not isinstance(expires, (int, float)) or isinstance(expires, bool) or expires != expires:
+            return None
+        return {"owner": data["owner"], "expires": float(expires)}
 
     def _write_lock(self) -> None:
         data = {"owner": self.owner, "expires": time.time() + LOCK_SECONDS, "url": self.url}
@@ -133,7 +146,7 @@ class Publisher:
             relative = path.relative_to(self.staging).as_posix()
             if relative.split("/")[0] == _STATE or path.is_symlink() or not path.is_file():
                 continue
-            if relative.startswith(_OURS):
+            if _OURS.fullmatch(relative):
                 yield relative, path
 
     def _put(self, path: Path, relative: str) -> None:
@@ -149,13 +162,17 @@ class Publisher:
     def _remove_stale(self, keep: set[str]) -> None:
         try:
             found = self.fs.find(self.root)
+            prefix = f"{self.root}/"
+            for key in found:
+                relative = key[len(prefix) :] if key.startswith(prefix) else key
+                if _OURS.fullmatch(relative) and relative not in keep:  # a killed run's temporary keys too
+                    self.fs.rm(key)
         except FileNotFoundError:
             return
-        prefix = f"{self.root}/"
-        for key in found:
-            relative = key[len(prefix) :] if key.startswith(prefix) else key
-            if relative.startswith(_OURS) and relative not in keep:  # a killed run's temporary keys too
-                self.fs.rm(key)
+        except Exception as exc:
+            raise NormkitError(
+                f"{self.url}: published, but an earlier run's objects could not be removed: {exc}"
+            ) from exc
 
     def _manifest(self) -> dict[str, Any]:
         try:

@@ -192,15 +192,22 @@ def _chunks(source: IO[bytes]) -> Iterator[IO[bytes]]:
         yield io.BytesIO(b"".join(lines))
 
 
-def remove_stale_shards(folder: Path, keep: set[str]) -> None:
-    """Delete what an earlier run left in ``OUT/documents`` that this run did not write: shards of parts no
-    longer in the plan, or another layout's pages. Plain files and folders only: a link is left alone."""
+def remove_stale_shards(root: Path, folder: Path, keep: set[str]) -> None:
+    """Delete what an earlier run left in ``folder`` (``OUT/documents``, ``OUT/attributes/normkit``) that this
+    run did not write: shards of parts no longer in the plan, another layout's pages, attributes of a run that
+    annotated. No link is followed: one in place of the folder or a folder above it, up to the output folder
+    ``root``, or planted among the shards (where a ``documents/*`` glob would read it as data), is an error
+    naming it."""
+    below = folder.relative_to(root).parts
+    for depth in range(1, len(below) + 1):
+        refuse_links(root.joinpath(*below[:depth]))
     if not is_folder(folder):
         return
     refuse_kinds(folders=[folder])
     for path in entries(folder):
-        if path.name in keep or path.is_symlink():
+        if path.name in keep:
             continue
+        refuse_links(path)
         if is_folder(path):
             remove_tree(path)
         else:

@@ -68,16 +68,20 @@ def test_a_rerun_that_changed_nothing_uploads_nothing(
 
 def test_the_prefix_holds_what_this_run_made_and_nothing_else_is_touched(tmp_path: Path, url: str) -> None:
     fs = fsspec.filesystem("memory")
-    fs.pipe(f"{url.removeprefix('memory://')}/notes/readme.txt", b"someone else's")
+    for key in ("notes/readme.txt", "report.json.bak", "documents-archive/keep.parquet", "learned-by-me.txt"):
+        fs.pipe(f"{url.removeprefix('memory://')}/{key}", b"someone else's")
     assert run(tmp_path, url, "--shards")[0] == 0
     assert "documents/00000.jsonl.zst" in keys(url)
     assert run(tmp_path, url)[0] == 0  # back to one file: the shards go
     assert keys(url) == [
+        "documents-archive/keep.parquet",
         "documents.jsonl",
         "learned-boilerplate.json",
+        "learned-by-me.txt",
         "notes/readme.txt",
         "rejects.jsonl",
         "report.json",
+        "report.json.bak",
     ]
 
 
@@ -91,6 +95,8 @@ def test_a_lock_held_by_another_run_is_one_line_and_an_expired_one_is_taken(tmp_
     fs.pipe(lock, json.dumps({"owner": "elsewhere:1", "expires": time.time() - 1}).encode())
     assert run(tmp_path, url)[0] == 0
     assert not fs.exists(lock)  # released at the end
+    fs.pipe(lock, b'{"owner": "x", "expires": "soon"}')  # not a lock normkit wrote: it holds nothing
+    assert run(tmp_path, url)[0] == 0
 
 
 def test_an_object_that_cannot_be_published_is_one_line_and_never_half_there(

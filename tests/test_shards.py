@@ -136,10 +136,12 @@ def test_a_rerun_leaves_only_what_it_made(tmp_path: Path) -> None:
     (tmp_path / "in" / "part2.jsonl").unlink()  # fewer inputs: fewer parts
     (tmp_path / "elsewhere").write_text("not normkit's")
     os.symlink(tmp_path / "elsewhere", documents / "99999.jsonl.zst")
-    assert run(str(inputs), "-o", "out", "--shards", "--no-resume")[0] == 0
-    left = sorted(path.name for path in documents.iterdir())
-    assert len(left) < many + 1 and "99999.jsonl.zst" in left  # a link is left alone, and not followed
+    code, err = run(str(inputs), "-o", "out", "--shards", "--no-resume")
+    assert code == 2 and "99999.jsonl.zst" in err  # a link among the shards: named, never followed nor kept
     assert (tmp_path / "elsewhere").read_text() == "not normkit's"
+    (documents / "99999.jsonl.zst").unlink()
+    assert run(str(inputs), "-o", "out", "--shards", "--no-resume")[0] == 0
+    assert len(list(documents.iterdir())) < many
     assert run(str(inputs), "-o", "out")[0] == 0  # back to one file: the shards go
     assert not documents.exists() and (tmp_path / "out" / "documents.jsonl").is_file()
     assert run(str(inputs), "-o", "out", "--shards")[0] == 0  # and the one file goes for shards
@@ -215,3 +217,13 @@ def test_fail_fast_with_shards_keeps_the_input_before_the_reject(tmp_path: Path)
     assert [
         orjson.loads(line)["doc_id"] for line in (tmp_path / "out" / "rejects.jsonl").read_bytes().splitlines()
     ] == ["b"]
+
+
+def test_a_linked_attributes_folder_is_refused_and_nothing_behind_it_is_touched(tmp_path: Path) -> None:
+    (tmp_path / "victim" / "normkit").mkdir(parents=True)
+    (tmp_path / "victim" / "normkit" / "important.txt").write_text("precious")
+    (tmp_path / "out").mkdir()
+    os.symlink(tmp_path / "victim", tmp_path / "out" / "attributes")
+    code, err = run(str(make_inputs(tmp_path / "in")), "-o", "out", "--shards")
+    assert code == 2 and "attributes" in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "victim" / "normkit" / "important.txt").read_text() == "precious"
