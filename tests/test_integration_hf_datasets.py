@@ -112,3 +112,23 @@ def test_edits_asked_for_come_along(tmp_path: Path, offline: Path) -> None:
     edits = [edit for row in dataset for edit in row["metadata"]["edits"]]
     removed = {edit.get("before") for edit in edits if edit["action"] == "removed"}
     assert {"2 min read", "Share this article", "Photo: Jane Doe/Agency"} <= removed
+
+
+@pytest.mark.parametrize(
+    ("builder", "args", "pattern"),
+    [
+        ("json", ["--format", "hf", "--shards"], "documents/*.hf.jsonl.zst"),
+        ("parquet", ["--shards", "--shard-size", "1"], "documents/*.hf.parquet"),
+    ],
+)
+def test_shards_load_as_one_dataset_in_input_order(
+    tmp_path: Path, offline: Path, builder: str, args: list[str], pattern: str
+) -> None:
+    """``documents/00000...``: a glob over the shards is the dataset, rows in input order."""
+    pytest.importorskip("pyarrow")
+    config = '[output]\nformat = "parquet"\noptions = { shape = "hf" }\n' if builder == "parquet" else ""
+    out = run(tmp_path, *args, config=config)
+    files = sorted(str(path) for path in out.glob(pattern))
+    assert files
+    dataset = datasets.load_dataset(builder, data_files=files, split="train", cache_dir=str(offline))
+    check_rows(dataset, json.loads if builder == "parquet" else (lambda metadata: metadata))
