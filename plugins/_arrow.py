@@ -15,7 +15,6 @@ A column is nullable unless its property is required and its type does not allow
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,8 @@ from typing import Any
 import orjson
 
 from normkit import NormkitError, load_schema
+
+from ._extras import import_extra
 
 __all__ = ["JSON_MARKER", "SCHEMA_KEY", "Codec", "codec_for", "import_pyarrow"]
 
@@ -35,10 +36,7 @@ _SCALARS = {"string": "string", "integer": "int64", "number": "float64", "boolea
 
 def import_pyarrow(module: str = "pyarrow") -> Any:
     """``pyarrow`` (or one of its modules), imported on first use; an error naming the extra if missing."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise NormkitError("Parquet needs pyarrow, which is not installed: pip install 'normkit[parquet]'") from exc
+    return import_extra(module, "parquet", "Parquet")
 
 
 @dataclass

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import importlib
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
-from normkit import ConfigError, Document, Loader, Origin, Register, Reject, hookimpl, stable_id
+from normkit import Document, Loader, Origin, Register, Reject, hookimpl, stable_id
 
+from ._extras import import_extra
 from ._fields import DEFAULT_FIELDS, fields_options_schema, str_or_none
 
 #: rows converted to Python at a time: a FineWeb row is a few KB, so a batch is a few MB
 BATCH_ROWS = 1024
-_INSTALL = "reading Parquet needs pyarrow, which is not installed: pip install 'normkit[parquet]'"
 
 
 class ParquetLoader(Loader):
@@ -45,10 +44,7 @@ class ParquetLoader(Loader):
         self.fields = {**DEFAULT_FIELDS, **self.options.get("fields", {})}
         self.mapped = frozenset(self.fields.values())  # columns that are not metadata
         self.max_bytes: int = context.config.max_document_bytes
-        try:
-            self.pq: Any = importlib.import_module("pyarrow.parquet")
-        except ImportError:  # the run builds each input's loader before anything runs: a one-line error
-            raise ConfigError(_INSTALL) from None
+        self.pq: Any = import_extra("pyarrow.parquet", "parquet", "reading Parquet")  # built while the run plans
 
     def load(self, stream: IO[bytes], path: str, first_line: int = 1) -> Iterator[Document | Reject]:
         """Every row of the file, a batch at a time; pyarrow's errors (not Parquet, truncated) reach the engine."""

@@ -27,17 +27,17 @@ record being record 1); a reject's reason also gives the record's byte offset in
 
 from __future__ import annotations
 
-import importlib
 import io
 from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
-from normkit import ConfigError, Document, Loader, Origin, Register, Reject, hookimpl, stable_id
+from normkit import Document, Loader, Origin, Register, Reject, hookimpl, stable_id
+
+from ._extras import import_extra
 
 if TYPE_CHECKING:
     from fastwarc.warc import WarcRecord
 
-_INSTALL = "reading WET files needs fastwarc, which is not installed: pip install 'normkit[wet]'"
 #: record types that are neither a document nor the file's header: each is one reject, naming its type
 _NOT_TEXT = "normkit reads WET conversion records (text); extract text first"
 
@@ -51,10 +51,7 @@ class WetLoader(Loader):
     def __init__(self, options: Mapping[str, Any], context: Any) -> None:
         super().__init__(options, context)
         self.max_bytes: int = context.config.max_document_bytes
-        try:
-            self.warc: Any = importlib.import_module("fastwarc.warc")
-        except ImportError:  # the run builds each input's loader before anything runs: a one-line error
-            raise ConfigError(_INSTALL) from None
+        self.warc: Any = import_extra("fastwarc.warc", "wet", "reading WET files")  # built while the run plans
 
     def load(self, stream: IO[bytes], path: str, first_line: int = 1) -> Iterator[Document | Reject]:
         source = _Counted(stream)
