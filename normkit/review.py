@@ -31,9 +31,6 @@ import orjson
 import zstandard
 
 from normkit.document import Document, Edit, Reject
-
-if TYPE_CHECKING:
-    import jinja2
 from normkit.errors import NormkitError
 from normkit.explain import ExplainedLine, ReplayError, explain
 from normkit.writers import (
@@ -45,6 +42,9 @@ from normkit.writers import (
     open_no_follow,
     refuse_links,
 )
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = ["DEFAULT_DOCUMENTS", "REVIEW_NAME", "write_review"]
 
@@ -77,7 +77,7 @@ REPORT_FILE = "report.json"
 LEARNED_FILE = "learned-boilerplate.json"
 _PART_FILE = re.compile(r"(?P<part>[^.].*)\.(?P<kind>records|rejects)\.jsonl")
 #: a JSON Lines shard of the sharded layout (``00003.jsonl.zst``): the only shards whose records are read
-_SHARD = re.compile(r"\d{5,}(?:_\d{3,})?\.jsonl(?:\.zst|\.gz)?")
+_SHARD = re.compile(r"\d{5,}(?:_\d{3,})?(?:\.[a-z]+)?\.jsonl(?:\.zst|\.gz)?")
 _UNSAFE_ANCHOR = re.compile(r"[^A-Za-z0-9_-]")
 #: characters a reviewer could not see or that reorder text (controls, bidi overrides): shown as escapes.
 _VISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0B, 0x20), 0x7F, 0x85)}
