@@ -28,8 +28,12 @@ from normkit import Document, Loader, Origin, Register, Reject, hookimpl, stable
 from ._extras import import_extra
 from ._fields import DEFAULT_FIELDS, fields_options_schema, str_or_none
 
-#: rows converted to Python at a time: a FineWeb row is a few KB, so a batch is a few MB
+#: rows decoded at a time: a FineWeb row is a few KB, so a batch is a few MB
 BATCH_ROWS = 1024
+#: text bytes turned into Python objects at a time: a batch is converted in slices of about this much
+SLICE_BYTES = 16 << 20
+#: text decoded before the compression ratio is checked: a small file is never refused
+RATIO_FLOOR = 1 << 20
 
 
 class ParquetLoader(Loader):
@@ -44,16 +48,74 @@ class ParquetLoader(Loader):
         self.fields = {**DEFAULT_FIELDS, **self.options.get("fields", {})}
         self.mapped = frozenset(self.fields.values())  # columns that are not metadata
         self.max_bytes: int = context.config.max_document_bytes
+        self.max_ratio: float = context.config.max_compression_ratio
         self.pq: Any = import_extra("pyarrow.parquet", "parquet", "reading Parquet")  # built while the run plans
+        self.pc: Any = import_extra("pyarrow.compute", "parquet", "reading Parquet")
 
     def load(self, stream: IO[bytes], path: str, first_line: int = 1) -> Iterator[Document | Reject]:
-        """Every row of the file, a batch at a time; pyarrow's errors (not Parquet, truncated) reach the engine."""
-        row = 0
-        with self.pq.ParquetFile(stream) as parquet:
+        """Every row of the file, a batch at a time; pyarrow's errors (not Parquet, truncated) reach the engine.
+
+        Parquet compresses inside, where the engine's ratio cap cannot see: a dictionary-encoded column can
+        make a few KB into gigabytes (one long value, referenced by every row). So the text column is read
+        as a dictionary where the file stores it so, each row's text length is measured before any value
+        becomes a Python string, a row past ``max_document_bytes`` is rejected unread, rows are converted a
+        slice of at most :data:`SLICE_BYTES` at a time, and once the text decoded passes
+        ``max_compression_ratio`` times the file's size, the rest of the file is one reject.
+        """
+        budget = max(RATIO_FLOOR, self.max_ratio * _stream_size(stream))
+        row = decoded = 0
+        with self.pq.ParquetFile(stream, read_dictionary=self._dictionary_columns(stream)) as parquet:
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                for record in batch.to_pylist():
-                    row += 1
-                    yield self.parse(record, Origin(path, row))
+                lengths = self._lengths(batch)
+                for start, stop in _slices(lengths, self.max_bytes):
+                    if stop - start == 1 and lengths[start] > self.max_bytes:
+                        row += 1
+                        yield self._too_long(Origin(path, row), lengths[start])
+                        continue
+                    decoded += sum(lengths[start:stop])
+                    if decoded > budget:
+                        yield self._expanded(Origin(path, row + 1), budget)
+                        return
+                    for record in batch.slice(start, stop - start).to_pylist():
+                        row += 1
+                        yield self.parse(record, Origin(path, row))
+
+    def _dictionary_columns(self, stream: IO[bytes]) -> list[str]:
+        """The text column, when the file stores it dictionary-encoded: read as such, it is never expanded."""
+        stream.seek(0)
+        metadata = self.pq.ParquetFile(stream).metadata
+        stream.seek(0)
+        names = [metadata.schema.column(i).name for i in range(metadata.num_columns)]
+        text = self.fields["text"]
+        if text not in names or metadata.num_row_groups == 0:
+            return []
+        encodings = metadata.row_group(0).column(names.index(text)).encodings
+        return [text] if any("DICTIONARY" in encoding for encoding in encodings) else []
+
+    def _lengths(self, batch: Any) -> list[int]:
+        """Each row's text length in bytes (0 where it is null or absent), computed without decoding a value."""
+        index = batch.schema.get_field_index(self.fields["text"])
+        if index < 0:
+            return [0] * batch.num_rows
+        column = batch.column(index)
+        if hasattr(column, "dictionary"):
+            lengths = self.pc.binary_length(column.dictionary).take(column.indices)
+        elif _stringlike(column):
+            lengths = self.pc.binary_length(column)
+        else:
+            return [0] * batch.num_rows  # not text: each row's reject says so
+        return [length or 0 for length in lengths.to_pylist()]
+
+    def _too_long(self, origin: Origin, size: int) -> Reject:
+        cap = self.max_bytes
+        return self._reject(origin, f"a text of {size} bytes, longer than input.max_document_bytes = {cap}")
+
+    def _expanded(self, origin: Origin, budget: float) -> Reject:
+        reason = (
+            f"the file's text expands to more than {budget:,.0f} bytes, input.max_compression_ratio = "
+            f"{self.max_ratio:g} times its size: the rest of the file is not read"
+        )
+        return self._reject(origin, reason)
 
     def parse(self, record: dict[str, Any], origin: Origin) -> Document | Reject:
         """One row -> a document, or a reject naming the file, row and what is wrong."""
@@ -83,6 +145,36 @@ class ParquetLoader(Loader):
 
     def _reject(self, origin: Origin, reason: str, doc_id: str | None = None) -> Reject:
         return Reject(origin, reason, doc_id=doc_id, plugin=self.plugin, hook="load")
+
+
+def _slices(lengths: list[int], cap: int) -> Iterator[tuple[int, int]]:
+    """Rows ``[start, stop)`` to convert together: about :data:`SLICE_BYTES` of text, and a row past ``cap``
+    alone (it is rejected unread)."""
+    start, size = 0, 0
+    for index, length in enumerate(lengths):
+        if length > cap or (size and size + length > SLICE_BYTES):
+            if index > start:
+                yield start, index
+            start, size = index, 0
+            if length > cap:
+                yield index, index + 1
+                start = index + 1
+                continue
+        size += length
+    if start < len(lengths):
+        yield start, len(lengths)
+
+
+def _stringlike(column: Any) -> bool:
+    name = str(column.type)
+    return name in ("string", "large_string", "binary", "large_binary", "string_view", "binary_view")
+
+
+def _stream_size(stream: IO[bytes]) -> int:
+    position = stream.tell()
+    size = stream.seek(0, 2)
+    stream.seek(position)
+    return size
 
 
 def _size(text: str | bytes) -> int:

@@ -112,3 +112,24 @@ def test_a_file_that_is_not_parquet_is_one_reject(tmp_path: Path) -> None:
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 this is not a parquet file")
     documents, rejects = run(tmp_path / "broken.parquet", tmp_path / "out")
     assert not documents and len(rejects) == 1 and "cannot read input" in rejects[0]["reason"]
+
+
+def test_a_dictionary_that_expands_past_the_ratio_cap_stops_the_file_in_bounded_memory(tmp_path: Path) -> None:
+    """A few KB of Parquet whose rows all point at one long dictionary value: the rows before the cap are
+    documents, the rest of the file is one reject naming input.max_compression_ratio, nothing is expanded."""
+    value = "The same invented sentence repeats to fill a long dictionary value. " * 3000  # about 200 KB
+    table = pa.table({"id": [f"r{i}" for i in range(400)], "text": pa.array([value] * 400).dictionary_encode()})
+    path = tmp_path / "bomb.parquet"
+    pq.write_table(table, path, compression="zstd")
+    assert path.stat().st_size < 20_000  # 80 MB of text in a few KB
+    documents, rejects = run(path, tmp_path / "out")
+    assert len(documents) < 10
+    assert [r["reason"] for r in rejects][-1].startswith("the file's text expands to more than")
+    assert "input.max_compression_ratio = 100" in rejects[-1]["reason"]
+
+
+def test_a_row_past_the_document_cap_is_rejected_unread_and_its_neighbours_are_read(tmp_path: Path) -> None:
+    write(tmp_path / "rows.parquet", id=["a", "b", "c"], text=["Short one.", "x" * 5000, "Short two."])
+    documents, rejects = run(tmp_path / "rows.parquet", tmp_path / "out", "[input]\nmax_document_bytes = 1000\n")
+    assert [d["id"] for d in documents] == ["a", "c"]
+    assert rejects[0]["origin"]["line"] == 2 and "longer than input.max_document_bytes = 1000" in rejects[0]["reason"]
