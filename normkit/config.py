@@ -190,7 +190,11 @@ def home_folder() -> Path | None:
         home = Path.home()
     except (RuntimeError, KeyError):  # no $HOME and no passwd entry
         return None
-    return home.resolve() if str(home) not in ("", ".") else None
+    if str(home) in ("", "."):
+        return None
+    home = home.resolve()
+    # a home of "/" (containers run as a user with no home) would make the search climb to the root
+    return None if home == Path(home.anchor) else home
 
 
 def _exists(path: Path) -> bool:
@@ -210,7 +214,7 @@ def find_config_file(start: Path | None = None) -> Path | None:
         if candidate.is_file():
             return candidate
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "normkit" in _read_toml(pyproject).get("tool", {}):
+        if pyproject.is_file() and _tool_table(_read_toml(pyproject), pyproject) is not None:
             return pyproject
     return None
 
@@ -222,10 +226,23 @@ def load_config(path: str | Path | None = None, *, search: bool = True) -> Confi
     if path is None:
         return Config()
     path = Path(path)
-    data = _read_toml(path)
+    data: Mapping[str, Any] = _read_toml(path)
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("normkit", {})
+        data = _tool_table(data, path) or {}
     return Config.from_mapping(data, str(path))
+
+
+def _tool_table(data: Mapping[str, Any], path: Path) -> Mapping[str, Any] | None:
+    """``[tool.normkit]`` of a ``pyproject.toml``, None when there is none; one that is not a table is an error."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, Mapping):
+        raise ConfigError(f"{path}: tool must be a table ([tool.normkit]), not {type(tool).__name__}")
+    table = tool.get("normkit")
+    if table is not None and not isinstance(table, Mapping):
+        raise ConfigError(f"{path}: tool.normkit must be a table ([tool.normkit]), not {type(table).__name__}")
+    return table
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

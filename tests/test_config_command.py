@@ -346,3 +346,34 @@ def test_the_readme_example_configuration_is_valid_as_written(tmp_path: Path) ->
     (tmp_path / "my_plugins").mkdir()
     result = CliRunner().invoke(config_command, ["--config", str(tmp_path / "normkit.toml")])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("home", ["/", ""])
+def test_a_home_at_the_root_does_not_open_the_whole_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: str
+) -> None:
+    """Containers run as a user without a home have HOME=/ (or empty): the search must not climb to /."""
+    (tmp_path / "normkit.toml").write_text('pipeline = ["decode"]\n')
+    (tmp_path / "job").mkdir()
+    monkeypatch.setenv("HOME", home)
+    monkeypatch.chdir(tmp_path / "job")
+    assert find_config_file() is None
+
+
+def test_a_pyproject_whose_tool_is_not_a_table_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text('tool = "normkit"\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(config_command, [])
+    assert result.exit_code == 2 and "tool must be a table" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_dates_in_a_configuration_are_printed_as_toml_and_json(tmp_path: Path) -> None:
+    """TOML has dates; a table no component checks here (an executor's, built only when it runs) may hold one."""
+    (tmp_path / "normkit.toml").write_text("[run.executors.dask]\nscheduler = 1979-05-27T07:32:00Z\n")
+    config = str(tmp_path / "normkit.toml")
+    result = CliRunner().invoke(config_command, ["--config", config])
+    assert result.exit_code == 0, result.output
+    assert "scheduler = 1979-05-27T07:32:00+00:00" in result.output
+    as_json = CliRunner().invoke(config_command, ["--config", config, "--json"])
+    assert as_json.exit_code == 0 and "1979-05-27 07:32:00+00:00" in as_json.output

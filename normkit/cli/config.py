@@ -7,6 +7,7 @@ also the quickest way to find a typo (exit 2, one line naming the key). The TOML
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -131,6 +132,8 @@ def _value(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return repr(value)  # 1.5, 1e+16, inf, nan: all TOML
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()  # TOML's own date, time and date-time literals
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_value(item) for item in value if item is not None) + "]"
     if isinstance(value, Mapping):
@@ -166,7 +169,9 @@ def config_command(
     if as_json:
         where = {"from": str(searched[0]), "up_to": str(searched[-1])} if config.path is None else None
         file = str(Path(config.path).absolute()) if config.path is not None else None
-        click.echo(json.dumps({"file": file, "searched": where, "config": settings}, indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps({"file": file, "searched": where, "config": settings}, indent=2, ensure_ascii=False, default=str)
+        )
         return
     click.echo(f"# configuration: {_where(config, searched)}\n")
     click.echo(to_toml(settings), nl=False)
