@@ -25,6 +25,7 @@ import gzip
 import hashlib
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -58,8 +59,11 @@ __all__ = [
 ]
 
 COMPRESSION_SUFFIXES = (".gz", ".zst", ".bz2")
-#: bzip2's magic is ``BZh`` and the block size, a digit 1-9: four bytes, looked up as zstd's are
-_MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"} | {b"BZh" + bytes([level]): ".bz2" for level in b"123456789"}
+_MAGIC = {b"\x1f\x8b": ".gz", b"\x28\xb5\x2f\xfd": ".zst"}
+#: bytes of a stream's head looked at for a magic number: bzip2's ``BZh``, a block size (1-9), then a block's
+#: magic (the digits of pi) or the end-of-stream marker; ``BZh9`` alone is printable text a file may start with
+MAGIC_BYTES = 10
+_BZIP2 = re.compile(rb"BZh[1-9](?:\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
 _SCAN_CHUNK = 1 << 22
 _READ_BUFFER = 1 << 20
 #: the compression ratio is checked once a file has expanded past this many bytes: a small file is never refused
@@ -482,8 +486,8 @@ def _stdin(max_ratio: float | None = None) -> Iterator[IO[bytes]]:
     """
     raw = sys.stdin.buffer
     head = b""
-    while len(head) < 4:
-        piece = raw.read(4 - len(head))
+    while len(head) < MAGIC_BYTES:
+        piece = raw.read(MAGIC_BYTES - len(head))
         if not piece:
             break
         head += piece
@@ -500,7 +504,7 @@ def _url_stream(url: str, max_ratio: float | None) -> Iterator[IO[bytes]]:
     length) has its head replayed, as standard input does.
     """
     with open_url(url) as raw:
-        head = raw.read(4)
+        head = raw.read(MAGIC_BYTES)
         stream: IO[bytes]
         try:
             raw.seek(0)
@@ -537,8 +541,8 @@ class _Seekable(io.RawIOBase):
 
 
 def _magic(head: bytes) -> str | None:
-    """The compression whose magic number ``head`` (a stream's first four bytes) starts with."""
-    return _MAGIC.get(head[:2]) or _MAGIC.get(head)
+    """The compression whose magic number ``head`` (a stream's first :data:`MAGIC_BYTES` bytes) starts with."""
+    return _MAGIC.get(head[:2]) or _MAGIC.get(head[:4]) or (".bz2" if _BZIP2.match(head) else None)
 
 
 class _Replay(io.RawIOBase):
@@ -584,15 +588,15 @@ def _decompressing(
     if compression == _SNIFF:
         compression = strip_compression(path)[1]
         if compression is None:
-            head = raw.read(4)
+            head = raw.read(MAGIC_BYTES)
             raw.seek(0)
             compression = _magic(head)
     if compression == ".gz":
         with gzip.GzipFile(fileobj=raw) as gz:
             yield _capped(gz, raw.tell, path, max_ratio)  # type: ignore[arg-type]  # GzipFile is a binary stream
     elif compression == ".bz2":
-        with bz2.BZ2File(raw) as bz:
-            yield _capped(bz, raw.tell, path, max_ratio)
+        bz = _Bz2Reader(raw)
+        yield _capped(io.BufferedReader(bz, buffer_size=_READ_BUFFER), bz.consumed, path, max_ratio)
     elif compression == ".zst":
         zst = _ZstdReader(raw)
         yield _capped(io.BufferedReader(zst, buffer_size=_READ_BUFFER), zst.consumed, path, max_ratio)
@@ -633,6 +637,60 @@ class _RatioGuard(io.RawIOBase):
                 "the rest of the file is not read"
             )
         return size
+
+
+class _Bz2Reader(io.RawIOBase):
+    """Decompresses every bzip2 stream of a file (pbzip2 writes several) and raises where ``bz2.BZ2File`` would
+    stop without a word: bytes after a stream that do not start another (a damaged second stream, trailing
+    garbage) are an ``OSError``, and a stream cut short an ``EOFError``. Each call expands to at most the
+    size asked for, so a bzip2 bomb is read in bounded memory."""
+
+    def __init__(self, raw: IO[bytes], chunk_size: int = 1 << 17) -> None:
+        self.raw, self.chunk_size = raw, chunk_size
+        self.dobj = bz2.BZ2Decompressor()
+        self.fed = 0
+        self.in_stream = False
+
+    def readable(self) -> bool:
+        return True
+
+    def consumed(self) -> int:
+        """Compressed bytes handed to the decompressor so far."""
+        return self.fed
+
+    def readinto(self, target: Any) -> int:
+        while True:
+            if self.dobj.eof:
+                self._next_stream()
+            if self.dobj.needs_input:
+                chunk = self.raw.read(self.chunk_size)
+                if not chunk:
+                    if self.in_stream:
+                        raise EOFError("compressed data ends in the middle of a bzip2 stream (truncated file?)")
+                    return 0
+                self.fed += len(chunk)
+            else:
+                chunk = b""
+            self.in_stream = True
+            data = self.dobj.decompress(chunk, max_length=len(target))
+            if data:
+                target[: len(data)] = data
+                return len(data)
+
+    def _next_stream(self) -> None:
+        """After a stream's end: the next one, from what came after it; else the end of the file."""
+        rest = self.dobj.unused_data
+        while len(rest) < 3:  # enough to see the next stream's magic
+            more = self.raw.read(self.chunk_size)
+            if not more:
+                break
+            self.fed += len(more)
+            rest += more
+        if rest and not rest.startswith(b"BZh"):
+            raise OSError("data after the end of the bzip2 stream is not another stream (damaged or not bzip2)")
+        self.dobj, self.in_stream = bz2.BZ2Decompressor(), bool(rest)
+        if rest:
+            self.dobj.decompress(rest, max_length=0)  # held by the decompressor, read out by readinto
 
 
 class _ZstdReader(io.RawIOBase):
@@ -824,8 +882,8 @@ def is_compressed(path: str) -> bool:
     if is_url(path):
         return False
     with _open_regular(path, buffering=-1) as raw:
-        head = raw.read(4)
-    return bool(_MAGIC.get(head[:2]) or _MAGIC.get(head))
+        head = raw.read(MAGIC_BYTES)
+    return _magic(head) is not None
 
 
 class _NotRegularError(OSError):

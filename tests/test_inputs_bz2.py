@@ -105,3 +105,29 @@ def test_a_bz2_bomb_stops_at_the_ratio_cap(tmp_path: Path) -> None:
     assert 0 < report["written"] < 40_000 and report["rejected"] == 1
     (reject,) = [orjson.loads(x) for x in (tmp_path / "out" / "rejects.jsonl").read_bytes().splitlines()]
     assert "input.max_compression_ratio = 20" in reject["reason"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda second: b"XX" + second[2:],  # the second stream's magic overwritten
+        lambda second: second + b"trailing bytes that are no stream",
+    ],
+    ids=["damaged-second-stream", "trailing-garbage"],
+)
+def test_bytes_after_a_stream_that_are_no_stream_are_a_reject_not_a_silent_end(tmp_path: Path, damage: Any) -> None:
+    """bz2.BZ2File ends the file quietly there; gzip raises. Both are a reject now: nothing is lost unsaid."""
+    first = bz2.compress(LINES)
+    second = bz2.compress(b'{"id": "b3", "text": "The lighthouse keeper logged the storm."}\n')
+    (tmp_path / "two.jsonl.bz2").write_bytes(first + damage(second))
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "two.jsonl.bz2"), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 1, result.output
+    (reject,) = [orjson.loads(x) for x in (tmp_path / "out" / "rejects.jsonl").read_bytes().splitlines()]
+    assert "not another stream" in reject["reason"]
+
+
+def test_text_that_starts_like_the_bzip2_magic_is_text(tmp_path: Path) -> None:
+    (tmp_path / "note.txt").write_text("BZh9 is how a bzip2 file begins, said the archivist to the apprentice.\n")
+    assert not is_compressed(str(tmp_path / "note.txt"))
+    code, records, _ = run(str(tmp_path / "note.txt"), "-o", "-", "--executor", "inprocess")
+    assert code == 0 and "BZh9 is how" in (records[0]["title"] or "") + records[0]["text"]
