@@ -12,12 +12,14 @@ the file and its row (``line`` = the 1-based row number across the whole file).
 - A text column of binary values holds raw text: the bytes go to the ``decode`` stage, declared by the column
   mapped to ``encoding`` when there is one.
 - A text longer than ``[input] max_document_bytes`` is one reject naming the cap.
-- Metadata values pyarrow gives as dates, times or decimals become strings (ISO 8601, decimal digits), so every
+- Metadata values pyarrow gives as dates, times or decimals become strings (ISO 8601, decimal digits), binary
+  values base64 text, so every
   exporter can write them; a missing-or-null mapped field (``title``, ``url``, ...) is no value, as in JSON Lines.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import decimal
 from collections.abc import Iterator, Mapping
@@ -187,6 +189,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, decimal.Decimal | datetime.timedelta):
         return str(value)
+    if isinstance(value, bytes):  # a binary column: JSON holds no bytes, so every output gets base64 text
+        return base64.b64encode(value).decode("ascii")
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -109,11 +109,22 @@ def test_removing_earlier_files_leaves_links_and_other_kinds_alone(tmp_path: Pat
     before it gets here; this is the function's own guard)."""
     out = tmp_path / "out"
     out.mkdir()
+    (out / "report.json").write_text("{}\n")  # an earlier normkit run finished here
     (tmp_path / "target.json").write_text("{}\n")
     os.symlink(tmp_path / "target.json", out / "learned-linked.json")
     (out / "learned-folder.json").mkdir()
     (out / "learned-old.json").write_text("{}\n")
     pipeline = Pipeline(Config.from_mapping({"stages": {"boilerplate": {"learn": False}}}))
     save_learned_files(pipeline, {}, out)
-    assert sorted(p.name for p in out.iterdir()) == ["learned-folder.json", "learned-linked.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["learned-folder.json", "learned-linked.json", "report.json"]
     assert (tmp_path / "target.json").read_text() == "{}\n"
+
+
+def test_a_folder_no_normkit_run_finished_in_keeps_its_learned_files(tmp_path: Path) -> None:
+    """A first run into a folder of one's own: its learned-*.json are not normkit's to remove."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "learned-notes.json").write_text('{"mine": true}\n')
+    pipeline = Pipeline(Config.from_mapping({"stages": {"boilerplate": {"learn": False}}}))
+    save_learned_files(pipeline, {}, out)
+    assert (out / "learned-notes.json").read_text() == '{"mine": true}\n'

@@ -133,3 +133,10 @@ def test_a_row_past_the_document_cap_is_rejected_unread_and_its_neighbours_are_r
     documents, rejects = run(tmp_path / "rows.parquet", tmp_path / "out", "[input]\nmax_document_bytes = 1000\n")
     assert [d["id"] for d in documents] == ["a", "c"]
     assert rejects[0]["origin"]["line"] == 2 and "longer than input.max_document_bytes = 1000" in rejects[0]["reason"]
+
+
+def test_a_binary_metadata_column_is_carried_as_base64(tmp_path: Path) -> None:
+    write(tmp_path / "blob.parquet", id=["a", "b"], text=["One sentence.", "Another one."], blob=[b"\x00\xff", b"ok"])
+    documents, rejects = run(tmp_path / "blob.parquet", tmp_path / "out")
+    assert not rejects
+    assert [d["metadata"]["blob"] for d in documents] == ["AP8=", "b2s="]

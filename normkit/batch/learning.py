@@ -29,7 +29,7 @@ from normkit.batch.tasks import CountItems, Observed, ObservePart, Piece, Setup
 from normkit.errors import LearningIncompleteError
 from normkit.executors import Task
 from normkit.inputs import Part
-from normkit.output import LEARNED_FILE
+from normkit.output import LEARNED_FILE, REPORT_NAME
 from normkit.pipeline import Pipeline
 from normkit.writers import entries, is_regular_file
 
@@ -225,6 +225,8 @@ def _remove_earlier_learned_files(pipeline: Pipeline, folder: Path) -> None:
     """Delete the ``learned-*.json`` files in ``folder``: only plain files (a link is left alone, and the run
     refused one there at its start), and never one the configuration names (a list pinned with ``learned_file``
     may live in the output folder: it is this run's input)."""
+    if not is_regular_file(folder / REPORT_NAME):
+        return  # no normkit run finished here before: a learned-*.json here is someone else's
     named = _configured_paths(pipeline)
     for path in entries(folder):
         if LEARNED_FILE.fullmatch(path.name) and is_regular_file(path) and _resolved(path) not in named:
@@ -232,9 +234,14 @@ def _remove_earlier_learned_files(pipeline: Pipeline, folder: Path) -> None:
 
 
 def _configured_paths(pipeline: Pipeline) -> set[Path]:
-    """Every string option of a ``[stages.<name>]`` table, as a path resolved like the stage resolves it."""
+    """Every string option of a ``[stages.<name>]`` table, a profile's included, as a path resolved like the
+    stage resolves it."""
     config = pipeline.config
-    values = [value for table in config.stages.values() for value in table.values() if isinstance(value, str)]
+    tables = [*config.stages.values()]
+    for profile in config.profiles.values():
+        stages = profile.get("stages", {}) if isinstance(profile, dict) else {}
+        tables += [table for table in stages.values() if isinstance(table, dict)]
+    values = [value for table in tables for value in table.values() if isinstance(value, str)]
     return {_resolved(Path(config.resolve_path(value))) for value in values}
 
 
