@@ -27,7 +27,10 @@ record being record 1); a reject's reason also gives the record's byte offset in
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import re
 from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
@@ -87,6 +90,10 @@ class WetLoader(Loader):
         headers = record.headers
         record_id = headers.get("WARC-Record-ID") or ""
         doc_id = record_id.strip("<>") or stable_id(origin.path, origin.line)
+        declared = (headers.get("Content-Length") or "").strip()
+        if not declared.isdigit():  # fastwarc reads "-5" or "abc" as 0, and the payload as the next header
+            reason = f"malformed WARC record: Content-Length {declared!r} is not a byte count ({where})"
+            return self._reject(origin, reason, doc_id)
         length = record.content_length
         if length > self.max_bytes:  # not read: fastwarc skips the payload on its way to the next record
             reason = f"a record of {length} bytes, longer than input.max_document_bytes = {self.max_bytes} ({where})"
@@ -94,6 +101,9 @@ class WetLoader(Loader):
         payload = record.reader.read()
         if len(payload) < length:
             reason = f"truncated WARC record: {len(payload)} of its {length} bytes ({where})"
+            return self._reject(origin, reason, doc_id)
+        if not _digest_matches(headers.get("WARC-Block-Digest"), payload) or _holds_a_header(payload):
+            reason = f"the record's bytes do not fit its header: a wrong Content-Length? ({where})"
             return self._reject(origin, reason, doc_id)
         url = headers.get("WARC-Target-URI")
         if not url:
@@ -114,6 +124,23 @@ class WetLoader(Loader):
 
     def _reject(self, origin: Origin, reason: str, doc_id: str | None = None) -> Reject:
         return Reject(origin, reason, doc_id=doc_id, plugin=self.plugin, hook="load")
+
+
+def _digest_matches(declared: str | None, payload: bytes) -> bool:
+    """Whether ``payload`` has the ``WARC-Block-Digest`` its record declares (``sha1:BASE32``, what Common
+    Crawl writes); a record that declares none, or another algorithm, is taken as it is."""
+    algorithm, _, value = (declared or "").strip().partition(":")
+    if algorithm.lower() != "sha1" or not value:
+        return True
+    return base64.b32encode(hashlib.sha1(payload).digest()).decode("ascii") == value.strip().upper()
+
+
+#: a WARC record's header inside a payload: a Content-Length too large took the next record in
+_HEADER_INSIDE = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n(?:[!-9;-~]+:[^\r\n]*\r?\n){0,20}?WARC-Type:")
+
+
+def _holds_a_header(payload: bytes) -> bool:
+    return b"WARC/1." in payload and _HEADER_INSIDE.search(payload) is not None
 
 
 def _record_id(record: WarcRecord) -> str | None:

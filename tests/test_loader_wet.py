@@ -5,9 +5,12 @@ The WET files are written here with fastwarc's own writer (the reader the loader
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import io
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -190,3 +193,36 @@ def test_without_fastwarc_naming_the_loader_is_a_one_line_error(
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
     assert result.output.strip().count("\n") == 0 and "pip install 'normkit[wet]'" in result.output
+
+
+def test_a_record_whose_bytes_do_not_fit_its_header_is_rejected(tmp_path: Path) -> None:
+    """A block digest that does not match, a Content-Length that took the next record in, one that is no
+    count: each a reject saying so, never a document with another record's header in its text."""
+    headers = {"Content-Type": "text/plain", "WARC-Target-URI": "https://a.example/one"}
+    right = base64.b32encode(hashlib.sha1(FERRY.encode()).digest()).decode()
+    fine = record(warc.WarcRecordType.conversion, FERRY.encode(), {**headers, "WARC-Block-Digest": f"sha1:{right}"})
+    documents, _, _ = run(_write(tmp_path / "fine.warc.wet", fine), out=tmp_path / "out-fine")
+    assert [d["text"] for d in documents] == [FERRY]  # a digest that matches: read as usual
+    wrong_digest = record(warc.WarcRecordType.conversion, FERRY.encode(), {**headers, "WARC-Block-Digest": "sha1:AAAA"})
+    second = conversion(MARKET, "https://b.example/two")
+    head, _, body = second.partition(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+    swallowing = (
+        head.replace(b"Content-Length: %d" % length, b"Content-Length: %d" % (length + 250)) + b"\r\n\r\n" + body
+    )
+    negative = conversion(BAC, "https://c.example/three").replace(b"Content-Length: ", b"Content-Length: -", 1)
+    for name, data in (
+        ("digest", wrong_digest),
+        ("long", swallowing + conversion(BAC, "https://d.example/")),
+        ("neg", negative),
+    ):
+        (tmp_path / f"{name}.warc.wet").write_bytes(data)
+        documents, rejects, _ = run(tmp_path / f"{name}.warc.wet", out=tmp_path / f"out-{name}")
+        assert not any("WARC/1." in d["text"] for d in documents)
+        assert rejects, name
+        assert "do not fit its header" in rejects[0]["reason"] or "not a byte count" in rejects[0]["reason"]
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
