@@ -246,3 +246,17 @@ def test_without_datatrove_the_error_names_the_extra(monkeypatch: pytest.MonkeyP
     monkeypatch.delitem(sys.modules, "normkit.integrations.datatrove")
     with pytest.raises(ImportError, match=r"pip install 'normkit\[datatrove\]'"):
         importlib.import_module("normkit.integrations.datatrove")
+
+
+def test_metadata_json_cannot_hold_is_carried_and_no_source_comes_from_the_working_folder() -> None:
+    """A reader's bytes and dates go through as base64 and ISO 8601, not as a dropped document; without a
+    file path, no source is made up from the worker's working folder."""
+    import datetime
+
+    step = NormkitCleaner({"pipeline": ["whitespace"]}, edits=False)
+    body = "The harbour office opens at nine on weekdays and at ten on Saturdays."
+    when = datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    doc = DatatroveDocument(text=body, id="9", metadata={"blob": b"\x00\x01", "fetched": when})
+    assert step.filter(doc) is True
+    assert doc.metadata["blob"] == "AAE=" and doc.metadata["fetched"] == "2024-05-01T12:00:00+00:00"
+    assert "source" not in doc.metadata

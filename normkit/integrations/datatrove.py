@@ -40,6 +40,8 @@ stage that learns is refused when the step is made. ``[input]`` (loaders, size c
 
 from __future__ import annotations
 
+import base64
+import datetime
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -120,6 +122,22 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+def _jsonable(value: Any) -> Any:
+    """A metadata value as JSON can carry it (a reader may give bytes, dates or decimals): bytes as base64,
+    dates and times as ISO 8601, anything else JSON has no type for as its string; containers walked."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value)
+
+
 class NormkitCleaner(BaseFilter):  # type: ignore[misc]  # datatrove ships no type information
     """Clean each document with normkit; send the ones normkit rejects to ``exclusion_writer``, with the reason.
 
@@ -169,10 +187,13 @@ class NormkitCleaner(BaseFilter):  # type: ignore[misc]  # datatrove ships no ty
             title=_text(meta.get("title")) or "",  # "": a record with no title; no line of its text becomes one
             url=_text(meta.get("url")),
             source=_text(meta.get("source")),
-            metadata={key: value for key, value in meta.items() if key not in FIELDS},
+            metadata={key: _jsonable(value) for key, value in meta.items() if key not in FIELDS},
             origin=Origin(str(meta.get("file_path") or NO_PATH)),
         )
-        return assign_source(normkit_doc, self.config.input.get("source_from", DEFAULT_SOURCE_FROM))
+        order = self.config.input.get("source_from", DEFAULT_SOURCE_FROM)
+        if not meta.get("file_path"):  # no file: the folder a source would be named after is the worker's cwd
+            order = [key for key in order if key != "folder"]
+        return assign_source(normkit_doc, order)
 
     def _update(self, doc: Any, record: Mapping[str, Any]) -> None:
         """Put the ``hf`` record back into ``doc``: its text, its metadata, and normkit's edits and flags.
