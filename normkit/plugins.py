@@ -26,7 +26,7 @@ import pluggy
 from normkit import hookspecs
 from normkit.config import did_you_mean
 from normkit.errors import ConfigError, PluginError
-from normkit.registry import components_by_owner, plugin_calls
+from normkit.registry import LISTING_ERRORS, components_by_owner, plugin_calls
 from normkit.writers import file_kind
 
 if TYPE_CHECKING:
@@ -403,7 +403,10 @@ def list_plugins(pm: pluggy.PluginManager, *, include_builtins: bool = False) ->
         version = _own_version() if builtin else versions.get(name)
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         components = {kind: sorted(owned.get(name, {}).get(kind, [])) for kind in COMPONENT_KINDS}
-        rows.append({"name": name, "version": version, "builtin": builtin, "hooks": hooks, "components": components})
+        row = {"name": name, "version": version, "builtin": builtin, "hooks": hooks, "components": components}
+        if owned.get(name, {}).get(LISTING_ERRORS):
+            row["errors"] = owned[name][LISTING_ERRORS]
+        rows.append(row)
     return rows
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from normkit.components import Exporter, Loader, Profile, SchemaFile, Stage
     from normkit.executors import Executor
 
-__all__ = ["KINDS", "Registered", "Registry", "components_by_owner", "plugin_calls"]
+__all__ = ["KINDS", "LISTING_ERRORS", "Registered", "Registry", "components_by_owner", "plugin_calls"]
 
 T = TypeVar("T")
 
@@ -132,6 +132,10 @@ class Registry:
         return sorted({*list_schemas(), *self._items["schema"]})
 
 
+#: the key under which :func:`components_by_owner` puts a plugin's registration failures
+LISTING_ERRORS = "errors"
+
+
 def components_by_owner(pm: pluggy.PluginManager) -> dict[str, dict[str, list[str]]]:
     """Plugin -> kind -> the names of the components it registers, in registration order.
 
@@ -142,7 +146,10 @@ def components_by_owner(pm: pluggy.PluginManager) -> dict[str, dict[str, list[st
     for kind, hook_name in KINDS.items():
         for plugin, call in plugin_calls(pm, hook_name):
             names = found.setdefault(plugin, {}).setdefault(kind, [])
-            call(register=functools.partial(_append_name, names))
+            try:
+                call(register=functools.partial(_append_name, names))
+            except PluginError as exc:  # listed with what failed: the listing is where one looks into it
+                found[plugin].setdefault(LISTING_ERRORS, []).append(str(exc))
     return found
 
 

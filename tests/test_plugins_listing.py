@@ -160,3 +160,15 @@ def test_a_misspelt_load_plugins_entry_point_is_one_line(monkeypatch: pytest.Mon
         "normkit: error: NORMKIT_LOAD_PLUGINS: no plugin entry point named 'no_such_plugin'"
     )
     assert result.stderr.count("\n") == 1
+
+
+def test_a_plugin_whose_registration_fails_is_listed_with_its_error(tmp_path: Path) -> None:
+    """The listing is where a broken plugin is looked into: it is shown, with what failed, not exit 2."""
+    (tmp_path / "broken.py").write_text(
+        "from normkit import hookimpl\n\n@hookimpl\ndef normkit_register_stages(register):\n"
+        "    raise RuntimeError('boom at registration')\n"
+    )
+    result = CliRunner().invoke(cli, ["plugins", "--plugins-dir", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    (row,) = [row for row in json.loads(result.stdout) if row["name"] == "broken"]
+    assert row["errors"] == ["[broken/normkit_register_stages] failed: RuntimeError('boom at registration')"]

@@ -8,10 +8,11 @@ from collections.abc import Mapping, Sequence
 import click
 import pluggy
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from normkit.cli.errors import errors_to_exit_codes
-from normkit.errors import DuplicateComponentError
+from normkit.errors import DuplicateComponentError, PluginError
 from normkit.plugins import COMPONENT_KINDS, get_plugin_manager, list_plugins, plugin_options
 from normkit.registry import Registry
 
@@ -34,7 +35,9 @@ def plugins(include_builtins: bool, as_json: bool, plugins_dirs: tuple[str, ...]
         for heading in ("hooks", "components"):  # long names wrap at any character rather than lose their end
             table.add_column(heading, overflow="fold")
         for row in rows:
-            table.add_row(row["name"], row["version"] or "", ", ".join(row["hooks"]), describe(row["components"]))
+            components = "; ".join([describe(row["components"]), *(f"error: {e}" for e in row.get("errors", []))])
+            cells = (row["name"], row["version"] or "", ", ".join(row["hooks"]), components.strip("; "))
+            table.add_row(*map(escape, cells))  # text, not rich markup: an error names "[plugin/hook]"
         Console().print(table if rows else "no plugins installed (use --all to list normkit's own)")
     _warn_clash(pm)
 
@@ -49,5 +52,5 @@ def _warn_clash(pm: pluggy.PluginManager) -> None:
     """A name two plugins register stops every run: the listing still shows both, and says so on stderr."""
     try:
         Registry.from_plugin_manager(pm)
-    except DuplicateComponentError as exc:
+    except (DuplicateComponentError, PluginError) as exc:
         click.echo(f"normkit: warning: {exc}", err=True)
