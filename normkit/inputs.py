@@ -639,17 +639,12 @@ class _RatioGuard(io.RawIOBase):
         return size
 
 
-class _Bz2Reader(io.RawIOBase):
-    """Decompresses every bzip2 stream of a file (pbzip2 writes several) and raises where ``bz2.BZ2File`` would
-    stop without a word: bytes after a stream that do not start another (a damaged second stream, trailing
-    garbage) are an ``OSError``, and a stream cut short an ``EOFError``. Each call expands to at most the
-    size asked for, so a bzip2 bomb is read in bounded memory."""
+class _Decompressor(io.RawIOBase):
+    """A raw stream decompressing ``raw``, which counts the compressed bytes it took (for the ratio cap)."""
 
-    def __init__(self, raw: IO[bytes], chunk_size: int = 1 << 17) -> None:
+    def __init__(self, raw: IO[bytes], chunk_size: int) -> None:
         self.raw, self.chunk_size = raw, chunk_size
-        self.dobj = bz2.BZ2Decompressor()
         self.fed = 0
-        self.in_stream = False
 
     def readable(self) -> bool:
         return True
@@ -657,6 +652,18 @@ class _Bz2Reader(io.RawIOBase):
     def consumed(self) -> int:
         """Compressed bytes handed to the decompressor so far."""
         return self.fed
+
+
+class _Bz2Reader(_Decompressor):
+    """Decompresses every bzip2 stream of a file (pbzip2 writes several) and raises where ``bz2.BZ2File`` would
+    stop without a word: bytes after a stream that do not start another (a damaged second stream, trailing
+    garbage) are an ``OSError``, and a stream cut short an ``EOFError``. Each call expands to at most the
+    size asked for, so a bzip2 bomb is read in bounded memory."""
+
+    def __init__(self, raw: IO[bytes], chunk_size: int = 1 << 17) -> None:
+        super().__init__(raw, chunk_size)
+        self.dobj = bz2.BZ2Decompressor()
+        self.in_stream = False
 
     def readinto(self, target: Any) -> int:
         while True:
@@ -693,7 +700,7 @@ class _Bz2Reader(io.RawIOBase):
             self.dobj.decompress(rest, max_length=0)  # held by the decompressor, read out by readinto
 
 
-class _ZstdReader(io.RawIOBase):
+class _ZstdReader(_Decompressor):
     """Decompresses every zstd frame of a stream and raises on a truncated one.
 
     zstandard's own ``stream_reader`` returns a silent EOF for a truncated frame, which would lose the
@@ -703,19 +710,11 @@ class _ZstdReader(io.RawIOBase):
     """
 
     def __init__(self, raw: IO[bytes], chunk_size: int = 1 << 17) -> None:
-        self.raw, self.chunk_size = raw, chunk_size
+        super().__init__(raw, chunk_size)
         self.dobj = zstandard.ZstdDecompressor().decompressobj()
         self.buffer = memoryview(b"")
         self.pending = memoryview(b"")  # compressed bytes read but not yet fed
-        self.fed = 0
         self.in_frame = False
-
-    def readable(self) -> bool:
-        return True
-
-    def consumed(self) -> int:
-        """Compressed bytes handed to the decompressor so far."""
-        return self.fed
 
     def readinto(self, target: Any) -> int:
         while not self.buffer:
