@@ -5,6 +5,11 @@ picklable zero-argument callable that rebuilds what it needs (the pipeline, from
 :class:`~normkit.plugins.PluginSpec`) in the process that runs it, and writes its own output. Retries,
 resume and the report live in :mod:`normkit.batch`, so every executor gets them for free.
 
+Where a task writes depends on :attr:`Executor.shares_files`: workers that see this process's files at the
+same paths write their part's files into the run's work folder themselves; workers that do not (a Dask cluster
+on other machines) write them to a temporary folder of their own and send the bytes back, and the batch writes
+them here. Their inputs must then be URLs they can open themselves.
+
 Every task has a time budget (``[run] task_timeout``): the batch wraps it in a :class:`Budgeted`, and an
 executor that can stop a task (the pool kills its worker, in-process raises in the task, Dask abandons it)
 stops it when the budget is spent and reports :meth:`Executor.overran` as its error.
@@ -15,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 __all__ = ["Budgeted", "Executor", "Outcome", "Task", "TaskTimeoutError", "WorkerLostError", "resolve_workers"]
@@ -57,6 +63,11 @@ class Executor:
     options_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}, "additionalProperties": False}
     #: the plugin that registered this executor: set on each instance by the run that builds it.
     plugin: str | None = None
+    #: whether the workers see this process's files at the same paths (the output folder, local inputs). True:
+    #: tasks write their parts into the work folder themselves. False: tasks send their parts' files back in
+    #: their results, this process writes them, and every input must be a URL the workers can open. An
+    #: executor that can only tell once its workers run sets it in :meth:`shares`.
+    shares_files: bool = True
 
     def __init__(self, workers: int, options: Mapping[str, Any]) -> None:
         self.workers = max(1, workers)
@@ -77,6 +88,13 @@ class Executor:
 
     def close(self) -> None:
         """Stop the workers; called once at the end of the run."""
+
+    def shares(self, folder: Path) -> bool:
+        """Whether the workers see ``folder`` (the run's work folder, which exists) at the same path; called once,
+        after :meth:`__enter__`, before any task. The default trusts :attr:`shares_files`; an executor that
+        cannot know in advance (a cluster it connected to) may look, and sets :attr:`shares_files` to what it
+        found."""
+        return self.shares_files
 
     @staticmethod
     def timeout(task: Task) -> float | None:

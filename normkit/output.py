@@ -3,11 +3,13 @@
 Every file is written under a hidden temporary name and renamed into place only when complete, so an
 interrupted run never leaves a half file that looks complete. Workers write their parts themselves, as JSON
 Lines of validated records (records never travel back over a pipe, so the parent's memory does not grow with
-the corpus). At the end the parent streams the parts, in part order, through the exporter's one writer: the
-final ``documents`` file is byte-identical whichever executor ran and in whatever order the parts finished,
-and formats with a header or a trailer (CSV, a JSON array, Parquet) or one file per document come out whole.
-Parts reach the writer through ``RecordWriter.copy_lines``: a writer that writes records exactly as the part
-files hold them (:func:`encode_record`, one a line) copies the bytes as they are, without parsing them again.
+the corpus); workers that share no files with the run send one part's files back at a time, bounded in size,
+and the run writes them the same way (see :mod:`normkit.batch.tasks`). At the end the parent streams the
+parts, in part order, through the exporter's one writer: the final ``documents`` file is byte-identical
+whichever executor ran and in whatever order the parts finished, and formats with a header or a trailer (CSV,
+a JSON array, Parquet) or one file per document come out whole. Parts reach the writer through
+``RecordWriter.copy_lines``: a writer that writes records exactly as the part files hold them
+(:func:`encode_record`, one a line) copies the bytes as they are, without parsing them again.
 """
 
 from __future__ import annotations
@@ -246,6 +248,10 @@ class PartFiles:
     records: Path
     rejects: Path
     marker: Path
+
+    def inside(self, folder: Path) -> PartFiles:
+        """The same names in ``folder``: where a worker that shares no files with the run writes them first."""
+        return PartFiles(folder / self.records.name, folder / self.rejects.name, folder / self.marker.name)
 
 
 @contextmanager

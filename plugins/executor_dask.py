@@ -1,8 +1,13 @@
 """The ``dask`` executor: parts as tasks on a Dask distributed cluster (``--scheduler ADDRESS``), or on a
 ``LocalCluster`` of worker processes when no address is given. Needs ``pip install 'normkit[dask]'``.
 
-Workers must see the inputs and the output folder at the same paths (a shared file system): each task reads
-its part and writes its part's files itself, and sends back only counts.
+Whether the workers see this machine's files (``[run.executors.dask] shared_files``) decides where a task
+writes. Workers that share the files (the ``LocalCluster`` normkit starts; a cluster on a shared file system)
+write their part's files into the run's work folder themselves and send back only counts. Workers that do not
+write them to a temporary folder of their own and send the bytes back; the run writes them here, so such
+workers need nothing of this machine but inputs named by URL. With a ``scheduler`` and no ``shared_files``,
+the workers are asked: each reads a probe file the run wrote in its work folder, and the files are shared only
+when every worker finds it, with the right content.
 
 Tasks with a time budget are submitted a worker's worth at a time, so that a task's clock starts when it can
 start; one past its budget is cancelled and reported. Dask cannot stop a task that is running: the worker
@@ -12,11 +17,14 @@ that runs it is restarted where the cluster allows it (a ``LocalCluster`` does).
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import time
 from collections.abc import Generator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from normkit import ConfigError, Executor, Outcome, Register, Task, hookimpl
+from normkit import ConfigError, Executor, Outcome, Register, Task, atomic_file, hookimpl
 
 #: seconds to wait for a scheduler that ``--scheduler`` names (Dask's own default is 30, then a traceback)
 CONNECT_TIMEOUT = 10.0
@@ -40,6 +48,14 @@ class DaskExecutor(Executor):
                 "exclusiveMinimum": 0,
                 "default": CONNECT_TIMEOUT,
             },
+            "shared_files": {
+                "description": (
+                    "Whether the workers see this machine's files at the same paths. false: tasks send their "
+                    "parts back and every input must be a URL; true: tasks write into the output folder. "
+                    "Unset: true for the LocalCluster normkit starts; with a scheduler, the workers are asked."
+                ),
+                "type": "boolean",
+            },
         },
     }
 
@@ -47,6 +63,10 @@ class DaskExecutor(Executor):
         super().__init__(workers, options)
         self.client: Any = None
         self.cluster: Any = None
+        shared = self.options.get("shared_files")
+        # unset with a scheduler: assumed until the workers are asked (see shares), so nothing is refused early
+        self.shares_files = True if shared is None else bool(shared)
+        self._ask = shared is None and bool(self.options.get("scheduler"))
 
     def __enter__(self) -> DaskExecutor:
         distributed = _import_distributed()
@@ -96,10 +116,10 @@ class DaskExecutor(Executor):
     def _run_all(self, distributed: Any, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         futures = {self.client.submit(task, pure=False): index for index, task in enumerate(tasks)}
         try:
-            for future in distributed.as_completed(futures):
-                yield _outcome(futures[future], future)
+            for future in distributed.as_completed(list(futures)):
+                yield _outcome(futures.pop(future), future)
         finally:
-            self.client.cancel([f for f in futures if not f.done()])
+            self.client.cancel(list(futures))
 
     def _stop(self, future: Any) -> None:
         """Cancel a task past its budget, and restart the worker still running it where the cluster allows."""
@@ -109,6 +129,12 @@ class DaskExecutor(Executor):
             if workers:
                 self.client.restart_workers(workers=workers)
 
+    def shares(self, folder: Path) -> bool:
+        """With a scheduler and no ``shared_files``: whether every worker reads the probe written in ``folder``."""
+        if self._ask:
+            self.shares_files = _workers_see(self.client, folder)
+        return self.shares_files
+
     def close(self) -> None:
         if self.client is not None:
             self.client.close()
@@ -117,10 +143,40 @@ class DaskExecutor(Executor):
 
 
 def _outcome(index: int, future: Any) -> Outcome:
+    """The task's result, fetched, and the cluster told to forget it: a result can hold a part's files (workers
+    that share no files with the run), which must not pile up in the workers' memory until the pass ends."""
     try:
         return index, future.result(), None
     except Exception as exc:  # noqa: BLE001 - includes KilledWorker; the batch retries the part
         return index, None, exc
+    finally:
+        future.release()
+
+
+def _workers_see(client: Any, folder: Path) -> bool:
+    """Whether every worker of ``client``'s cluster reads, at the same path, a file with a random token written
+    in ``folder`` just now; False when there is no worker yet, or asking fails (set ``shared_files`` then)."""
+    token = secrets.token_hex(16)
+    probe = folder / f".shared-{token}.tmp"  # a hidden temporary name: a killed run's is removed by the next
+    try:
+        with atomic_file(probe) as stream:
+            stream.write(token.encode())
+        answers = client.run(_reads_token, str(probe), token)
+        return bool(answers) and all(answer is True for answer in answers.values())
+    except Exception:  # noqa: BLE001 - a worker lost while asked, a scheduler that refuses: not known to share
+        return False
+    finally:
+        probe.unlink(missing_ok=True)
+
+
+def _reads_token(path: str, token: str) -> bool:
+    """In a worker: whether ``path`` is a regular file (not followed if a link) that holds ``token``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as stream:
+            return stream.read(len(token) + 1) == token.encode()
+    except OSError:  # not there, not readable, or refused: this worker does not share the folder
+        return False
 
 
 def _connect(distributed: Any, address: str, timeout: float) -> Any:

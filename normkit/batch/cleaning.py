@@ -1,20 +1,22 @@
-"""The cleaning pass: a task per part not finished before, failures narrowed down to the inputs that cause
-them (see :mod:`.rounds`), those inputs rejected one by one with the reason, and each part's counts added once.
+"""The cleaning pass: a task per part not finished before, failures narrowed down to the inputs that cause them
+(see :mod:`.rounds`), those inputs rejected one by one with the reason, and each part's counts added once.
 
-A part that ran whole writes and marks its own files. A part that was narrowed (here, or in the learning
-pass) ran as pieces, each into files of its own: the parent joins them, in input order, into the part's
-files. An input given up (it failed every attempt, or the learning pass left it out) is loaded by a task
-once more and written as a reject naming the failure; if even that fails, the parent writes one reject for
-the piece, read from nowhere (at once for standard input, which cannot be read again). A part with such
-rejects is marked done all the same: its rejects, each naming its failure, are its output, and a resumed run
-skips it rather than narrow it down again (delete the output folder, or set ``resume = false``, to try it).
+A part that ran whole writes and marks its own files (or, from a worker that shares no files with this
+process, sends them back, and this process writes and marks them as they arrive). A part that was narrowed
+(here, or in the learning pass) ran as pieces, each into files of its own: the parent joins them, in input
+order, into the part's files. An input given up (it failed every attempt, or the learning pass left it out) is
+loaded by a task once more and written as a reject naming the failure; if even that fails, the parent writes
+one reject for the piece, read from nowhere (at once for standard input, which cannot be read again). A part
+with such rejects is marked done all the same: its rejects, each naming its failure, are its output, and a
+resumed run skips it rather than narrow it down again (delete the output folder, or set ``resume = false``, to
+try it).
 
 Only the spills the learning pass of this run wrote are read (:attr:`~.learning.Learned.spilled`): one an
 earlier run left in the work folder is deleted unread, and the part's input read instead.
 
-The report describes exactly what is assembled: the counts are added up at the end, from the parts kept,
-so fail-fast (which keeps the input before its stop, see :class:`~.rounds.Rounds`) never counts a part that
-is not in the output.
+The report describes exactly what is assembled: the counts are added up at the end, from the parts kept, so
+fail-fast (which keeps the input before its stop, see :class:`~.rounds.Rounds`) never counts a part that is
+not in the output.
 """
 
 from __future__ import annotations
@@ -131,6 +133,9 @@ class CleaningPass:
     # -- what Rounds asks -------------------------------------------------------------------------
 
     def task(self, index: int, piece: Piece) -> Task:
+        return self._task(index, piece)
+
+    def _task(self, index: int, piece: Piece) -> CleanPart:
         part = self.parts[index]
         files = self.work.files(part)
         reason = self.condemned.get((index, piece.tag))
@@ -139,6 +144,10 @@ class CleaningPass:
             return CleanPart(self.cleaning, part, files, self.key, self.fail_fast, spill)
         files = piece_files(files, piece.tag)
         return CleanPart(self.cleaning, part, files, self.key, self.fail_fast, None, piece, reason)
+
+    def arrived(self, index: int, piece: Piece, result: Any) -> Any:
+        """The files a worker that shares none with this process sent back, written here at once."""
+        return self._task(index, piece).land(result)
 
     def count(self, index: int, piece: Piece) -> Task:
         return CountItems(self.cleaning, piece)
@@ -209,7 +218,7 @@ class CleaningPass:
                         raise error
                     if error is None:
                         self._report(result, leaf.piece)
-                        return result  # type: ignore[no-any-return]
+                        return task.land(result)
         if stdin:
             how = "standard input cannot be read again to reject its documents one by one"
         else:

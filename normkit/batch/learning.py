@@ -12,6 +12,9 @@ part where nearly everything fails) leaves a hole: the run stops with
 :class:`~normkit.errors.LearningIncompleteError` before cleaning anything, so no part is ever cleaned, or kept
 for a resume, with a state that has holes. A state that left inputs out is not cached: a resumed run
 learns again, and leaves the same ones out.
+
+Where the workers share no files with the run (a Dask cluster elsewhere), nothing is spilled: the spill would
+have to travel back and out again, so each cleaning task reads its input a second time instead.
 """
 
 from __future__ import annotations
@@ -181,9 +184,10 @@ class _Observing:
         self.spilled: set[int] = set()  # the parts observed whole: their spill was written by this run
 
     def task(self, index: int, piece: Piece) -> Task:
+        """A whole part spills for its cleaning task, where the workers share the work folder with this process."""
         part = self.parts[index]
         if piece.whole:
-            return ObservePart(self.setup, part, self.work.spill(part, self.key))
+            return ObservePart(self.setup, part, self.work.spill(part, self.key) if self.setup.shared_files else None)
         return ObservePart(self.setup, part, None, piece)
 
     def count(self, index: int, piece: Piece) -> Task:
@@ -192,6 +196,9 @@ class _Observing:
     def stops(self, result: Any) -> bool:
         return False  # the learning pass never stops early
 
+    def arrived(self, index: int, piece: Piece, result: Any) -> Any:
+        return result  # states only: nothing to write
+
     def resolved(self, index: int, leaves: list[Leaf]) -> None:
         states = [leaf.result.states for leaf in leaves if not leaf.failed]
         for leaf in leaves:
@@ -199,7 +206,7 @@ class _Observing:
                 self.holes.setdefault(index, leaf)
         if len(leaves) > 1 or leaves[0].failed:
             self.pieces[index] = leaves
-        else:
+        elif self.setup.shared_files:
             self.spilled.add(index)
         merged = states[0] if len(states) == 1 else self.pipeline.merge_learned(states) if states else None
         self.reducer.add(index, merged)

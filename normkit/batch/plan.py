@@ -13,7 +13,8 @@ from pathlib import PurePath
 
 from normkit.batch.resume import WorkFolder
 from normkit.config import Config
-from normkit.errors import NormkitError
+from normkit.errors import ConfigError, NormkitError
+from normkit.executors import Executor
 from normkit.inputs import Part, Shard, discover, is_compressed, plan_parts, shown_path, strip_compression
 from normkit.pipeline import Pipeline
 from normkit.storage import is_url
@@ -27,7 +28,11 @@ __all__ = [
     "first_items",
     "plan_run",
     "reads_stdin",
+    "refuse_unshared_inputs",
 ]
+
+#: URL schemes that name this machine's own files or memory: a worker elsewhere would read its own, not these.
+_LOCAL_SCHEMES = frozenset({"file", "local", "memory"})
 
 #: without ``run.shard_size``: about 64 shards, a power of two between these bounds (see :func:`auto_shard_size`).
 MIN_SHARD_SIZE, MAX_SHARD_SIZE = 1 << 20, 1 << 26
@@ -118,6 +123,29 @@ def cut_by_lines(pipeline: Pipeline, path: str) -> bool:
         return _splittable(pipeline, path) and not is_compressed(path)
     except (OSError, NormkitError):  # gone since planning, or no loader: its task says so
         return False
+
+
+def refuse_unshared_inputs(inputs: Sequence[str], executor: Executor) -> None:
+    """Where ``executor``'s workers share no files with this process, every input must be a URL of a store they
+    can open themselves: a local path, standard input, or a URL of this machine's files or memory (``file://``,
+    ``memory://``) stops the run here, in one line (exit 2), rather than become a reject per file."""
+    if executor.shares_files:
+        return
+    local = next((item for item in inputs if _on_this_machine(item)), None)
+    if local is None:
+        return
+    what = "standard input is" if local == "-" else f"input {shown_path(local)!r} is on this machine"
+    table = f"[run.executors.{executor.name}]"
+    raise ConfigError(
+        f"{what}, but the workers of the {executor.name} executor share no files with this machine: name the "
+        f"input by a URL they can read (s3://...), or set {table} shared_files = true if they see the same paths"
+    )
+
+
+def _on_this_machine(item: str) -> bool:
+    if item == "-" or not is_url(item):
+        return True
+    return any(scheme.lower() in _LOCAL_SCHEMES for scheme in item.split("://", 1)[0].split("::"))
 
 
 def reads_stdin(parts: Sequence[Part]) -> bool:

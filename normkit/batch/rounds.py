@@ -15,7 +15,13 @@ which both halves failed too (a plugin that kills the worker on every document w
 per document); a split that leaves the failure in one half is what narrowing is for, and costs nothing
 against the cap, so a part with a few bad inputs among thousands is narrowed to each of them. A piece that is
 one input (:func:`split` returns None) is given up as that one input, whatever the cap. A full disk stops
-everything at once (:class:`~normkit.errors.DiskFullError`): it is never charged to documents.
+everything at once (:class:`~normkit.errors.DiskFullError`): it is never charged to documents. A part whose
+files are too large to be sent back from a worker that shares no files with the run
+(:class:`~.tasks.PartTooLargeError`) is split like a failed one, but no input is to blame: its splits never
+count against the cap.
+
+A task's result is handed to the pass as it arrives (:meth:`Work.arrived`), so that the files a worker sent
+back are written at once, and no more than one task's files are held here.
 
 Each piece gets a time budget: the whole part ``task_timeout``, a piece twice its share of the part's input
 (so a part that was merely slow succeeds once halved), at least ``min(task_timeout, 30)`` seconds.
@@ -38,7 +44,7 @@ from dataclasses import dataclass, replace
 from typing import IO, Any, Protocol
 
 from normkit.batch.report import Tally, warn
-from normkit.batch.tasks import Piece
+from normkit.batch.tasks import PartTooLargeError, Piece
 from normkit.errors import DiskFullError
 from normkit.executors import Budgeted, Executor, Task
 from normkit.inputs import Shard
@@ -91,6 +97,10 @@ class Work(Protocol):
 
     def stops(self, result: Any) -> bool:
         """Whether a task's result stops the run there (fail-fast)."""
+        ...
+
+    def arrived(self, index: int, piece: Piece, result: Any) -> Any:
+        """The result of the task that ran ``piece`` of part ``index``, as it arrives here; what to keep of it."""
         ...
 
     def resolved(self, index: int, leaves: list[Leaf]) -> None:
@@ -204,6 +214,7 @@ class Rounds:
             if pieces:
                 return self._replace(failed, pieces)
             return self._again(failed, failed.error or RuntimeError("failed"), single=True)
+        result = self.work.arrived(job.index, job.piece, result)
         if self.work.stops(result):  # first: the part may end with this piece, and must end at it
             self._stop_at(job.key)
         self._end(job, Leaf(job.piece, result))
@@ -217,7 +228,8 @@ class Rounds:
                 return [replace(job, retry=True)]
             return self._give_up(job.counting, job.counting.error or error, single=True)
         job.failures += 1
-        if job.failures == 1 and job.piece.tag:  # both halves of a split failed: it narrowed nothing down
+        unproductive = job.failures == 1 and job.piece.tag and not isinstance(error, PartTooLargeError)
+        if unproductive:  # both halves of a split failed: it narrowed nothing down
             self._halves[(job.index, job.piece.tag[:-1])] += 1
             if self._halves[(job.index, job.piece.tag[:-1])] == 2:
                 self._failures[job.index] += 1

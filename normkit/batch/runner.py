@@ -7,6 +7,7 @@ timings. Nothing of it outlives :func:`run_batch`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 
 from normkit.batch.cleaning import CleaningPass
 from normkit.batch.learning import Learned, learn, save_learned_files
-from normkit.batch.plan import Plan, cut_by_lines, plan_run, reads_stdin
+from normkit.batch.plan import Plan, cut_by_lines, plan_run, reads_stdin, refuse_unshared_inputs
 from normkit.batch.report import Progress, Silent, Tally, build_report
 from normkit.batch.resume import WorkFolder
 from normkit.batch.rounds import DEFAULT_RETRIES, DEFAULT_TASK_TIMEOUT, Rounds
@@ -141,21 +142,38 @@ class _Batch:
     def run(self) -> BatchResult:
         # nothing at all to read is a usage error (exit 2) before anything, even OUT/.normkit, is made
         check_inputs(self.inputs, self.config.input.get("include", ()), self.config.input.get("exclude", ()))
+        self._refuse_unreachable_inputs()  # and so is an input the workers cannot open
         self.output.refuse_links()  # a link planted where normkit writes: an error, before anything is written
         self.work.lock()  # refuses links in .normkit as well, then removes the temp files a killed run left there
         self.output.remove_leftovers()  # and those of a run killed during assembly
         WORKERS.share(self.setup.run, self.pipeline)  # in-process tasks use it; run_batch forgets it
         plan = self._timed("plan", lambda: plan_run(self.inputs, self.config, self.pipeline, self.work))
         fail_fast = bool(self.config.run.get("fail_fast", False))
-        cleaning = CleaningPass(self.setup, self.pipeline, self.work, self.tally, self.progress, fail_fast)
         # the pool forks its workers on entering (the pipeline shared above goes with them); they are stopped,
         # all at once, only after assembly, so that their stopping overlaps nothing the run still waits for
         with choose_executor(self.pipeline, plan.parts, self.workers, self.config) as executor:
+            self._find_shared(executor)
+            cleaning = CleaningPass(self.setup, self.pipeline, self.work, self.tally, self.progress, fail_fast)
             rounds = make_rounds(executor, self.config, self.tally, self.pipeline)
             learned = self._timed("learn", lambda: self._learn(plan.parts, rounds))
             done = self._timed("clean", lambda: cleaning.run(plan.parts, learned, rounds))
             self._timed("assemble", lambda: self._assemble(plan.parts, done))
         return self._finish(plan, executor, cleaning.stopped)
+
+    def _refuse_unreachable_inputs(self) -> None:
+        """A local path for workers that share no files with this process is one line (exit 2), before planning.
+        The executor is built only to be asked (:attr:`~normkit.executors.Executor.shares_files`): not entered,
+        it starts nothing."""
+        stdin = "-" in self.inputs
+        executor = self.pipeline.executor(executor_name(self.pipeline, self.config, stdin), 1)
+        refuse_unshared_inputs(self.inputs, executor)
+
+    def _find_shared(self, executor: Executor) -> None:
+        """Whether the workers see the work folder decides where tasks write (see :mod:`.tasks`); an executor that
+        found out only now that they do not (a cluster it asked) may still meet a local input here."""
+        shared = executor.shares(self.work.parts)
+        refuse_unshared_inputs(self.inputs, executor)
+        self.setup = dataclasses.replace(self.setup, shared_files=shared)
 
     def _timed(self, phase: str, step: Callable[[], T]) -> T:
         """Run one phase and keep its time for the report, even when it fails partway."""
@@ -219,15 +237,21 @@ def choose_executor(pipeline: Pipeline, parts: Sequence[Part], workers: int, con
     building the pipeline), about 0.2 s for each later run in a process that keeps its fork server.
     ``inprocess`` runs only when asked for, when standard input is read, or when the pool is disabled.
     """
-    name = config.run.get("executor")
     workers = min(workers, max(1, len(parts)))
-    if reads_stdin(parts):
+    return pipeline.executor(executor_name(pipeline, config, reads_stdin(parts)), workers)
+
+
+def executor_name(pipeline: Pipeline, config: Config, stdin: bool) -> str:
+    """The executor :func:`choose_executor` builds: ``run.executor``, else the pool, else in-process; in-process
+    for a run that reads standard input (``stdin``)."""
+    name = config.run.get("executor")
+    if stdin:
         if name not in (None, "inprocess"):
             raise ConfigError(f"executor {name!r} cannot read stdin: use files, or --executor inprocess")
-        name = "inprocess"
+        return "inprocess"
     if name is None:
-        name = "pool" if "pool" in pipeline.registry.names("executor") else "inprocess"
-    return pipeline.executor(name, workers)
+        return "pool" if "pool" in pipeline.registry.names("executor") else "inprocess"
+    return str(name)
 
 
 def make_rounds(executor: Executor, config: Config, tally: Tally, pipeline: Pipeline) -> Rounds:

@@ -5,6 +5,11 @@ the :class:`Setup` and its part, takes this process's pipeline for the run from 
 own files, and sends back only what the parent needs. Each task counts into a :class:`RunStats` of its own
 and returns it: the pipeline it shares with the run's other tasks in this process holds no counts of theirs.
 
+A worker that shares no files with the parent (``Setup.shared_files`` False: a Dask cluster elsewhere) never
+touches the work folder: a cleaning task writes its files in a temporary folder of its own and sends their
+bytes back (:class:`SentFiles`, at most :data:`MAX_SENT_BYTES`; a part with more is split, see :mod:`.rounds`),
+and the parent writes them where a sharing worker would have and marks the part (:meth:`CleanPart.land`).
+
 A task reads its whole part, or, once the part failed, a :class:`Piece` of it: the batch narrows a failure
 down to the inputs that cause it (see :mod:`.rounds`). A piece writes files of its own, which the parent
 joins into the part's. A full disk (or quota) anywhere in a task is a :class:`~normkit.errors.DiskFullError`,
@@ -14,6 +19,7 @@ never a document's fault.
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -39,6 +45,7 @@ if TYPE_CHECKING:  # learning.py builds tasks; a task only carries the state
 
 __all__ = [
     "MAX_MESSAGES",
+    "MAX_SENT_BYTES",
     "SHOWN_PER_GROUP",
     "WORKERS",
     "CleanPart",
@@ -46,7 +53,9 @@ __all__ = [
     "ObservePart",
     "Observed",
     "PartResult",
+    "PartTooLargeError",
     "Piece",
+    "SentFiles",
     "Setup",
     "WorkerCache",
     "piece_files",
@@ -57,6 +66,14 @@ __all__ = [
 #: a systematic error shows a few examples, then its count at the end; every reject is in the rejects file.
 MAX_MESSAGES = 200
 SHOWN_PER_GROUP = 3
+#: the most a cleaning task sends back (records and rejects) when its worker shares no files with the parent:
+#: four times the largest part the plan makes on its own (64 MB of input, :data:`~.plan.MAX_SHARD_SIZE`), so
+#: a part goes back whole unless it is one large object or ``shard_size`` was set higher.
+MAX_SENT_BYTES = 1 << 28
+
+
+class PartTooLargeError(RuntimeError):
+    """A part's files grew past what its task may send back: the part is split (no input is to blame)."""
 
 
 @dataclass(frozen=True)
@@ -64,12 +81,15 @@ class Setup:
     """How a worker builds the run's pipeline: ``run`` names the run, so each process builds it once.
 
     ``learned`` is None in the learning pass; the cleaning pass brings the state the pipeline applies.
+    ``shared_files``: whether the workers see the parent's files (the executor's
+    :attr:`~normkit.executors.Executor.shares_files`); if not, tasks send their files back.
     """
 
     config: Config
     plugins: PluginSpec
     run: str
     learned: LearnedState | None = None
+    shared_files: bool = True
 
 
 @dataclass
@@ -221,7 +241,8 @@ class ObservePart:
     stages, which this task keeps in a :class:`RunStats` of its own: the cleaning task of the part reads them
     back and reports them, once.
 
-    A piece of a narrowed part (``piece``) observes without a spill: its cleaning task reads the input.
+    A piece of a narrowed part (``piece``) observes without a spill: its cleaning task reads the input. So does
+    every part when the workers share no files with the parent (``spill`` None).
     """
 
     setup: Setup
@@ -256,15 +277,35 @@ class CountItems:
         return sum(1 for items in self.piece.loaded(pipeline) for _ in items)
 
 
+@dataclass(frozen=True)
+class SentFiles:
+    """A part's files as a worker that shares no files with the parent sends them back, to be written there."""
+
+    records: bytes
+    rejects: bytes
+
+    @classmethod
+    def read(cls, files: PartFiles) -> SentFiles:
+        return cls(files.records.read_bytes(), files.rejects.read_bytes())
+
+    def write(self, files: PartFiles) -> None:
+        """Into ``files``, atomically (never through a link): as if the task had written them there."""
+        with open_part(files) as (records, rejects):
+            records.write(self.records)
+            rejects.write(self.rejects)
+
+
 @dataclass
 class PartResult:
-    """What a cleaning task sends back for one part: its own counts and a few reject messages, never records."""
+    """What a cleaning task sends back for one part: its own counts and a few reject messages, never records
+    (except ``files``: those of a worker that shares no files with the parent, until the parent wrote them)."""
 
     index: int
     stats: RunStats
     #: (kind of reject, its one-line message): at most :data:`SHOWN_PER_GROUP` of a kind
     messages: list[tuple[str, str]] = field(default_factory=list)
     stopped: bool = False
+    files: SentFiles | None = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +315,9 @@ class CleanPart:
     With ``piece``, only that piece of the part, into the piece's files (:func:`piece_files`), unmarked: the
     parent joins the pieces and marks the part. With ``condemned`` (a reason), the piece's inputs are only
     loaded and each written as a reject with that reason: a piece that failed every attempt.
+
+    In a worker that shares no files with the parent, the files go to a temporary folder and back in the
+    result; the parent's :meth:`land` writes them into ``files`` and marks the part.
     """
 
     setup: Setup
@@ -286,49 +330,91 @@ class CleanPart:
     condemned: str | None = None
 
     def __call__(self) -> PartResult:
+        if not self.setup.shared_files:
+            return self._clean_to_send()
         with disk_full_stops(self.files.records):
-            return self._clean()
+            result = self._clean(self.files, None)
+            self._commit(result)
+            return result
 
-    def _clean(self) -> PartResult:
-        pipeline = WORKERS.pipeline(self.setup)
-        piece = self.piece or Piece(self.part.shards)
-        result = PartResult(self.part.index, RunStats())
-        with open_part(self.files) as (records, rejects), ExitStack() as stack:
-            for item in self._outcomes(pipeline, piece, result.stats, stack):
-                if isinstance(item, Reject):
-                    if self._stop_at(item, rejects, result):
-                        break
-                else:  # encoded once, by the pipeline, where a failure is charged to the record alone
-                    records.write(item.line if isinstance(item, Record) else encode_record(item))
-        if not result.stopped and piece.whole and self.condemned is None:
+    def _clean_to_send(self) -> PartResult:
+        """The part's files written in a temporary folder of this worker's, read back into the result, and the
+        folder removed: nothing of the parent's work folder is touched here."""
+        with tempfile.TemporaryDirectory(prefix="normkit-part-") as folder:
+            files = self.files.inside(Path(folder))
+            with disk_full_stops(files.records):
+                result = self._clean(files, MAX_SENT_BYTES)
+            result.files = SentFiles.read(files)
+        return result
+
+    def land(self, result: PartResult) -> PartResult:
+        """In the parent: the files a worker sent back written into ``files`` and the part marked, as a worker
+        that shares the files would have done; the bytes are dropped from ``result`` then."""
+        sent, result.files = result.files, None
+        if sent is not None:
+            with disk_full_stops(self.files.records):
+                sent.write(self.files)
+                self._commit(result)
+        return result
+
+    def _commit(self, result: PartResult) -> None:
+        """A whole part cleaned to its end is done: marked, and its spill (read now) deleted."""
+        whole = self.piece is None or self.piece.whole
+        if not result.stopped and whole and self.condemned is None:
             mark_done(self.files, self.part, self.key, result.stats)
             if self.spill is not None:
                 self.spill.unlink(missing_ok=True)
+
+    def _clean(self, files: PartFiles, limit: int | None) -> PartResult:
+        """Into ``files``; past ``limit`` bytes written, :class:`PartTooLargeError`."""
+        pipeline = WORKERS.pipeline(self.setup)
+        piece = self.piece or Piece(self.part.shards)
+        result = PartResult(self.part.index, RunStats())
+        written = 0
+        with open_part(files) as (records, rejects), ExitStack() as stack:
+            for item in self._outcomes(pipeline, piece, result.stats, stack):
+                if isinstance(item, Reject):
+                    written += self._reject(item, rejects, result)
+                    if result.stopped:
+                        break
+                else:  # encoded once, by the pipeline, where a failure is charged to the record alone
+                    line = item.line if isinstance(item, Record) else encode_record(item)
+                    records.write(line)
+                    written += len(line)
+                if limit is not None and written > limit:
+                    raise PartTooLargeError(
+                        f"its records and rejects pass {limit:,} bytes, the most a task sends back from a worker "
+                        "that shares no files with the run: it is split"
+                    )
         return result
 
-    def _stop_at(self, reject: Reject, stream: IO[bytes], result: PartResult) -> bool:
-        """Write ``reject`` and keep its message for stderr; True when fail-fast stops the part at it."""
-        stream.write(reject_line(reject))
+    def _reject(self, reject: Reject, stream: IO[bytes], result: PartResult) -> int:
+        """Write ``reject`` and keep its message for stderr; fail-fast stops the part at it (``result.stopped``).
+        Returns the bytes written."""
+        line = reject_line(reject)
+        stream.write(line)
         group = reject_group(reject)
         if len(result.messages) < MAX_MESSAGES and sum(g == group for g, _ in result.messages) < SHOWN_PER_GROUP:
             result.messages.append((group, reject.message()))
         result.stopped = self.fail_fast
-        return result.stopped
+        return len(line)
 
     def _outcomes(
         self, pipeline: Pipeline, piece: Piece, stats: RunStats, stack: ExitStack
     ) -> Iterator[Record | Reject]:
-        """From the learning pass's spill when there is one (a resumed run may lack it), else the input."""
+        """From the learning pass's spill when there is one (a resumed run may lack it; a worker that shares no
+        files with the parent never has one), else the input."""
         if self.condemned is not None:
             stats.bytes_in += piece.size
             return self._condemn(pipeline, piece, self.condemned, stats)
-        if not piece.whole or self.spill is None or not self.spill.exists():
+        spill = self.spill if self.setup.shared_files else None
+        if not piece.whole or spill is None or not spill.exists():
             stats.bytes_in += piece.size
             return pipeline.run_items(itertools.chain.from_iterable(piece.loaded(pipeline)), stats)
-        with open_no_follow(self.spill) as stream:
+        with open_no_follow(spill) as stream:
             stats.merge(spill_stats(stream))  # the stages the learning pass ran, counted there
         stats.bytes_in += piece.size
-        return pipeline.run_spilled(stack.enter_context(open_no_follow(self.spill)), stats)
+        return pipeline.run_spilled(stack.enter_context(open_no_follow(spill)), stats)
 
     @staticmethod
     def _condemn(pipeline: Pipeline, piece: Piece, reason: str, stats: RunStats) -> Iterator[Reject]:
