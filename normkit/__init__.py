@@ -41,7 +41,7 @@ from normkit.plugins import PluginSpec, get_plugin_manager  # noqa: E402
 from normkit.review import write_review  # noqa: E402
 from normkit.text.decoding import BinaryInputError, Decoded, DecodeOptions, decode  # noqa: E402
 from normkit.text.repairing import RepairOptions, repair, repair_explained  # noqa: E402
-from normkit.validate import load_schema  # noqa: E402
+from normkit.validate import load_schema, schema_error  # noqa: E402
 from normkit.writers import FolderWriter, atomic_file, encode_record, safe_filename  # noqa: E402
 
 __all__ = [
@@ -95,6 +95,7 @@ __all__ = [
     "repair_explained",
     "run_batch",
     "safe_filename",
+    "schema_error",
     "stable_id",
     "write_review",
 ]

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import IO, Any
 
-import jsonschema
 import pluggy
 
 from normkit.components import Context, Exporter, Learner, Loader, Stage, learns
@@ -31,7 +30,7 @@ from normkit.plugins import PluginSpec
 from normkit.registry import Registry
 from normkit.report import RunStats
 from normkit.spill import read_spilled, write_spill_stats, write_spilled
-from normkit.validate import iter_violations
+from normkit.validate import iter_violations, schema_error
 from normkit.writers import disk_full_message, encode_record, is_disk_full
 
 __all__ = ["DEFAULT_SOURCE_FROM", "Pipeline", "Record"]
@@ -481,7 +480,7 @@ def _check_options(cls: type, kind: str, name: str, options: Any, profile: str |
     if not schema:
         return
     value = dict(options) if isinstance(options, Mapping) else options  # a profile's may be any mapping
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    error = schema_error(value, schema)
     if error is not None:
         inside = "".join(f".{p}" for p in error.absolute_path)
         key = f"{_SECTIONS[kind]}.{name}" if kind != "exporter" else _SECTIONS[kind]

@@ -14,10 +14,9 @@ from importlib import resources
 from typing import Any
 
 import ahocorasick
-import jsonschema
 import regex
 
-from normkit import ConfigError
+from normkit import ConfigError, schema_error
 
 from ._boilerplate_prefilter import DIGIT, Prefilter, ambiguous_repeat, has_digit, norm, prefilter, safe_prefix
 
@@ -85,9 +84,6 @@ RULE_SCHEMA: dict[str, Any] = {
 }
 
 
-_RULE_VALIDATOR = jsonschema.Draft202012Validator(RULE_SCHEMA)
-
-
 @dataclass(frozen=True)
 class Rule:
     """One rule: exact ``lines`` and/or a whole-line ``pattern``, allowed ``where`` in the document."""
@@ -119,11 +115,12 @@ def rules_from_tables(
 ) -> list[Rule]:
     """Rules from TOML/JSON tables; ``prefix`` namespaces their ids (``config:``) so edits say where they came from.
 
-    Tables from a profile skip the stage's options check, so each is checked here against ``RULE_SCHEMA``.
+    Tables from a profile skip the stage's options check, so each is checked here against ``RULE_SCHEMA`` (by
+    msgspec first: jsonschema is imported only to word a table's error).
     """
     tables = list(tables)
     for table in tables:
-        error = jsonschema.exceptions.best_match(_RULE_VALIDATOR.iter_errors(table))
+        error = schema_error(table, RULE_SCHEMA)
         if error is not None:
             name = table.get("id", "?") if isinstance(table, Mapping) else "?"
             raise ConfigError(f"boilerplate rule {prefix}{name}: {error.message}")

@@ -1,9 +1,13 @@
-"""fastjsonschema answers "valid?" for schemas of the vetted keywords: it must agree with jsonschema."""
+"""fastjsonschema answers "valid?" for schemas of the vetted keywords: it must agree with jsonschema; msgspec's
+quick "yes" comes first and must never be more lenient than jsonschema."""
 
 from __future__ import annotations
 
 import json
+import math
+from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -118,3 +122,129 @@ def test_schemas_the_inliner_cannot_take_whole_are_left_to_fastjsonschema(schema
     from normkit.validate import _inlined
 
     assert _inlined(schema) is None
+
+
+# -- msgspec's quick yes: never more lenient than jsonschema -------------------------------------------------------
+
+QUICK = [name for name in list_schemas() if compiled(name).quick is not None]
+
+#: values msgspec might take where JSON Schema does not: tuples and sets for lists, 1.0 and True for integers,
+#: NaN and infinities, numbers just past a bound, Decimals, and mappings that are not dicts.
+awkward_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.sampled_from([0, 1, -1, 2**53 + 1, 2**64])
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from([1.0, 0.0, -0.0, 1.5, 1.0000000000000002, 0.9999999999999999, float("nan"), float("inf")])
+    | st.decimals(allow_nan=False, places=20, min_value=-2, max_value=2)
+    | st.sampled_from(["", "x", "removed", "utf-8", "record", "url", "ok", "decoded", "\ud800", "🌊"])
+)
+awkward_values = st.recursive(
+    awkward_leaves,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.frozensets(st.sampled_from(["a", "b"]), max_size=2)
+        | st.dictionaries(st.sampled_from(["id", "x", "line", "path", "text", "code", "stage"]), children, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "text"]), children, max_size=2).map(MappingProxyType)
+    ),
+    max_leaves=8,
+)
+
+
+def disguise(value: Any, data: st.DataObject) -> Any:
+    """``value`` with some lists made tuples, some dicts made read-only mappings, some numbers Decimals."""
+    choice = data.draw(st.integers(0, 6))
+    if isinstance(value, list):
+        items = [disguise(item, data) for item in value]
+        return tuple(items) if choice == 0 else items
+    if isinstance(value, dict):
+        mapped = {key: disguise(item, data) for key, item in value.items()}
+        return MappingProxyType(mapped) if choice == 0 else mapped
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and choice == 0:
+        return Decimal(value) if math.isfinite(value) else value
+    if isinstance(value, int) and not isinstance(value, bool) and choice == 1:
+        return float(value)
+    return value
+
+
+def never_more_lenient(schema: str, record: Any) -> None:
+    quick = compiled(schema).quick
+    assert quick is not None
+    if quick(record):
+        assert validator_for(schema).is_valid(record), record
+
+
+@pytest.mark.parametrize("schema", QUICK)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_the_quick_yes_is_never_more_lenient_on_any_value(schema: str, data: st.DataObject) -> None:
+    never_more_lenient(schema, data.draw(awkward_values))
+    base = {"id": "a", "text": "t", "title": None, "metadata": {}, "source": "", "url": "", "edits": [], "flags": []}
+    never_more_lenient(schema, disguise(mutate(base, data), data))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_the_quick_yes_is_never_more_lenient_on_a_document(data: st.DataObject) -> None:
+    record = disguise(mutate(mutate(GOLDEN, data), data), data)
+    never_more_lenient("document", record)
+    agree("document", record)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {**GOLDEN, "edits": tuple(GOLDEN["edits"])},
+        {**GOLDEN, "flags": ({"code": "c", "stage": "s"},)},
+        {**GOLDEN, "origin": {"path": "x", "line": 1.0}},
+        {**GOLDEN, "origin": {"path": "x", "line": True}},
+        {**GOLDEN, "origin": MappingProxyType({"path": "x"})},
+        {**GOLDEN, "decoding": {**GOLDEN["decoding"], "confidence": float("nan")}},
+        {**GOLDEN, "decoding": {**GOLDEN["decoding"], "confidence": Decimal("1.00000000000000000001")}},
+        {**GOLDEN, "decoding": {**GOLDEN["decoding"], "confidence": 2**60}},
+        {**GOLDEN, "edits": [{**GOLDEN["edits"][0], "line": 0}]},
+        {**GOLDEN, "extra": 1},
+        {key: value for key, value in GOLDEN.items() if key != "id"},
+        {**GOLDEN, "metadata": MappingProxyType({})},
+    ],
+)
+def test_the_quick_yes_refuses_what_jsonschema_refuses(record: dict) -> None:
+    """msgspec refuses each (1.0 and NaN too, which jsonschema takes: its no sends them to jsonschema)."""
+    assert not compiled("document").quick(record)  # type: ignore[misc]
+    agree("document", record)
+
+
+def test_the_record_and_configuration_schemas_have_a_quick_yes() -> None:
+    assert {"document", "dolma", "hf", "csv", "page", "reject", "report", "config"} <= set(QUICK)
+    assert compiled("document").quick(GOLDEN)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [(["a", "b"], True), (["a", "a"], False), (("a",), False), ({"a"}, False), ([1, True], False)],
+)
+def test_unique_strings_are_told_apart_as_jsonschema_does(value: Any, valid: bool) -> None:
+    from normkit.validate import quick_check
+
+    schema = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+    quick = quick_check(schema)
+    assert quick is not None and quick(value) is valid
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "string"}},
+        {"type": ["integer", "number"]},
+        {"type": "string", "pattern": "^a"},
+        {"enum": [1, 2]},
+        {"type": "number", "maximum": 2**60},
+        {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    ],
+)
+def test_schemas_msgspec_cannot_check_exactly_get_no_quick_yes(schema: dict) -> None:
+    from normkit.validate import quick_check
+
+    assert quick_check(schema) is None

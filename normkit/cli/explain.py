@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from normkit.cli.errors import errors_to_exit_codes
 from normkit.config import load_config
@@ -60,6 +58,9 @@ def explain_command(
 
     FILE is a documents file normkit wrote (JSON Lines with edits); any other input is cleaned first.
     """
+    from rich.console import Console  # only here: the other commands start without rich
+    from rich.text import Text
+
     console = Console(force_terminal=color, no_color=color is False, highlight=False)
     shown = False
     for item in _documents(file, config_path):

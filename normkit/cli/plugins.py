@@ -7,9 +7,6 @@ from collections.abc import Mapping, Sequence
 
 import click
 import pluggy
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from normkit.cli.errors import errors_to_exit_codes
 from normkit.errors import DuplicateComponentError, PluginError
@@ -31,6 +28,10 @@ def plugins(include_builtins: bool, as_json: bool, plugins_dirs: tuple[str, ...]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:
+        from rich.console import Console  # only for a table: --json and the other commands start without rich
+        from rich.markup import escape
+        from rich.table import Table
+
         table = Table("plugin", "version", box=None)
         for heading in ("hooks", "components"):  # long names wrap at any character rather than lose their end
             table.add_column(heading, overflow="fold")

@@ -7,12 +7,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 from normkit.batch import BatchResult, run_batch
 from normkit.batch.report import Progress as RunProgress
@@ -25,9 +23,20 @@ from normkit.inputs import check_inputs
 from normkit.plugins import get_plugin_manager, plugin_options, plugin_spec
 from normkit.registry import Registry
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
 __all__ = ["run"]
 
-stderr = Console(stderr=True)
+
+@cache
+def _stderr() -> Console:
+    """The console of the bar and the summary, made (and rich imported) only when one is shown: ``-q`` needs none."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
 
@@ -218,13 +227,19 @@ def _with_scheduler(config: Config, scheduler: str | None) -> dict[str, Any] | N
 def _progress(quiet: bool, interval: float) -> Iterator[RunProgress | None]:
     """A live bar on a terminal (documents, MB/s, ETA from the input bytes known up front); off one, a line
     every ``interval`` seconds, so that a CI log or a cluster job's log shows a long run moving."""
-    if quiet or (not stderr.is_terminal and not interval):
+    if quiet:
+        yield None
+        return
+    stderr = _stderr()
+    if not stderr.is_terminal and not interval:
         yield None
         return
     if not stderr.is_terminal:
         with ProgressLines(interval) as lines:
             yield lines
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -329,6 +344,9 @@ def _print_reject_kinds(result: BatchResult, output: str, rejects_file: str | No
 
 
 def _print_summary(result: BatchResult) -> None:
+    from rich.table import Table
+
+    stderr = _stderr()
     docs = result.report["documents"]
     stderr.print(
         f"read {docs['read']}, written {docs['written']}, rejected {docs['rejected']}, "

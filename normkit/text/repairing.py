@@ -1,4 +1,11 @@
-"""Text to text: ftfy's repairs, behind an exact gate that skips what ftfy would leave unchanged."""
+"""Text to text: ftfy's repairs, behind an exact gate that skips what ftfy would leave unchanged.
+
+ftfy and the gate's tables are loaded when a text first needs them: ASCII text holding none of the ASCII
+characters a fixer acts on (:data:`_ASCII_TRIGGERS`) and no ``&`` is provably left as it is without them, so a
+run of clean ASCII documents never imports ftfy nor compiles the gate's regexes (~50 ms). The module's
+constants built from ftfy (``_TRIGGERS``, ``_HINT``, ``_BAD_HINT``, ``_FIX_AND_EXPLAIN``) are built on first use
+(:func:`_lazy`); reading one as an attribute builds it too.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +15,15 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from types import FunctionType
-from typing import Any, Final, Literal, cast
-
-import ftfy
-from ftfy import badness, chardata
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from normkit.text._sre import sre_ops as _c
 from normkit.text._sre import sre_parse
+
+if TYPE_CHECKING:
+    import ftfy
+
+    _FixAndExplain = Callable[[str, ftfy.TextFixerConfig], ftfy.ExplainedText]
 
 __all__ = ["RepairOptions", "repair", "repair_explained"]
 
@@ -67,9 +76,9 @@ class RepairOptions:
     @classmethod
     def preset(cls, name: str) -> RepairOptions:
         """``safe`` (the defaults) or ``ftfy`` (ftfy's full defaults, NFC included)."""
-        if name not in _PRESETS:
-            raise ValueError(f"unknown repair preset {name!r}; known: {', '.join(sorted(_PRESETS))}")
-        return _PRESETS[name]
+        if name not in _PRESET_NAMES:
+            raise ValueError(f"unknown repair preset {name!r}; known: {', '.join(sorted(_PRESET_NAMES))}")
+        return cls() if name == "safe" else _presets()[name]  # the safe preset needs nothing of ftfy
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, object]) -> RepairOptions:
@@ -85,9 +94,9 @@ class RepairOptions:
     def json_schema(cls) -> dict[str, Any]:
         """The JSON Schema of :meth:`from_mapping`'s mapping, with the ``safe`` preset's values as defaults, so
         that a config file is checked (and documented) before anything runs."""
-        safe = _PRESETS["safe"]
+        safe = cls()
         properties: dict[str, Any] = {
-            "preset": {"description": "Start from these options.", "enum": sorted(_PRESETS), "default": "safe"}
+            "preset": {"description": "Start from these options.", "enum": sorted(_PRESET_NAMES), "default": "safe"}
         }
         for f in fields(cls):
             properties[f.name] = {**_FIELD_SCHEMAS.get(f.name, {"type": "boolean"}), "default": getattr(safe, f.name)}
@@ -101,6 +110,8 @@ class RepairOptions:
         replace_lossy_sequences and decode_inconsistent_utf8 when it does not
         explain (fix_and_explain then calls fix_encoding without the config).
         """
+        import ftfy
+
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         return ftfy.TextFixerConfig(**values, explain=explain)
 
@@ -112,12 +123,16 @@ _FIELD_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "max_decode_length": {"type": "integer", "minimum": 1},
 }
 
-_PRESETS: Final = {
-    "safe": RepairOptions(),
-    "ftfy": RepairOptions(
-        **{f: getattr(ftfy.TextFixerConfig(), f) for f in ftfy.TextFixerConfig._fields if f != "explain"}
-    ),
-}
+_PRESET_NAMES: Final = ("ftfy", "safe")
+
+
+@functools.cache
+def _presets() -> dict[str, RepairOptions]:
+    """The presets by name; ``ftfy`` is read from ftfy's own defaults, so ftfy is imported when one is asked for."""
+    import ftfy
+
+    ftfy_defaults = {f: getattr(ftfy.TextFixerConfig(), f) for f in ftfy.TextFixerConfig._fields if f != "explain"}
+    return {"safe": RepairOptions(), "ftfy": RepairOptions(**ftfy_defaults)}
 
 
 def _class_body(codepoints: Iterable[int]) -> str:
@@ -153,18 +168,30 @@ def _class_codepoints(pattern: re.Pattern[str]) -> set[int]:
     return out
 
 
-# The characters each single-character fixer acts on, taken from ftfy's own
-# tables where it has them; a test checks each fixer is the identity on
-# every other code point.
-_TRIGGERS: Final[dict[str, set[int]]] = {
-    "remove_terminal_escapes": {0x1B},  # ANSI_RE starts with ESC
-    "fix_c1_controls": set(range(0x80, 0xA0)),  # chardata.C1_CONTROL_RE
-    "fix_latin_ligatures": set(chardata.LIGATURES),
-    "fix_character_width": set(chardata.WIDTH_MAP),
-    "uncurl_quotes": _class_codepoints(chardata.SINGLE_QUOTE_RE) | _class_codepoints(chardata.DOUBLE_QUOTE_RE),
-    "fix_line_breaks": {0x0D, 0x2028, 0x2029, 0x85},  # fixes.fix_line_breaks
-    "fix_surrogates": set(range(0xD800, 0xE000)),
-    "remove_control_chars": set(chardata.CONTROL_CHARS),
+def _build_triggers() -> dict[str, set[int]]:
+    """The characters each single-character fixer acts on, taken from ftfy's own
+    tables where it has them; a test checks each fixer is the identity on
+    every other code point."""
+    from ftfy import chardata
+
+    return {
+        "remove_terminal_escapes": {0x1B},  # ANSI_RE starts with ESC
+        "fix_c1_controls": set(range(0x80, 0xA0)),  # chardata.C1_CONTROL_RE
+        "fix_latin_ligatures": set(chardata.LIGATURES),
+        "fix_character_width": set(chardata.WIDTH_MAP),
+        "uncurl_quotes": _class_codepoints(chardata.SINGLE_QUOTE_RE) | _class_codepoints(chardata.DOUBLE_QUOTE_RE),
+        "fix_line_breaks": {0x0D, 0x2028, 0x2029, 0x85},  # fixes.fix_line_breaks
+        "fix_surrogates": set(range(0xD800, 0xE000)),
+        "remove_control_chars": set(chardata.CONTROL_CHARS),
+    }
+
+
+#: the ASCII characters among each fixer's triggers (``_TRIGGERS``), known without ftfy: what ASCII text must
+#: not hold to be left as it is. ``tests/test_startup.py`` checks them against ftfy's tables.
+_ASCII_TRIGGERS: Final[dict[str, frozenset[int]]] = {
+    "remove_terminal_escapes": frozenset({0x1B}),
+    "fix_line_breaks": frozenset({0x0D}),
+    "remove_control_chars": frozenset({*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F}),
 }
 
 
@@ -334,7 +361,12 @@ def _non_ascii_only(op: Any, av: Any) -> set[int] | None:
     return out
 
 
-_HINT: Final = _build_hint(badness.BADNESS_RE)
+def _badness_hint() -> _Hint:
+    from ftfy import badness
+
+    return _build_hint(badness.BADNESS_RE)
+
+
 _NEVER: Final = re.compile("(?!)")
 
 
@@ -351,15 +383,11 @@ def _anchored(triggers: str, hint: _Hint, branches: tuple[str, ...]) -> re.Patte
     return re.compile(f"[{triggers}{hint.anchors}](?<={'|'.join(alternatives)})", hint.flags)
 
 
-_BAD_HINT: Final = _anchored("", _HINT, _HINT.branches)
-
-
 def _is_bad(text: str) -> bool:
     """badness.is_bad(text), the same answer for every text, but fast on the clean ones the hint rules out."""
-    return _BAD_HINT.search(text) is not None and badness.is_bad(text)
+    from ftfy import badness
 
-
-_FixAndExplain = Callable[[str, ftfy.TextFixerConfig], ftfy.ExplainedText]
+    return _lazy("_BAD_HINT").search(text) is not None and badness.is_bad(text)
 
 
 def _rebind_fix_and_explain() -> _FixAndExplain:
@@ -377,6 +405,9 @@ def _rebind_fix_and_explain() -> _FixAndExplain:
     with ftfy 6.3).  Worth it: the fix_text stage of benchmarks/stages.py
     takes about 1.5 times as long with ftfy's own fix_and_explain.
     """
+    import ftfy
+    from ftfy import badness
+
     original = vars(ftfy)
     if original.get("is_bad") is not badness.is_bad or not isinstance(original.get("fix_and_explain"), FunctionType):
         return ftfy.fix_and_explain
@@ -387,10 +418,32 @@ def _rebind_fix_and_explain() -> _FixAndExplain:
             copy.__kwdefaults__ = value.__kwdefaults__
             namespace[name] = copy
     namespace["is_bad"] = _is_bad
-    return cast(_FixAndExplain, namespace["fix_and_explain"])
+    return cast("_FixAndExplain", namespace["fix_and_explain"])
 
 
-_FIX_AND_EXPLAIN: Final = _rebind_fix_and_explain()
+#: the module's constants built from ftfy, by name: each on first use (see :func:`_lazy`).
+_BUILDERS: Final[dict[str, Callable[[], Any]]] = {
+    "_TRIGGERS": _build_triggers,
+    "_HINT": _badness_hint,
+    "_BAD_HINT": lambda: _anchored("", _lazy("_HINT"), _lazy("_HINT").branches),
+    "_FIX_AND_EXPLAIN": _rebind_fix_and_explain,
+}
+
+
+def _lazy(name: str) -> Any:
+    """The module constant ``name``, built from ftfy's tables the first time (read from the module's globals, so
+    a test may replace it)."""
+    value = globals().get(name)
+    if value is None:
+        value = globals()[name] = _BUILDERS[name]()
+    return value
+
+
+def __getattr__(name: str) -> Any:
+    """``repairing._HINT`` and the other constants of :data:`_BUILDERS`, built when first read."""
+    if name in _BUILDERS:
+        return _lazy(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Gate:
@@ -404,18 +457,30 @@ class _Gate:
     """
 
     def __init__(self, options: RepairOptions) -> None:
-        trigger_set = set().union(*(chars for name, chars in _TRIGGERS.items() if getattr(options, name)))
-        triggers = _class_body(trigger_set)
-        hint = _HINT if options.fix_encoding else _NO_HINT
-        self.bad_hint = _anchored("", hint, hint.branches)
-        self.suspect = _anchored(triggers, hint, hint.branches)
-        self.suspect_ascii_free = _anchored(triggers, hint, hint.ascii_free)
+        triggers = _lazy("_TRIGGERS")
+        trigger_set = set().union(*(chars for name, chars in triggers.items() if getattr(options, name)))
+        self.triggers = _class_body(trigger_set)
+        self.hint = _lazy("_HINT") if options.fix_encoding else _NO_HINT
         self.ascii_bystanders = bytes(b for b in range(0x80) if b not in trigger_set)
         self.entities = bool(options.unescape_html)
         self.auto_entities = options.unescape_html == "auto"
         self.crlf = options.fix_line_breaks
         self.normalization = options.normalization
         self.max_length = options.max_decode_length
+
+    # The regexes are compiled when first searched (~10 ms each): text that is mostly ASCII needs none.
+
+    @functools.cached_property
+    def bad_hint(self) -> re.Pattern[str]:
+        return _anchored("", self.hint, self.hint.branches)
+
+    @functools.cached_property
+    def suspect(self) -> re.Pattern[str]:
+        return _anchored(self.triggers, self.hint, self.hint.branches)
+
+    @functools.cached_property
+    def suspect_ascii_free(self) -> re.Pattern[str]:
+        return _anchored(self.triggers, self.hint, self.hint.ascii_free)
 
     def whole_text(self, text: str) -> str | None:
         """ftfy.fix_text's result when it is provably the text itself or its CRLF -> LF form."""
@@ -459,7 +524,11 @@ class _Gate:
         """
         end = text.find("<") if self.auto_entities else -1
         end = len(text) if end < 0 else end
-        return text.find("&", 0, end) >= 0 and chardata.HTML_ENTITY_RE.search(text, 0, end) is not None
+        if text.find("&", 0, end) < 0:
+            return False
+        from ftfy import chardata
+
+        return chardata.HTML_ENTITY_RE.search(text, 0, end) is not None
 
     def suspects(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of the segments that may change, in order; all others provably stay as they are."""
@@ -472,6 +541,8 @@ class _Gate:
             found.add(span)
             pos = span[1]
         if self.entities:
+            from ftfy import chardata
+
             end = text.find("<") if self.auto_entities else -1
             for entity in chardata.HTML_ENTITY_RE.finditer(text, 0, len(text) if end < 0 else end):
                 found.add(_segment_at(text, entity.start(), self.max_length))
@@ -521,7 +592,27 @@ def repair_explained(text: str, options: RepairOptions | None = None) -> tuple[s
     return _repair(text, options or _DEFAULTS, explain=True)
 
 
+@functools.lru_cache(maxsize=64)
+def _ascii_bystanders(options: RepairOptions) -> bytes:
+    """The ASCII bytes no enabled fixer acts on."""
+    triggers = set().union(*(chars for name, chars in _ASCII_TRIGGERS.items() if getattr(options, name)))
+    return bytes(b for b in range(0x80) if b not in triggers)
+
+
+def _ascii_untouched(text: str, options: RepairOptions) -> bool:
+    """ftfy leaves ``text`` as it is, provably, without ftfy: ASCII, no ASCII trigger, no entity to unescape.
+
+    ASCII is never mojibake to fix_encoding and is normalized in every form; every other fixer acts only on its
+    trigger characters (the gate's own reasoning, for the one case that needs none of its tables).
+    """
+    if not text.isascii() or (options.unescape_html and "&" in text):
+        return False
+    return not text.encode("ascii").translate(None, _ascii_bystanders(options))
+
+
 def _repair(text: str, options: RepairOptions, explain: bool) -> tuple[str, list[tuple[str, str]]]:
+    if _ascii_untouched(text, options):
+        return text, []
     gate = _gate(options)
     whole = gate.whole_text(text)
     if whole is not None:
@@ -550,7 +641,7 @@ def _fix_segment(gate: _Gate, segment: str, config: ftfy.TextFixerConfig) -> tup
     fixed = gate.segment(segment, bool(config.unescape_html))
     if fixed is not None:
         return fixed, ([_CRLF_STEP] if fixed != segment else [])
-    fixed, steps = _FIX_AND_EXPLAIN(segment, config)
+    fixed, steps = _lazy("_FIX_AND_EXPLAIN")(segment, config)
     return fixed, [(step.action, step.parameter) for step in steps or ()]
 
 
