@@ -1,11 +1,14 @@
 """Throughput: ``normkit run`` on 1 and 2 workers against the I/O floor and datatrove, on news-like JSONL.
 
     python benchmarks/throughput.py [--docs N] [--runs K] [--source FOLDER] [--workdir DIR] [--breakdown]
+                                    [--start-methods] [--corpus news|unique]
 
 The corpus is generated (never committed): pages from ``--source`` (default: the boilerplate dev corpus in
 ``../shared`` beside the checkout, when present; else generated sentences) cycled, each made unique, about
-5 KB a document, 3% of them with mojibake. Each run times every variant once, interleaved; figures are
-medians over the runs:
+5 KB a document, 3% of them with mojibake. ``--corpus unique`` generates every article sentence afresh
+(words drawn from one page's text, so its language and function words) while bylines, reading times, share
+bars, photo credits and footers repeat per site, so no per-line memo helps the body: the worst case for the
+boilerplate stage. Each run times every variant once, interleaved; figures are medians over the runs:
 
 a. the I/O floor: read, parse, serialize and write the same records with orjson, nothing else;
 b. ``normkit run`` with the default pipeline on 1 worker, and c. on 2 workers, as a user runs it;
@@ -88,10 +91,54 @@ def documents(count: int, source: Path | None, start: int = 0) -> Iterator[dict[
         yield {"id": f"doc-{i}", "url": f"https://www.site{i % 20}.example/news/{i}", "title": title, "text": text}
 
 
-def write_corpus(path: Path, count: int, source: Path | None) -> int:
+#: per-site furniture of the ``unique`` corpus (invented): what repeats on every page of a site, formatted with
+#: the site's name and number, its author and the page's reading time
+FURNITURE_HEAD = (
+    "By {author} | {name} Staff",
+    "{minutes} min read",
+    "Share on Facebook | Share on X | Email | Print",
+)
+FURNITURE_FOOT = (
+    "Sign up for the {name} morning briefing",
+    "Related coverage",
+    "Comments are closed on this story.",
+    "Copyright {name} Media Group. All rights reserved.",
+)
+AUTHORS = ("Mara Lindqvist", "Tomas Okafor", "Priya Raman", "Jonah Whitfield", "Elena Sokolova")
+
+
+def unique_documents(count: int, source: Path | None, start: int = 0) -> Iterator[dict[str, str]]:
+    """News-like records whose every article sentence is new (words drawn at random), while bylines, reading
+    times, share bars, photo credits and footers repeat per site: the per-line memos never help the body."""
+    # words drawn from one page's own running text: its language, and function words as often as it has them
+    words = [[w.strip(".,;:!?\"'()") for w in t.split() if w.strip(".,;:!?\"'()").isalpha()] for t in pages(source)]
+    words = [page for page in words if page] or [["the", "city", "said"]]
+    for i in range(start, start + count):
+        rng, site, vocabulary = random.Random(i), i % 20, words[i % len(words)]
+        name = f"Harbour Ledger {site}"
+
+        def sentence(size: int, rng: random.Random = rng, vocabulary: list[str] = vocabulary) -> str:
+            return " ".join(rng.choices(vocabulary, k=size)).capitalize() + "."
+
+        title = sentence(rng.randint(7, 12)).rstrip(".")
+        fields = {"name": name, "author": AUTHORS[site % len(AUTHORS)], "minutes": 2 + site % 7}
+        body = [" ".join(sentence(rng.randint(10, 24)) for _ in range(rng.randint(2, 4))) for _ in range(14)]
+        caption = [sentence(rng.randint(9, 16)), f"Photo: {name} Images"]
+        lines = [title, *(line.format(**fields) for line in FURNITURE_HEAD), *body[:3], *caption, *body[3:]]
+        lines += [line.format(**fields) for line in FURNITURE_FOOT]
+        text = "\n\n".join(lines)
+        if i % 33 == 0:  # a few percent of mojibake, as in the news corpus
+            text = text.encode("utf-8").decode("cp1252", "replace")
+        yield {"id": f"doc-{i}", "url": f"https://www.site{site}.example/news/{i}", "title": title, "text": text}
+
+
+CORPORA = {"news": documents, "unique": unique_documents}
+
+
+def write_corpus(path: Path, count: int, source: Path | None, kind: str = "news") -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as stream:
-        for record in documents(count, source):
+        for record in CORPORA[kind](count, source):
             stream.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
     return path.stat().st_size
 
@@ -217,12 +264,18 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="Where the corpus and outputs go (default: a temp folder).")
     parser.add_argument("--breakdown", action="store_true", help="Also run 1 worker without the boilerplate stage.")
     parser.add_argument("--start-methods", action="store_true", help="Also run 1 and 2 workers from a fork server.")
+    parser.add_argument(
+        "--corpus",
+        choices=sorted(CORPORA),
+        default="news",
+        help="unique: every article sentence new, furniture per site.",
+    )
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="normkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    corpus = work / "corpus" / "news.jsonl"
-    size = write_corpus(corpus, args.docs, args.source)
-    print(f"corpus: {args.docs} documents, {size / 1e6:.1f} MB ({size / args.docs / 1e3:.1f} KB each)")
+    corpus = work / "corpus" / f"{args.corpus}.jsonl"
+    size = write_corpus(corpus, args.docs, args.source, args.corpus)
+    print(f"corpus ({args.corpus}): {args.docs} documents, {size / 1e6:.1f} MB ({size / args.docs / 1e3:.1f} KB each)")
     breakdown = without_boilerplate(work) if args.breakdown else None
     server = forkserver(work) if args.start_methods else None
     print(table(*measure(corpus, work, args.runs, breakdown, server), size, args.docs))

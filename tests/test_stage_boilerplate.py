@@ -430,6 +430,34 @@ def test_learning_can_be_switched_off() -> None:
     assert stage(pipeline()).learns
 
 
+# -- folding a line: the fast path for single-spaced lines is the plain fold (issue 15) -------------------------
+
+
+def _plain_fold(line: str) -> str:
+    return " ".join(line.casefold().split()).rstrip(":|").rstrip()
+
+
+# every kind of whitespace, separators, controls and case pairs that fold to several characters
+_FOLD_TEXT = st.text(
+    st.sampled_from(" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u180e\u2000\u2028\u202f\u3000\u200b:|ßİΣﬁaZ1.")
+    | st.characters(),
+    max_size=40,
+)
+
+
+@given(_FOLD_TEXT)
+def test_fold_is_the_plain_fold(line: str) -> None:
+    from normkit_plugins._boilerplate_rules import fold
+
+    assert fold.__wrapped__(line) == _plain_fold(line)
+
+
+def test_no_printable_character_but_the_space_splits_words() -> None:
+    """What the fast path of ``fold`` rests on, checked over every code point."""
+    splitting = [c for c in map(chr, range(0x110000)) if len(f"a{c}b".split()) != 1 and c.isprintable()]
+    assert splitting == [" "]
+
+
 # -- the fast matcher finds what the plain alternation finds (issue 6: speed without changing output) ---------
 
 
