@@ -132,3 +132,15 @@ def test_shards_load_as_one_dataset_in_input_order(
     assert files
     dataset = datasets.load_dataset(builder, data_files=files, split="train", cache_dir=str(offline))
     check_rows(dataset, json.loads if builder == "parquet" else (lambda metadata: metadata))
+
+
+def test_the_shards_folder_loads_by_name_as_the_train_split(tmp_path: Path, offline: Path) -> None:
+    """``load_dataset("OUT/documents")``: datasets infers the Parquet builder from the files and, as their names
+    carry no split, puts them all in ``train``, in name order, which is input order."""
+    pytest.importorskip("pyarrow")
+    config = '[output]\nformat = "parquet"\noptions = { shape = "hf" }\n'
+    out = run(tmp_path, "--shards", "--shard-size", "1", config=config)
+    assert len(list((out / "documents").glob("*.hf.parquet"))) > 1
+    loaded = datasets.load_dataset(str(out / "documents"), cache_dir=str(offline))
+    assert list(loaded) == ["train"]
+    check_rows(loaded["train"], json.loads)
