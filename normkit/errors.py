@@ -13,6 +13,7 @@ __all__ = [
     "RejectDocument",
     "RunInterruptedError",
     "SchemaError",
+    "WorkFolderError",
 ]
 
 
@@ -36,6 +37,12 @@ class DiskFullError(NormkitError):
     committed stays, and running the same command again (with room) resumes where it stopped."""
 
     exit_code = 4
+
+
+class WorkFolderError(NormkitError):
+    """A task may not write in the run's work folder (a worker of another user, a read-only mount). Like a
+    full disk, never charged to documents: the run stops in one line, and the same command resumes once the
+    workers may write there."""
 
 
 class LearningIncompleteError(NormkitError):

@@ -68,6 +68,9 @@ class Executor:
     #: their results, this process writes them, and every input must be a URL the workers can open. An
     #: executor that can only tell once its workers run sets it in :meth:`shares`.
     shares_files: bool = True
+    #: the most a task's result may carry back (its part's files) when :attr:`shares_files` is False; None: the
+    #: batch's default (:data:`normkit.batch.tasks.MAX_SENT_BYTES`). An executor may take it from its options.
+    max_result_bytes: int | None = None
 
     def __init__(self, workers: int, options: Mapping[str, Any]) -> None:
         self.workers = max(1, workers)
@@ -90,10 +93,12 @@ class Executor:
         """Stop the workers; called once at the end of the run."""
 
     def shares(self, folder: Path) -> bool:
-        """Whether the workers see ``folder`` (the run's work folder, which exists) at the same path; called once,
-        after :meth:`__enter__`, before any task. The default trusts :attr:`shares_files`; an executor that
-        cannot know in advance (a cluster it connected to) may look, and sets :attr:`shares_files` to what it
-        found."""
+        """Whether the workers see, and may write in, ``folder`` (the run's work folder, which exists; an absolute
+        path) at the same path. Called once, before :meth:`__enter__` and before anything is planned, so that a
+        local input the workers could not open stops the run before its work folder changes; the run then
+        tells the executor it enters (:attr:`shares_files`). The default trusts :attr:`shares_files`; an
+        executor that cannot know in advance (a cluster it connects to) may look, and sets :attr:`shares_files`
+        to what it found."""
         return self.shares_files
 
     @staticmethod

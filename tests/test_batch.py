@@ -308,3 +308,81 @@ def test_a_learning_stage_that_cannot_observe_fails_its_part_out_loud(
     assert [(r["origin"]["line"], r["hook"]) for r in rejects] == [(2, "executor")]
     assert "the learning pass failed once on this input: KeyError('a bug in observe')" in rejects[0]["reason"]
     assert (result.stats.read, result.stats.written, result.stats.rejected) == (3, 2, 1)
+
+
+class _Inline:
+    """An executor that runs each task here, in order, and reports what it raised."""
+
+    def run(self, tasks: list[object]) -> object:
+        for index, task in enumerate(tasks):
+            try:
+                yield index, task(), None  # type: ignore[operator]
+            except Exception as error:  # noqa: BLE001 - reported, as an executor does
+                yield index, None, error
+
+
+class _TooLarge:
+    """A pass over one object of 100 inputs of 300 bytes each but input 42, too large alone, where a task may
+    send back 1000 bytes: every piece of more than three inputs stops with PartTooLargeError."""
+
+    def __init__(self) -> None:
+        self.ran: list[tuple[int, int] | None] = []
+        self.leaves: list[object] = []
+
+    def task(self, index: int, piece: object) -> object:
+        from normkit.batch.tasks import PartTooLargeError
+
+        def run() -> tuple[int, int]:
+            window = piece.window  # type: ignore[attr-defined]
+            self.ran.append(window)
+            if window is None or window[1] - window[0] > 3 or window[0] <= 42 < window[1]:
+                raise PartTooLargeError(1200, 4, 1000)
+            return window  # type: ignore[no-any-return]
+
+        return run
+
+    def count(self, index: int, piece: object) -> object:
+        return lambda: 100
+
+    def stops(self, result: object) -> bool:
+        return False
+
+    def arrived(self, index: int, piece: object, result: object) -> object:
+        return result
+
+    def resolved(self, index: int, leaves: list[object]) -> None:
+        self.leaves = leaves
+
+
+@pytest.mark.parametrize("cap", [0, 64])
+def test_a_piece_too_large_to_send_is_cut_at_once_never_retried(monkeypatch: pytest.MonkeyPatch, cap: int) -> None:
+    """Cut into as many windows as the output read so far says (not halved over and over), none tried twice,
+    nothing counted as a retry, even for a part past the cap of failures; one input too large alone is given up
+    at once."""
+    import normkit.batch.rounds as rounds
+    from normkit.batch.report import Tally
+    from normkit.batch.tasks import PartTooLargeError, Piece
+
+    monkeypatch.setattr(rounds, "MAX_FAILURES", cap)
+    tally, work = Tally(), _TooLarge()
+    runner = rounds.Rounds(_Inline(), 2, tally, timeout=None)  # type: ignore[arg-type]
+    runner.run(work, {0: [Piece((Shard("s3://bucket/big.jsonl", object_size=30_000),))]})  # type: ignore[arg-type]
+    windows = [leaf.piece.window for leaf in work.leaves]  # type: ignore[attr-defined]
+    assert windows[0] == (0, 2) and windows[-1] == (97, 100)  # 100 inputs * 1.2 / (0.8 * 1000): 38 windows
+    assert [w[1] for w in windows[:-1]] == [w[0] for w in windows[1:]], "contiguous, in input order"
+    assert len(work.ran) == len(set(work.ran)), "no piece tried twice"
+    failed = [leaf for leaf in work.leaves if leaf.failed]  # type: ignore[attr-defined]
+    assert [(leaf.piece.window, leaf.single, type(leaf.error)) for leaf in failed] == [
+        ((42, 43), True, PartTooLargeError)
+    ]
+    assert tally.shards["retried"] == 0
+
+
+def test_the_pieces_of_a_condemned_piece_cut_for_size_stay_condemned() -> None:
+    from normkit.batch.cleaning import CleaningPass
+
+    cleaning = CleaningPass.__new__(CleaningPass)
+    cleaning.condemned = {(0, "01"): "the learning pass failed 3 times on this input"}
+    assert cleaning._condemned(0, "01") == cleaning._condemned(0, "010011") == cleaning.condemned[(0, "01")]
+    assert cleaning._condemned(0, "00") is None and cleaning._condemned(0, "") is None
+    assert cleaning._condemned(1, "01") is None

@@ -41,13 +41,14 @@ from normkit.batch.tasks import (
     CleanPart,
     CountItems,
     PartResult,
+    PartTooLargeError,
     Piece,
     Setup,
     piece_files,
     reject_line,
 )
 from normkit.document import Reject
-from normkit.errors import DiskFullError
+from normkit.errors import DiskFullError, WorkFolderError
 from normkit.executors import Budgeted, Task
 from normkit.inputs import Part
 from normkit.output import open_part
@@ -138,7 +139,7 @@ class CleaningPass:
     def _task(self, index: int, piece: Piece) -> CleanPart:
         part = self.parts[index]
         files = self.work.files(part)
-        reason = self.condemned.get((index, piece.tag))
+        reason = self._condemned(index, piece.tag)
         if piece.whole and reason is None:
             spill = self.work.spill(part, self.spill) if self.spill and index in self.spilled else None
             return CleanPart(self.cleaning, part, files, self.key, self.fail_fast, spill)
@@ -160,10 +161,19 @@ class CleaningPass:
         for leaf in leaves:
             if not leaf.failed:
                 self._report(leaf.result, leaf.piece)
-        if _ran_whole(leaves) and (index, "") not in self.condemned:
+        if _ran_whole(leaves) and self._condemned(index, "") is None:
             self.results[index] = (leaves[0].result.stats, "done")
         else:
             self.leaves[index] = leaves
+
+    def _condemned(self, index: int, tag: str) -> str | None:
+        """Why the piece ``tag`` of part ``index`` is only rejected: the learning pass left it, or the piece it was
+        cut from, out (a piece cut for size, :class:`~.tasks.PartTooLargeError`, keeps its reason); None when it
+        is cleaned."""
+        return next(
+            (self.condemned[(index, tag[:n])] for n in range(len(tag), -1, -1) if (index, tag[:n]) in self.condemned),
+            None,
+        )
 
     def _report(self, result: PartResult, piece: Piece) -> None:
         """A task's reject messages to stderr, the first few of each kind in the run (the command line counts
@@ -187,7 +197,7 @@ class CleaningPass:
                 outcome = "failed"
             else:
                 result = leaf.result
-                outcome = "failed" if (part.index, leaf.piece.tag) in self.condemned else outcome
+                outcome = "failed" if self._condemned(part.index, leaf.piece.tag) is not None else outcome
             stats.merge(result.stats)
             stopped = stopped or result.stopped
         if not (len(leaves) == 1 and leaves[0].piece.whole):
@@ -205,16 +215,15 @@ class CleaningPass:
     def _condemn(self, part: Part, leaf: Leaf, rounds: Rounds) -> PartResult:
         """Each input of a piece given up, written as a reject with the failure; by a task, since loading it may
         be what fails, and else by the parent, as one reject for the piece."""
-        what = "this input" if leaf.single else leaf.piece.describe()
         stdin = stdin_piece(leaf.piece)
-        reason = f"failed {_times(1 if stdin else rounds.attempts)} on {what}: {leaf.error!r}"
+        reason = _reason(leaf, 1 if stdin else rounds.attempts)
         files = piece_files(self.work.files(part), leaf.piece.tag)
         task = CleanPart(self.cleaning, part, files, self.key, self.fail_fast, None, leaf.piece, reason)
         error: BaseException | None = None
         for _attempt in range(0 if stdin else rounds.attempts):  # stdin: what is left of it is not the input
             with closing(rounds.executor.run([Budgeted(task, rounds.timeout or None)])) as outcomes:
                 for _, result, error in outcomes:
-                    if isinstance(error, DiskFullError):
+                    if isinstance(error, (DiskFullError, WorkFolderError)):
                         raise error
                     if error is None:
                         self._report(result, leaf.piece)
@@ -245,6 +254,18 @@ class CleaningPass:
 def _ran_whole(leaves: list[Leaf]) -> bool:
     """Whether a part ran as one task that succeeded (and wrote and marked its own files)."""
     return len(leaves) == 1 and leaves[0].piece.whole and not leaves[0].failed
+
+
+def _reason(leaf: Leaf, attempts: int) -> str:
+    """What each input of a piece given up is rejected with: too large to send back (one input, at once), or
+    the failure of its every attempt."""
+    if isinstance(leaf.error, PartTooLargeError):
+        return (
+            f"its output alone passes {leaf.error.limit:,} bytes, the most a task sends back from a worker that "
+            "shares no files with the run ([run.executors.dask] max_result_bytes): not cleaned"
+        )
+    what = "this input" if leaf.single else leaf.piece.describe()
+    return f"failed {_times(attempts)} on {what}: {leaf.error!r}"
 
 
 def _times(count: int) -> str:

@@ -138,7 +138,7 @@ class WorkFolder:
     def for_output(cls, folder: Path | None) -> WorkFolder:
         if folder is None:
             return cls(Path(tempfile.mkdtemp(prefix="normkit-")), temporary=True)
-        return cls(folder / STATE_DIR)
+        return cls(folder.absolute() / STATE_DIR)  # tasks write here from workers that may not share the cwd
 
     def files(self, part: Part) -> PartFiles:
         base = self.parts / part.name

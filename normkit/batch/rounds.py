@@ -15,10 +15,15 @@ which both halves failed too (a plugin that kills the worker on every document w
 per document); a split that leaves the failure in one half is what narrowing is for, and costs nothing
 against the cap, so a part with a few bad inputs among thousands is narrowed to each of them. A piece that is
 one input (:func:`split` returns None) is given up as that one input, whatever the cap. A full disk stops
-everything at once (:class:`~normkit.errors.DiskFullError`): it is never charged to documents. A part whose
-files are too large to be sent back from a worker that shares no files with the run
-(:class:`~.tasks.PartTooLargeError`) is split like a failed one, but no input is to blame: its splits never
-count against the cap.
+everything at once (:class:`~normkit.errors.DiskFullError`): it is never charged to documents; so does a work
+folder the workers may not write in (:class:`~normkit.errors.WorkFolderError`).
+
+A piece whose files are too large to be sent back from a worker that shares no files with the run
+(:class:`~.tasks.PartTooLargeError`) failed no attempt: no input is to blame. It is cut at once, never tried
+as it is again, counts nothing against the cap or the report's retries, and gets a notice of its own: a group
+of objects in halves; one object (its inputs counted first) or a window of its inputs into as many windows as
+the output seen so far says are needed (:meth:`~.tasks.PartTooLargeError.pieces`). One input whose output is
+too large alone is given up at once, and rejected with that reason.
 
 A task's result is handed to the pass as it arrives (:meth:`Work.arrived`), so that the files a worker sent
 back are written at once, and no more than one task's files are held here.
@@ -45,7 +50,7 @@ from typing import IO, Any, Protocol
 
 from normkit.batch.report import Tally, warn
 from normkit.batch.tasks import PartTooLargeError, Piece
-from normkit.errors import DiskFullError
+from normkit.errors import DiskFullError, WorkFolderError
 from normkit.executors import Budgeted, Executor, Task
 from normkit.inputs import Shard
 from normkit.writers import disk_full_message, is_disk_full
@@ -181,7 +186,9 @@ class Rounds:
                 job = jobs[position]
                 if self._beyond(job.key):
                     continue
-                if error is not None and is_disk_full(error):  # the run stops: no document is charged
+                if isinstance(error, WorkFolderError):  # the run stops: no document is charged
+                    raise error
+                if error is not None and is_disk_full(error):  # likewise
                     raise error if isinstance(error, DiskFullError) else DiskFullError(disk_full_message("a task"))
                 following += self._failed(job, error) if error is not None else self._succeeded(job, result)
                 if self.cut is not None and not any(jobs[p].key <= self.cut for p in running):
@@ -210,7 +217,9 @@ class Rounds:
     def _succeeded(self, job: _Job, result: Any) -> list[_Job]:
         if job.counting is not None:  # the failed piece's inputs were counted: cut it by position
             failed = job.counting
-            pieces = _windows(failed.piece, int(result))
+            if isinstance(failed.error, PartTooLargeError):
+                return self._cut_for_size(failed, failed.error, (0, int(result)))
+            pieces = _windows(failed.piece, (0, int(result)), 2)
             if pieces:
                 return self._replace(failed, pieces)
             return self._again(failed, failed.error or RuntimeError("failed"), single=True)
@@ -227,9 +236,10 @@ class Rounds:
             if job.failures < self.attempts:
                 return [replace(job, retry=True)]
             return self._give_up(job.counting, job.counting.error or error, single=True)
+        if isinstance(error, PartTooLargeError):
+            return self._too_large(job, error)
         job.failures += 1
-        unproductive = job.failures == 1 and job.piece.tag and not isinstance(error, PartTooLargeError)
-        if unproductive:  # both halves of a split failed: it narrowed nothing down
+        if job.failures == 1 and job.piece.tag:  # both halves of a split failed: it narrowed nothing down
             self._halves[(job.index, job.piece.tag[:-1])] += 1
             if self._halves[(job.index, job.piece.tag[:-1])] == 2:
                 self._failures[job.index] += 1
@@ -248,6 +258,33 @@ class Rounds:
             return [_Job(job.index, job.piece, retry=True, counting=job)]
         return self._replace(job, pieces)
 
+    def _too_large(self, job: _Job, error: PartTooLargeError) -> list[_Job]:
+        """``job``'s piece cut for size (see the module): nothing is counted against it, its part, or the report."""
+        job.error = error
+        if job.piece.window is not None:
+            return self._cut_for_size(job, error, job.piece.window)
+        pieces = split(job.piece, self.lines)
+        if pieces is None:
+            return self._give_up(job, error, single=True)
+        self._cut_notice(job, error)
+        if isinstance(pieces, str):  # one object: its inputs are counted, then it is cut into windows
+            return [_Job(job.index, job.piece, counting=job, error=error)]
+        return self._replace(job, pieces, retry=False)
+
+    def _cut_for_size(self, job: _Job, error: PartTooLargeError, window: tuple[int, int]) -> list[_Job]:
+        """``window`` of ``job``'s one shard in as many windows as ``error`` estimates; one input: given up."""
+        pieces = _windows(job.piece, window, error.pieces(window[1] - window[0]))
+        if pieces is None:
+            return self._give_up(job, error, single=True)
+        if job.piece.window is not None:  # else the notice came before its inputs were counted
+            self._cut_notice(job, error)
+        return self._replace(job, pieces, retry=False)
+
+    @staticmethod
+    def _cut_notice(job: _Job, error: PartTooLargeError) -> None:
+        where = f" ({job.piece.describe()})" if not job.piece.whole else ""
+        warn(f"part {job.index}{where}: {error}; it is cut into smaller pieces")
+
     def _attempts(self, job: _Job) -> int:
         """How many times ``job``'s piece may run: standard input can be read only once."""
         return 1 if stdin_piece(job.piece) else self.attempts
@@ -264,12 +301,12 @@ class Rounds:
         self._end(job, Leaf(job.piece, error=error, single=single))
         return []
 
-    def _replace(self, job: _Job, pieces: Sequence[Piece]) -> list[_Job]:
-        """``job``'s piece is cut into ``pieces``, which run in its place."""
+    def _replace(self, job: _Job, pieces: Sequence[Piece], retry: bool = True) -> list[_Job]:
+        """``job``'s piece is cut into ``pieces``, which run in its place (``retry``: counted as retries)."""
         tags = self._open[job.index]
         tags.discard(job.piece.tag)
         tags.update(piece.tag for piece in pieces)
-        return [_Job(job.index, piece, retry=True) for piece in pieces]
+        return [_Job(job.index, piece, retry=retry) for piece in pieces]
 
     def _end(self, job: _Job, leaf: Leaf) -> None:
         tags = self._open.get(job.index)
@@ -327,25 +364,27 @@ def split(piece: Piece, lines: Callable[[str], bool]) -> list[Piece] | str | Non
     return None if cut is None else _halves(piece, ((cut[0],), None), ((cut[1],), None))
 
 
-def _windows(piece: Piece, count: int) -> list[Piece] | None:
-    """``piece`` (one shard, counted: ``count`` inputs) in two windows; None when it is one input or none."""
+def _windows(piece: Piece, window: tuple[int, int], count: int) -> list[Piece] | None:
+    """The inputs ``window`` of ``piece``'s one shard in ``count`` windows, as even as they go; None when it is
+    one input or none."""
+    start, stop = window
+    count = min(count, stop - start)
     if count < 2:
         return None
-    return _halves(piece, (piece.shards, (0, count // 2)), (piece.shards, (count // 2, count)))
+    bounds = [start + (stop - start) * i // count for i in range(count + 1)]
+    return _halves(piece, *((piece.shards, (bounds[i], bounds[i + 1])) for i in range(count)))
 
 
-def _halves(
-    piece: Piece,
-    first: tuple[tuple[Shard, ...], tuple[int, int] | None],
-    second: tuple[tuple[Shard, ...], tuple[int, int] | None],
-) -> list[Piece]:
-    """Two pieces of ``piece``, tagged in input order, each weighing its share of the input."""
-    halves = [Piece(shards, window, piece.tag + digit) for (shards, window), digit in ((first, "0"), (second, "1"))]
-    shares = [_share(half) for half in halves]
+def _halves(piece: Piece, *cuts: tuple[tuple[Shard, ...], tuple[int, int] | None]) -> list[Piece]:
+    """The pieces ``cuts`` of ``piece`` (two: its halves), tagged in input order (digits of one width, so that
+    they sort so), each weighing its share of the input."""
+    width = max(1, (len(cuts) - 1).bit_length())
+    pieces = [Piece(shards, window, piece.tag + format(i, f"0{width}b")) for i, (shards, window) in enumerate(cuts)]
+    shares = [_share(cut) for cut in pieces]
     total = sum(shares)
     return [
-        replace(half, weight=piece.weight * (share / total if total else 0.5))
-        for half, share in zip(halves, shares, strict=True)
+        replace(cut, weight=piece.weight * (share / total if total else 1 / len(pieces)))
+        for cut, share in zip(pieces, shares, strict=True)
     ]
 
 

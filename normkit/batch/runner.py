@@ -30,7 +30,7 @@ from normkit.pipeline import Pipeline
 from normkit.plugins import PluginSpec
 from normkit.publish import Publisher, is_url, local_path, staging_folder
 from normkit.report import RunStats
-from normkit.writers import disk_full_message, is_disk_full
+from normkit.writers import disk_full_message, disk_full_stops, is_disk_full
 
 __all__ = ["BatchResult", "check_accounting", "choose_executor", "run_batch"]
 
@@ -142,17 +142,19 @@ class _Batch:
     def run(self) -> BatchResult:
         # nothing at all to read is a usage error (exit 2) before anything, even OUT/.normkit, is made
         check_inputs(self.inputs, self.config.input.get("include", ()), self.config.input.get("exclude", ()))
-        self._refuse_unreachable_inputs()  # and so is an input the workers cannot open
+        asked = self._refuse_unreachable_inputs()  # and so is an input the workers cannot open
         self.output.refuse_links()  # a link planted where normkit writes: an error, before anything is written
         self.work.lock()  # refuses links in .normkit as well, then removes the temp files a killed run left there
         self.output.remove_leftovers()  # and those of a run killed during assembly
+        shared = self._find_shared(asked)  # before planning: a refused input leaves the work folder as it was
         WORKERS.share(self.setup.run, self.pipeline)  # in-process tasks use it; run_batch forgets it
         plan = self._timed("plan", lambda: plan_run(self.inputs, self.config, self.pipeline, self.work))
         fail_fast = bool(self.config.run.get("fail_fast", False))
         # the pool forks its workers on entering (the pipeline shared above goes with them); they are stopped,
         # all at once, only after assembly, so that their stopping overlaps nothing the run still waits for
         with choose_executor(self.pipeline, plan.parts, self.workers, self.config) as executor:
-            self._find_shared(executor)
+            executor.shares_files = shared
+            self.setup = dataclasses.replace(self.setup, shared_files=shared, sent_limit=executor.max_result_bytes)
             cleaning = CleaningPass(self.setup, self.pipeline, self.work, self.tally, self.progress, fail_fast)
             rounds = make_rounds(executor, self.config, self.tally, self.pipeline)
             learned = self._timed("learn", lambda: self._learn(plan.parts, rounds))
@@ -160,20 +162,25 @@ class _Batch:
             self._timed("assemble", lambda: self._assemble(plan.parts, done))
         return self._finish(plan, executor, cleaning.stopped)
 
-    def _refuse_unreachable_inputs(self) -> None:
-        """A local path for workers that share no files with this process is one line (exit 2), before planning.
-        The executor is built only to be asked (:attr:`~normkit.executors.Executor.shares_files`): not entered,
-        it starts nothing."""
+    def _refuse_unreachable_inputs(self) -> Executor:
+        """A local path for workers that share no files with this process is one line (exit 2), before anything
+        is written. The executor is built only to be asked (:attr:`~normkit.executors.Executor.shares_files`):
+        not entered, it starts nothing; it is returned, to be asked again by :meth:`_find_shared`."""
         stdin = "-" in self.inputs
         executor = self.pipeline.executor(executor_name(self.pipeline, self.config, stdin), 1)
         refuse_unshared_inputs(self.inputs, executor)
+        return executor
 
-    def _find_shared(self, executor: Executor) -> None:
-        """Whether the workers see the work folder decides where tasks write (see :mod:`.tasks`); an executor that
-        found out only now that they do not (a cluster it asked) may still meet a local input here."""
-        shared = executor.shares(self.work.parts)
+    def _find_shared(self, executor: Executor) -> bool:
+        """Whether the workers see, and may write in, the work folder decides where tasks write (see
+        :mod:`.tasks`). Asked once the folder is locked, before planning: an executor that found out only now
+        that they do not (a cluster it asked) may still meet a local input here, and stop the run before the
+        plan, the prune or ``resume = false`` change anything."""
+        with disk_full_stops(self.work.parts):
+            self.work.parts.mkdir(parents=True, exist_ok=True)
+        shared = executor.shares(self.work.parts.absolute())
         refuse_unshared_inputs(self.inputs, executor)
-        self.setup = dataclasses.replace(self.setup, shared_files=shared)
+        return shared
 
     def _timed(self, phase: str, step: Callable[[], T]) -> T:
         """Run one phase and keep its time for the report, even when it fails partway."""

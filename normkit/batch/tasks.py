@@ -7,8 +7,13 @@ and returns it: the pipeline it shares with the run's other tasks in this proces
 
 A worker that shares no files with the parent (``Setup.shared_files`` False: a Dask cluster elsewhere) never
 touches the work folder: a cleaning task writes its files in a temporary folder of its own and sends their
-bytes back (:class:`SentFiles`, at most :data:`MAX_SENT_BYTES`; a part with more is split, see :mod:`.rounds`),
-and the parent writes them where a sharing worker would have and marks the part (:meth:`CleanPart.land`).
+bytes back (:class:`SentFiles`, at most ``Setup.sent_limit``; a part with more is cut, see :mod:`.rounds`),
+and the parent writes them where a sharing worker would have and marks the part (:meth:`CleanPart.land`). That
+temporary folder is the Dask worker's own folder when there is one (the worker's nanny removes it if the worker
+is killed), else the system's; a full disk there fails the task (retried), it is no reason to stop the run.
+
+A worker that shares the work folder but is refused writing there (another user, a read-only mount) stops the
+run with :class:`~normkit.errors.WorkFolderError`: like a full disk, that is never a document's fault.
 
 A task reads its whole part, or, once the part failed, a :class:`Piece` of it: the batch narrows a failure
 down to the inputs that cause it (see :mod:`.rounds`). A piece writes files of its own, which the parent
@@ -18,10 +23,14 @@ never a document's fault.
 
 from __future__ import annotations
 
+import errno
 import itertools
+import math
+import os
+import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -32,13 +41,14 @@ from normkit.batch.cache import PipelineCache
 from normkit.batch.resume import mark_done
 from normkit.config import Config
 from normkit.document import Document, Origin, Reject
+from normkit.errors import WorkFolderError
 from normkit.inputs import Part, Shard
 from normkit.output import PartFiles, atomic_file, open_part
 from normkit.pipeline import Pipeline, Record
 from normkit.plugins import PluginSpec
 from normkit.report import RunStats, reject_group
 from normkit.spill import spill_stats
-from normkit.writers import disk_full_stops, encode_record, open_no_follow
+from normkit.writers import disk_full_stops, encode_record, is_disk_full, open_no_follow
 
 if TYPE_CHECKING:  # learning.py builds tasks; a task only carries the state
     from normkit.batch.learning import LearnedState
@@ -58,22 +68,53 @@ __all__ = [
     "SentFiles",
     "Setup",
     "WorkerCache",
+    "WorkerTempFullError",
     "piece_files",
     "reject_line",
+    "writes_stop",
 ]
 
 #: reject messages a part sends back for stderr, in all and of one kind (:func:`~normkit.report.reject_group`):
 #: a systematic error shows a few examples, then its count at the end; every reject is in the rejects file.
 MAX_MESSAGES = 200
 SHOWN_PER_GROUP = 3
-#: the most a cleaning task sends back (records and rejects) when its worker shares no files with the parent:
-#: four times the largest part the plan makes on its own (64 MB of input, :data:`~.plan.MAX_SHARD_SIZE`), so
-#: a part goes back whole unless it is one large object or ``shard_size`` was set higher.
+#: the most a cleaning task sends back (records and rejects) when its worker shares no files with the parent,
+#: unless the executor sets another (``[run.executors.dask] max_result_bytes``): four times the largest part
+#: the plan makes on its own (64 MB of input, :data:`~.plan.MAX_SHARD_SIZE`), so a part goes back whole unless
+#: it is one large object, compresses very well, or ``shard_size`` was set higher.
 MAX_SENT_BYTES = 1 << 28
+#: what a cut for size aims at, of the limit: the inputs are not all alike, and a piece that overflows again
+#: costs the work done before it stopped.
+SIZE_MARGIN = 0.8
+#: errors of the work folder's files no input causes and no retry cures: the run stops (WorkFolderError).
+_REFUSED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 
 class PartTooLargeError(RuntimeError):
-    """A part's files grew past what its task may send back: the part is split (no input is to blame)."""
+    """A piece's files grew past what its task may send back (``limit`` bytes): no input is to blame, it is
+    cut into pieces that fit (see :mod:`.rounds`). ``written`` bytes came of the first ``items`` inputs read,
+    which estimates how many pieces are needed (:meth:`pieces`)."""
+
+    def __init__(self, written: int, items: int, limit: int) -> None:
+        super().__init__(written, items, limit)  # the arguments: it is rebuilt from them when sent back
+        self.written, self.items, self.limit = written, items, limit
+
+    def __str__(self) -> str:
+        return (
+            f"its records and rejects passed {self.limit:,} bytes after {self.items:,} "
+            f"input{'s' if self.items != 1 else ''}, the most a task sends back from a worker that shares no files "
+            "with the run"
+        )
+
+    def pieces(self, count: int) -> int:
+        """Into how many windows ``count`` inputs (like those read so far) are cut to fit: at least two."""
+        estimate = count * self.written / max(1, self.items)
+        return max(2, min(count, math.ceil(estimate / (self.limit * SIZE_MARGIN))))
+
+
+class WorkerTempFullError(OSError):
+    """The temporary folder of a worker that shares no files with the run is full: that worker's trouble, not
+    the run's (nor a document's). An ``OSError``, so the piece is retried as it is (see :mod:`.rounds`)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +123,8 @@ class Setup:
 
     ``learned`` is None in the learning pass; the cleaning pass brings the state the pipeline applies.
     ``shared_files``: whether the workers see the parent's files (the executor's
-    :attr:`~normkit.executors.Executor.shares_files`); if not, tasks send their files back.
+    :attr:`~normkit.executors.Executor.shares_files`); if not, tasks send their files back, at most
+    ``sent_limit`` bytes (None: :data:`MAX_SENT_BYTES`, read when the task runs).
     """
 
     config: Config
@@ -90,6 +132,7 @@ class Setup:
     run: str
     learned: LearnedState | None = None
     shared_files: bool = True
+    sent_limit: int | None = None
 
 
 @dataclass
@@ -251,7 +294,7 @@ class ObservePart:
     piece: Piece | None = None
 
     def __call__(self) -> Observed:
-        with disk_full_stops(self.spill or self.part.name):
+        with disk_full_stops(self.spill or self.part.name), writes_stop(self.spill):
             pipeline = WORKERS.pipeline(self.setup)
             pipeline.observe_reset()  # whatever a failed attempt in this process left behind
             stats = RunStats()
@@ -332,20 +375,27 @@ class CleanPart:
     def __call__(self) -> PartResult:
         if not self.setup.shared_files:
             return self._clean_to_send()
-        with disk_full_stops(self.files.records):
-            result = self._clean(self.files, None)
+        with disk_full_stops(self.files.records), writes_stop(self.files.records):
+            result = self._clean(self.files, None, open_part)
             self._commit(result)
             return result
 
     def _clean_to_send(self) -> PartResult:
         """The part's files written in a temporary folder of this worker's, read back into the result, and the
-        folder removed: nothing of the parent's work folder is touched here."""
-        with tempfile.TemporaryDirectory(prefix="normkit-part-") as folder:
-            files = self.files.inside(Path(folder))
-            with disk_full_stops(files.records):
-                result = self._clean(files, MAX_SENT_BYTES)
-            result.files = SentFiles.read(files)
-        return result
+        folder removed: nothing of the parent's work folder is touched here. A full disk there fails the task."""
+        root = _worker_folder()
+        try:
+            with tempfile.TemporaryDirectory(prefix="normkit-part-", dir=root) as folder:
+                files = self.files.inside(Path(folder))
+                result = self._clean(files, self.setup.sent_limit or MAX_SENT_BYTES, _plain_part)
+                result.files = SentFiles.read(files)
+                return result
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            where = root or tempfile.gettempdir()
+        # raised outside the handler: the disk-full error is not its context, which would stop the run
+        raise WorkerTempFullError(f"the worker's temporary folder {where} is full; the task is tried again")
 
     def land(self, result: PartResult) -> PartResult:
         """In the parent: the files a worker sent back written into ``files`` and the part marked, as a worker
@@ -365,14 +415,14 @@ class CleanPart:
             if self.spill is not None:
                 self.spill.unlink(missing_ok=True)
 
-    def _clean(self, files: PartFiles, limit: int | None) -> PartResult:
-        """Into ``files``; past ``limit`` bytes written, :class:`PartTooLargeError`."""
+    def _clean(self, files: PartFiles, limit: int | None, opened: _Opener) -> PartResult:
+        """Into ``files``, as ``opened`` opens them; past ``limit`` bytes written, :class:`PartTooLargeError`."""
         pipeline = WORKERS.pipeline(self.setup)
         piece = self.piece or Piece(self.part.shards)
         result = PartResult(self.part.index, RunStats())
         written = 0
-        with open_part(files) as (records, rejects), ExitStack() as stack:
-            for item in self._outcomes(pipeline, piece, result.stats, stack):
+        with opened(files) as (records, rejects), ExitStack() as stack:
+            for items, item in enumerate(self._outcomes(pipeline, piece, result.stats, stack), 1):
                 if isinstance(item, Reject):
                     written += self._reject(item, rejects, result)
                     if result.stopped:
@@ -382,10 +432,7 @@ class CleanPart:
                     records.write(line)
                     written += len(line)
                 if limit is not None and written > limit:
-                    raise PartTooLargeError(
-                        f"its records and rejects pass {limit:,} bytes, the most a task sends back from a worker "
-                        "that shares no files with the run: it is split"
-                    )
+                    raise PartTooLargeError(written, items, limit)
         return result
 
     def _reject(self, reject: Reject, stream: IO[bytes], result: PartResult) -> int:
@@ -423,3 +470,51 @@ class CleanPart:
                 outcome = item if isinstance(item, Reject) else Reject(item.origin, reason, item.id, hook="executor")
                 stats.count(outcome)
                 yield outcome
+
+
+#: how a cleaning task opens its part's two files: the records, the rejects
+_Opener = Callable[[PartFiles], AbstractContextManager[tuple[IO[bytes], IO[bytes]]]]
+
+
+@contextmanager
+def _plain_part(files: PartFiles) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
+    """A part's files in a worker's own temporary folder: nothing else looks there and the folder is deleted
+    after, so they need neither the hidden name and rename nor the sync of the work folder's files."""
+    with open(files.records, "wb") as records, open(files.rejects, "wb") as rejects:
+        yield records, rejects
+
+
+def _worker_folder() -> str | None:
+    """The local folder of the Dask worker this task runs in (removed with the worker, also when it is killed),
+    else None: the system's temporary folder. Dask is looked for only where it is already imported."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
+    try:
+        return str(distributed.get_worker().local_directory)
+    except (ValueError, AttributeError):  # not in a worker (a task run in the client's process)
+        return None
+
+
+@contextmanager
+def writes_stop(path: Path | None) -> Iterator[None]:
+    """A task refused writing in the work folder (``path``'s folder: another user's, a read-only mount) stops
+    the run with :class:`~normkit.errors.WorkFolderError`, one line: no document is to blame, no retry cures it."""
+    try:
+        yield
+        return
+    except OSError as error:
+        if path is None or error.errno not in _REFUSED or not _inside(error.filename, path.parent):
+            raise
+        reason = error.strerror or str(error)
+    raise WorkFolderError(
+        f"{path.parent}: a worker may not write in the run's work folder ({reason}); nothing was charged to "
+        "documents: let the workers write there (the same user, a writable mount), or, for workers on other "
+        "machines, set [run.executors.dask] shared_files = false"
+    )
+
+
+def _inside(name: object, folder: Path) -> bool:
+    if not isinstance(name, (str, bytes, os.PathLike)):
+        return False
+    return os.path.dirname(os.path.abspath(os.fsdecode(name))) == os.path.abspath(folder)
