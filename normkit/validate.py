@@ -373,13 +373,13 @@ class CompiledSchema:
         return quick_check(_inlined(schema))
 
     def is_valid(self, record: Any) -> bool:
-        """msgspec's yes; on its no, jsonschema's answer (exact: fastjsonschema takes a tuple for an array).
+        """msgspec's yes; on its no, jsonschema's answer on the record as it is written (:func:`_as_written`).
 
         fastjsonschema answers only for a schema msgspec cannot check.
         """
         quick = self.quick
         if quick is not None:
-            return quick(record) or bool(self.validator.is_valid(record))
+            return quick(record) or bool(self.validator.is_valid(_as_written(record)))
         fast = self.fast
         if fast is None:
             return bool(self.validator.is_valid(record))
@@ -402,6 +402,7 @@ class CompiledSchema:
             return  # on msgspec's no, jsonschema's errors decide at once (none: valid after all)
         import referencing.exceptions
 
+        record = _as_written(record)
         try:
             if quick is None and self.is_valid(record):
                 return
@@ -425,8 +426,21 @@ def compiled(name_or_path: str) -> CompiledSchema:
     """
     checker = CompiledSchema(name_or_path)
     if is_schema_path(name_or_path):
-        assert checker.validator is not None
+        validator_for(name_or_path)  # checks the file and its references (not an assert: python -O keeps it)
     return checker
+
+
+def _as_written(value: Any) -> Any:
+    """``value`` as the JSON it is written as: orjson writes a tuple as an array, so the schema sees a list.
+
+    Only on the slow path: msgspec's quick yes refuses a tuple where an array is required, as the schema does
+    for Python values, and jsonschema then judges the record that reaches the file.
+    """
+    if isinstance(value, dict):
+        return {key: _as_written(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_written(item) for item in value]
+    return value
 
 
 def iter_violations(record: Any, schema: str) -> Iterator[SchemaViolation]:
@@ -597,7 +611,7 @@ def _exact_bound(kind: str, bound: Any) -> bool:
     if kind == "integer":
         return isinstance(bound, int)
     if kind == "number":
-        return abs(bound) <= _EXACT_BOUND
+        return abs(bound) < _EXACT_BOUND  # 2**53 + 1 as a float is 2**53: at the bound, msgspec would let it by
     return isinstance(bound, int) and bound >= 0
 
 
@@ -613,8 +627,9 @@ def _quick_object(node: dict[str, Any]) -> tuple[Any, _Walk | None]:
     required = node.get("required", [])
     extra = node.get("additionalProperties", True)
     any_of = _required_alternatives(node.get("anyOf"))
-    if not isinstance(properties, dict) or not isinstance(required, list) or extra not in (True, False):
-        if extra in (True, False) or properties or required:
+    # isinstance, not "in (True, False)": 0 == False, and jsonschema reads a 0 there as a schema, not as false
+    if not isinstance(properties, dict) or not isinstance(required, list) or not isinstance(extra, bool):
+        if isinstance(extra, bool) or properties or required:
             raise _NotQuickError(node)
         values, walk = _quick(extra)  # a map: every value by one schema
         return dict[str, values], _dict_walk(lambda d: d.values(), walk, any_of)  # type: ignore[valid-type]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normkit.validate import compiled, list_schemas, validator_for
+from normkit.validate import _as_written, compiled, iter_violations, list_schemas, validator_for
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "seed.golden.json").read_text())
 FAST = [name for name in list_schemas() if compiled(name).fast is not None]
@@ -48,7 +48,8 @@ def mutate(record: Any, data: st.DataObject) -> Any:
 
 
 def agree(schema: str, record: Any) -> None:
-    assert compiled(schema).is_valid(record) == validator_for(schema).is_valid(record), record
+    """normkit's answer is jsonschema's on the record as written (orjson writes a tuple as an array)."""
+    assert compiled(schema).is_valid(record) == validator_for(schema).is_valid(_as_written(record)), record
 
 
 def test_the_record_schemas_use_the_fast_path() -> None:
@@ -214,6 +215,46 @@ def test_the_quick_yes_refuses_what_jsonschema_refuses(record: dict) -> None:
     """msgspec refuses each (1.0 and NaN too, which jsonschema takes: its no sends them to jsonschema)."""
     assert not compiled("document").quick(record)  # type: ignore[misc]
     agree("document", record)
+
+
+def test_a_tuple_is_judged_as_the_array_it_is_written_as() -> None:
+    """msgspec refuses a tuple (as the schema does a Python tuple); the record that reaches the file has an
+    array there, so it is valid, and an invalid item inside the tuple is still found, at its pointer."""
+    record = {**GOLDEN, "edits": tuple(GOLDEN["edits"]), "flags": ()}
+    assert not compiled("document").quick(record)  # type: ignore[misc]
+    assert list(iter_violations(record, "document")) == []
+    broken = {**GOLDEN, "edits": ({**GOLDEN["edits"][0], "line": 0},)}
+    assert [v.pointer for v in iter_violations(broken, "document")] == ["/edits/0/line"]
+
+
+def test_a_bound_at_two_to_the_53_gets_no_quick_yes_past_it() -> None:
+    """2**53 + 1 compares equal to 2**53 as a float: msgspec would let it past a bound of 2**53."""
+    from normkit.validate import quick_check
+
+    for schema, value in [({"type": "number", "maximum": 2**53}, 2**53 + 1), ({"minimum": -(2**53)}, -(2**53) - 1)]:
+        quick = quick_check({"type": "number", **schema})
+        assert quick is None or not quick(value)
+
+
+def test_additional_properties_given_as_0_is_no_false() -> None:
+    """``0 == False`` in Python; a quick check must not read it as "no other keys" (nor as "any keys")."""
+    from normkit.validate import quick_check
+
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": 0}
+    quick = quick_check(schema)
+    assert quick is None or not quick({"b": 1})
+
+
+def test_a_schema_file_is_checked_up_front_under_python_dash_o(tmp_path: Path) -> None:
+    """The check of a user's schema file is a statement, not an assert that ``python -O`` strips."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.schema.json"
+    bad.write_text(json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": 12}))
+    code = f"from normkit.validate import compiled\ncompiled({str(bad)!r})"
+    result = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True)
+    assert result.returncode != 0 and "SchemaError" in result.stderr, result.stderr
 
 
 def test_the_record_and_configuration_schemas_have_a_quick_yes() -> None:
