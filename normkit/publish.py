@@ -17,8 +17,8 @@ files, attributes) to the URL through fsspec:
   written before the run and deleted after it. Object stores offer no compare-and-swap through fsspec, so two
   runs started in the same second may both take it; an expired lock (a run that was killed) is taken over.
 
-What this does not do yet: workers on other machines write their parts into the staging folder, so a Dask
-cluster needs it on a shared file system (the inputs, read by URL, need not be).
+Workers on other machines need not see the staging folder: a Dask cluster whose workers share no files with
+this one sends each part's files back and the run writes them here (see :mod:`normkit.executors`).
 """
 
 from __future__ import annotations
