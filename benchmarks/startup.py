@@ -4,10 +4,12 @@
 
 Issue #15 asks that a one-document ``normkit run`` take no more than 1.2x ``python -c "import orjson, pluggy"``
 plus the run itself. Every command runs as a subprocess of this interpreter, interleaved (a, b, c, a, b, c...)
-so a busy machine slows them alike; each figure is the median of ``--runs``:
+so a busy machine slows them alike; each figure is the median of ``--runs``, in seconds of wall time and of
+CPU time (user and system, the command's and its workers': steadier than wall time on a shared machine):
 
 - (a) ``python -c "import orjson, pluggy"``: the floor;
 - (b) ``python -m normkit run SEEDS -o TMP``: a one-document run into a fresh folder (``seeds/``, one file);
+  the same with ``--executor inprocess`` too, so what the pool's worker costs is on record (unless ``--no-extra``);
 - (c) ``python -m normkit --version`` and ``python -c "import normkit.cli"`` (left out with ``--no-extra``).
 
 Bytecode is cached by default, in a folder of its own (``PYTHONPYCACHEPREFIX``), as it is for an installed
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -65,11 +68,14 @@ def environment(pycache: Path | None) -> dict[str, str]:
     return env
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
-    """Seconds ``argv`` takes to run to completion; a failure stops the benchmark."""
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds of wall time and of CPU time ``argv`` takes to run to completion; a failure stops the benchmark."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def commands(seeds: Path, out: Path, extra: bool) -> dict[str, list[str]]:
@@ -80,21 +86,32 @@ def commands(seeds: Path, out: Path, extra: bool) -> dict[str, list[str]]:
         "b: normkit run (1 document)": [python, "-m", "normkit", "run", str(seeds), "-o", str(out)],
     }
     if extra:
+        found["b: normkit run --executor inprocess"] = [
+            *found["b: normkit run (1 document)"],
+            "--executor",
+            "inprocess",
+        ]
         found["c: normkit --version"] = [python, "-m", "normkit", "--version"]
         found["c: import normkit.cli"] = [python, "-c", "import normkit.cli"]
     return found
 
 
-def interleaved(cmds: dict[str, list[str]], out: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
-    """Median seconds of each command over ``runs`` rounds, one of each per round (after one round to warm up)."""
-    times: dict[str, list[float]] = {label: [] for label in cmds}
+def interleaved(
+    cmds: dict[str, list[str]], out: Path, runs: int, env: dict[str, str]
+) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds of each command over ``runs`` rounds, one of each per round (after one round
+    to warm up)."""
+    times: dict[str, list[tuple[float, float]]] = {label: [] for label in cmds}
     for round_ in range(runs + 1):
         for label, argv in cmds.items():
             shutil.rmtree(out, ignore_errors=True)
             seconds = timed(argv, env)
             if round_:
                 times[label].append(seconds)
-    return {label: statistics.median(values) for label, values in times.items()}
+    return {
+        label: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for label, values in times.items()
+    }
 
 
 def import_times(env: dict[str, str], module: str = "normkit.cli") -> dict[str, float]:
@@ -127,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         modules = import_times(env)
     bytecode = "compiled from source every run" if args.no_bytecode else "bytecode cached"
     print(f"python {sys.version.split()[0]}; {bytecode}; medians of {args.runs} interleaved runs\n")
-    print("| command | seconds |\n|---|---|")
-    for label, seconds in medians.items():
-        print(f"| {label} | {seconds:.3f} |")
+    print("| command | seconds | CPU seconds |\n|---|---|---|")
+    for label, (seconds, cpu) in medians.items():
+        print(f"| {label} | {seconds:.3f} | {cpu:.3f} |")
     floor, run = medians["a: import orjson, pluggy"], medians["b: normkit run (1 document)"]
-    print(f"\nratio b/a: {run / floor:.2f}")
+    print(f"\nratio b/a: {run[0] / floor[0]:.2f} (CPU: {run[1] / floor[1]:.2f})")
     listed = ", ".join(f"{phase} {seconds:.3f}" for phase, seconds in phases.items())
     print(f"run phases (report.json): {listed}; sum {sum(phases.values()):.3f}")
     print("\n| import normkit.cli: module | cumulative seconds |\n|---|---|")

@@ -9,11 +9,18 @@ is the point (issue 6: speed without changing what is removed).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 # the parser re compiles with, so a prefilter reads a pattern exactly as re does: CPython's private modules,
@@ -22,7 +29,7 @@ from typing import Any
 from normkit.text import SRE_EXTRA_CASES, sre_compile, sre_parse, sre_sequence
 from normkit.text import sre_ops as _c
 
-__all__ = ["DIGIT", "Prefilter", "ambiguous_repeat", "has_digit", "norm", "prefilter", "safe_prefix"]
+__all__ = ["DIGIT", "Prefilter", "ambiguous_repeat", "has_digit", "norm", "prefilter", "preload", "safe_prefix"]
 
 #: stands for "any decimal digit" (``\d``, ``[0-9]``) in a requirement group.
 DIGIT = "\x00digit"
@@ -96,6 +103,14 @@ class Prefilter:
 
 def prefilter(pattern: str, *, ignorecase: bool) -> Prefilter:
     """The prefilter of a whole-line ``pattern`` as compiled by :mod:`re`; an empty one when nothing is known."""
+    known = _KNOWN.get((pattern, ignorecase))
+    return known[0] if known is not None else _derived_prefilter(pattern, ignorecase)
+
+
+@lru_cache(maxsize=1 << 10)
+def _derived_prefilter(pattern: str, ignorecase: bool) -> Prefilter:
+    """:func:`prefilter` worked out from the parse tree. Remembered (a :class:`Prefilter` is frozen): a pipeline
+    builds four matchers over the builtin rules, which ask for most rules' prefilters twice."""
     try:
         parsed = _parse(pattern, re.IGNORECASE if ignorecase else 0)
     except re.error:
@@ -298,7 +313,6 @@ def _parse(pattern: str, flags: int) -> Any:
     return sre_parse(pattern, flags)
 
 
-@lru_cache(maxsize=1 << 10)
 def ambiguous_repeat(pattern: str, *, ignorecase: bool) -> str | None:
     """A character whose runs a repeat of ``pattern`` can split between its iterations in several ways, or None.
 
@@ -307,6 +321,13 @@ def ambiguous_repeat(pattern: str, *, ignorecase: bool) -> str | None:
     whose body matches runs of one character of two lengths has that property. It is tested on the compiled
     body, so it is exact for the characters tried (not a proof for all others): cheap enough for start-up.
     """
+    known = _KNOWN.get((pattern, ignorecase))
+    return known[1] if known is not None else _derived_ambiguous(pattern, ignorecase)
+
+
+@lru_cache(maxsize=1 << 10)
+def _derived_ambiguous(pattern: str, ignorecase: bool) -> str | None:
+    """:func:`ambiguous_repeat` worked out by compiling the pattern's repeated bodies."""
     flags = re.IGNORECASE if ignorecase else 0
     try:
         parsed = _parse(pattern, flags)
@@ -378,3 +399,101 @@ def _children(op: Any, av: Any) -> list[Any]:
     if op is getattr(_c, "ATOMIC_GROUP", None):
         return list(av)
     return []
+
+
+# -- what the builtin rules derive, kept between processes ---------------------------------------------------
+
+#: (pattern, ignorecase) -> its prefilter and ambiguous character, read from the cache by :func:`preload`.
+_KNOWN: dict[tuple[str, bool], tuple[Prefilter, str | None]] = {}
+
+
+def preload(patterns: Iterable[tuple[str, bool]], source: str) -> None:
+    """Give :func:`prefilter` and :func:`ambiguous_repeat` their answers for ``patterns`` (the builtin rules, read
+    from ``source``, the rules file's text) from a JSON file in the user's cache folder, derived and written there
+    when it is missing or unreadable.
+
+    Parsing and probing some fifty patterns is a good share of a one-document run. The file's name and its
+    ``key`` hold everything the answers depend on (normkit's version, Python's, the rules file and this module,
+    by content), so an edit to any of them reads as a miss; JSON, never pickle, and a file that does not have
+    exactly the expected shape is derived anew. Nothing is cached when no cache folder can be written.
+    """
+    wanted = sorted(set(patterns))
+    try:
+        key = _cache_key(source)
+        path = _cache_folder() / f"prefilters-{key[:24]}.json"
+    except (OSError, RuntimeError):  # no home folder, or this module's file cannot be read: nothing is cached
+        return
+    found = _read_cache(path, key, wanted)
+    if found is None:
+        found = {entry: (_derived_prefilter(*entry), _derived_ambiguous(*entry)) for entry in wanted}
+        _write_cache(path, key, found)
+    _KNOWN.update(found)
+
+
+def _cache_folder() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "normkit"
+
+
+def _cache_key(source: str) -> str:
+    try:
+        version = metadata.version("normkit")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a checkout that is not installed
+        version = "unknown"
+    digest = hashlib.sha256(f"{version}\0{sys.version}\0".encode())
+    digest.update(hashlib.sha256(source.encode()).digest())
+    digest.update(hashlib.sha256(Path(__file__).read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _read_cache(
+    path: Path, key: str, wanted: list[tuple[str, bool]]
+) -> dict[tuple[str, bool], tuple[Prefilter, str | None]] | None:
+    """The answers the file holds for exactly ``wanted``, or None (missing, another key, any other shape)."""
+    try:
+        data = json.loads(path.read_bytes())
+        if data["key"] != key:
+            return None
+        found = dict(_entry(row) for row in data["patterns"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return found if sorted(found) == wanted else None
+
+
+def _entry(row: list[Any]) -> tuple[tuple[str, bool], tuple[Prefilter, str | None]]:
+    """One row of the file; ValueError or TypeError for anything that is not what :func:`_row` writes."""
+    pattern, ignorecase, min_len, max_len, groups, last, scans, first, ambiguous = row
+    if not (isinstance(pattern, str) and isinstance(ignorecase, bool) and isinstance(scans, bool)):
+        raise ValueError("not a cached pattern")
+    if not (isinstance(min_len, int) and isinstance(max_len, int)) or not isinstance(ambiguous, (str, type(None))):
+        raise ValueError("not a cached pattern")
+    gate = Prefilter(min_len, max_len, tuple(_strings(group) for group in groups), _chars(last), scans, _chars(first))
+    return (pattern, ignorecase), (gate, ambiguous)
+
+
+def _strings(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise TypeError("not a list of strings")
+    return tuple(values)
+
+
+def _chars(values: Any) -> frozenset[str] | None:
+    return None if values is None else frozenset(_strings(values))
+
+
+def _row(entry: tuple[str, bool], gate: Prefilter, ambiguous: str | None) -> list[Any]:
+    min_len, max_len, groups, last, scans, first = astuple(gate)
+    listed = [None if chars is None else sorted(chars) for chars in (last, first)]
+    return [*entry, min_len, max_len, [list(group) for group in groups], listed[0], scans, listed[1], ambiguous]
+
+
+def _write_cache(path: Path, key: str, found: dict[tuple[str, bool], tuple[Prefilter, str | None]]) -> None:
+    """Write the file whole (a temporary file renamed over it), or not at all: a cache that fails is no error."""
+    rows = [_row(entry, *answers) for entry, answers in sorted(found.items())]
+    text = json.dumps({"key": key, "patterns": rows}, ensure_ascii=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="ascii") as out:
+            out.write(text)
+        os.replace(out.name, path)
+    except OSError:
+        return

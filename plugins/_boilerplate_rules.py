@@ -18,7 +18,16 @@ import regex
 
 from normkit import ConfigError, schema_error
 
-from ._boilerplate_prefilter import DIGIT, Prefilter, ambiguous_repeat, has_digit, norm, prefilter, safe_prefix
+from ._boilerplate_prefilter import (
+    DIGIT,
+    Prefilter,
+    ambiguous_repeat,
+    has_digit,
+    norm,
+    prefilter,
+    preload,
+    safe_prefix,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -152,9 +161,12 @@ def rules_from_tables(
 
 @lru_cache(maxsize=1)
 def builtin_rules() -> tuple[Rule, ...]:
-    """The rules shipped in ``boilerplate_rules.toml``, read once per process."""
-    data = tomllib.loads(resources.files("normkit_plugins").joinpath("boilerplate_rules.toml").read_text("utf-8"))
-    return tuple(rules_from_tables(data["rules"]))
+    """The rules shipped in ``boilerplate_rules.toml``, read once per process, with what their matchers derive
+    from each pattern (kept in the user's cache folder: see :func:`preload`)."""
+    source = resources.files("normkit_plugins").joinpath("boilerplate_rules.toml").read_text("utf-8")
+    rules = tuple(rules_from_tables(tomllib.loads(source)["rules"]))
+    preload(((rule.pattern, not rule.case) for rule in rules if rule.pattern), source)
+    return rules
 
 
 def builtin_rule_names() -> frozenset[str]:
@@ -380,6 +392,7 @@ class _Gated:
         self.open: dict[str, tuple[int, Rule]] = {}
         self._open_gates: list[tuple[int, Rule, Prefilter]] = []
         self._ordered: list[tuple[int, Rule, Prefilter, _Guard]] = []
+        self._singles: dict[int, _Lazy] = {}  # each open rule alone, for the openers' first lines
         self.timeout = timeout
         for position, rule in enumerate(rules):
             gate = prefilter(rule.pattern or "", ignorecase=not rule.case)
@@ -391,8 +404,9 @@ class _Gated:
             elif not gate.scans or dataclasses.replace(gate, first=None) == Prefilter(scans=True):
                 self.open[f"r{position}"] = (position, rule)
                 self._open_gates.append((position, rule, gate))
+                self._singles[position] = _Lazy(_body(rule))
             else:
-                self.gated.append((position, rule, gate, re.compile(_body(rule)).fullmatch))
+                self.gated.append((position, rule, gate, _Lazy(_body(rule))))
         self.end = len(rules)
         self._shapes: dict[tuple[int, str], _Shape] = {}
         self._screens: dict[int, _Shape] = {}
@@ -450,7 +464,9 @@ class _Gated:
             self._openers.clear()
         admitted = [entry for entry in self._open_gates if entry[2].fits_first(first)]
         key = tuple(position for position, _, _ in admitted)
-        opener = self._alternations.get(key) or self._alternations.setdefault(key, _alternation(admitted))
+        opener = self._alternations.get(key)
+        if opener is None:
+            opener = self._alternations[key] = _OneByOne(self, key, admitted) if admitted else _no_match
         self._openers[first] = opener
         return opener
 
@@ -499,6 +515,49 @@ def _candidate(position: int, rule: Rule, gate: Prefilter, fullmatch: Any) -> _C
         return (position, rule, (), fullmatch, True)
     groups = tuple((tuple(s for s in group if s != DIGIT), DIGIT in group) for group in gate.groups)
     return (position, rule, groups, fullmatch, False)
+
+
+#: lines an opener tries its rules on one by one before it compiles them into one alternation: compiling costs
+#: as much as matching a few thousand lines one rule at a time, and a short run never gets that far.
+OPENER_LINES = 256
+
+
+class _Found:
+    """What an opener answers when it tried its rules one by one: the winner's group name, as a match has it."""
+
+    __slots__ = ("lastgroup",)
+
+    def __init__(self, position: int) -> None:
+        self.lastgroup = f"r{position}"
+
+
+class _OneByOne:
+    """An opener that tries its rules in order, each compiled alone (and shared by every opener holding it).
+
+    ``re`` tries an alternation's branches in order and each branch here is a whole line, so the first rule
+    whose pattern fullmatches the line is the branch the alternation would report: the answer is the same.
+    After ``OPENER_LINES`` lines the alternation is compiled, and takes this opener's place.
+    """
+
+    __slots__ = ("admitted", "alternation", "gated", "key", "left", "rules")
+
+    def __init__(self, gated: _Gated, key: tuple[int, ...], admitted: list[tuple[int, Rule, Prefilter]]) -> None:
+        self.gated, self.key, self.admitted = gated, key, admitted
+        self.rules = tuple((gated._singles[position], _Found(position)) for position in key)
+        self.left = OPENER_LINES
+        self.alternation: Any = None
+
+    def __call__(self, line: str) -> Any:
+        if self.left > 0:
+            self.left -= 1
+            for fullmatch, found in self.rules:
+                if fullmatch(line):
+                    return found
+            return None
+        if self.alternation is None:
+            self.alternation = self.gated._alternations[self.key] = _alternation(self.admitted)
+        self.gated._openers[line[:1]] = self.alternation  # this character's next lines go straight to it
+        return self.alternation(line)
 
 
 class _Needles:
@@ -554,6 +613,22 @@ class _Guard:
 
     def run(self, line: str, budgets: Sequence[Budget]) -> bool:
         return _timed(self._fullmatch, line, self.timeout, budgets) is not None
+
+
+class _Lazy:
+    """A trusted pattern's ``fullmatch``, compiled the first time a line passes its prefilter: in a short run most
+    gated rules are never tried, and compiling them all up front is a good share of a one-document run."""
+
+    __slots__ = ("body", "fullmatch")
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+        self.fullmatch: Any = None
+
+    def __call__(self, line: str) -> Any:
+        if self.fullmatch is None:
+            self.fullmatch = re.compile(self.body).fullmatch
+        return self.fullmatch(line)
 
 
 def _no_match(line: str) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import codecs
+import enum
+import functools
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass, fields
-from typing import Final
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final
 
-import chardet
-from chardet import EncodingEra
+if TYPE_CHECKING:
+    from chardet import EncodingEra
 
 __all__ = ["BinaryInputError", "DecodeOptions", "Decoded", "EncodingNameError", "decode"]
 
@@ -42,6 +45,41 @@ class Decoded:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "text"}
 
 
+def _chardet() -> ModuleType:
+    """chardet, imported when a document first needs it: most are ASCII or UTF-8, and the import costs a
+    one-document run (and ``import normkit``) several per cent."""
+    import chardet
+
+    return chardet
+
+
+class _Unread(enum.Enum):
+    """The ``encoding_era`` a :class:`DecodeOptions` was given no value for (an enum member: it pickles)."""
+
+    ALL_ERAS = "all eras"
+
+
+class _EraField:
+    """The ``encoding_era`` field: chardet's ``EncodingEra.ALL`` by default, without importing chardet to say so.
+
+    A data descriptor, so the dataclass's ``__init__`` stores what it is given through :meth:`__set__`; the
+    default (:meth:`__get__` on the class) is a marker that reads as ``EncodingEra.ALL`` once an instance is
+    asked, so equality, ``repr`` and ``dataclasses.replace`` see the value they always did.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return _Unread.ALL_ERAS  # the field's default
+        value = instance.__dict__[self.slot]
+        return _chardet().EncodingEra.ALL if value is _Unread.ALL_ERAS else value
+
+    def __set__(self, instance: object, value: EncodingEra) -> None:
+        instance.__dict__[self.slot] = value
+
+
 @dataclass(frozen=True)
 class DecodeOptions:
     """How to decode; defaults suit scraped web text of unknown origin."""
@@ -49,7 +87,7 @@ class DecodeOptions:
     encoding: str | None = None  # forced codec: skips all detection
     min_confidence: float = 0.5  # below -> caller flags it
     max_detect_bytes: int = 200_000  # how much chardet (and the NUL check) looks at
-    encoding_era: EncodingEra = EncodingEra.ALL  # chardet's candidate eras
+    encoding_era: EncodingEra = _EraField()  # type: ignore[assignment]  # chardet's candidate eras (default ALL)
     include_encodings: tuple[str, ...] | None = None  # restrict chardet's candidates
     exclude_encodings: tuple[str, ...] | None = None
     # Share of NUL bytes (in the first max_detect_bytes) above which input
@@ -407,10 +445,10 @@ def _mixed_fallback(window: bytes, spans: list[tuple[int, int]], opts: DecodeOpt
     sample = b" ".join(window[start:end] for start, end in _runs(spans))
     if len(sample) < _MIN_FALLBACK_SAMPLE:
         return "cp1252"
-    found = _detect(sample, _FALLBACK_DETECTION)
+    found = _detect(sample, _fallback_detection())
     codec = _codec_of(found)
     # chardet's own floor for a usable answer; short samples rarely score higher.
-    sure = float(str(found.get("confidence") or 0.0)) > chardet.MINIMUM_THRESHOLD
+    sure = float(str(found.get("confidence") or 0.0)) > _chardet().MINIMUM_THRESHOLD
     return codec if sure and codec.startswith(("cp125", "iso8859", "koi8")) else "cp1252"
 
 
@@ -429,13 +467,16 @@ def _runs(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return runs
 
 
-_FALLBACK_DETECTION: Final = DecodeOptions(encoding_era=EncodingEra.MODERN_WEB)
+@functools.cache
+def _fallback_detection() -> DecodeOptions:
+    """How the bytes of a mostly-UTF-8 file that are not UTF-8 are detected: among today's web encodings."""
+    return DecodeOptions(encoding_era=_chardet().EncodingEra.MODERN_WEB)
 
 
 def _detect(data: bytes, opts: DecodeOptions) -> dict[str, object]:
     """chardet's answer (encoding None for binary); never raises, per decode()'s contract."""
     try:
-        found = chardet.detect(
+        found = _chardet().detect(
             data,
             encoding_era=opts.encoding_era,
             max_bytes=opts.max_detect_bytes,
