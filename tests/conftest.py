@@ -20,9 +20,16 @@ HAVE_S3 = all(importlib.util.find_spec(name) is not None for name in ("moto", "s
 needs_s3 = pytest.mark.skipif(not HAVE_S3, reason="moto[server] and s3fs are not installed (normkit[s3] + moto)")
 
 
+@pytest.fixture(scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One user cache folder for the session (the builtin rules' prefilters are cached there), not the user's."""
+    return tmp_path_factory.mktemp("cache-home")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests see no plugins from the machine and no normkit.toml from the checkout."""
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _cache_home: Path) -> None:
+    """Tests see no plugins from the machine, no normkit.toml from the checkout, and no cache of the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_cache_home))
     monkeypatch.setenv("NORMKIT_LOAD_PLUGINS", "")
     monkeypatch.delenv("NORMKIT_TRACE_PLUGINS", raising=False)
     monkeypatch.chdir(tmp_path)
